@@ -1,0 +1,89 @@
+/**
+ * ACME problem documents (RFC 8555 section 6.7, RFC 7807): parsed into something an error
+ * message can name - the problem type, the CA's detail, subproblems per identifier - plus a
+ * hint a Node-RED user can act on.
+ */
+
+const ACME_ERROR_PREFIX = 'urn:ietf:params:acme:error:';
+
+export interface AcmeSubproblem {
+  type: string;
+  /** Type without the 'urn:ietf:params:acme:error:' prefix, e.g. 'rejectedIdentifier'. */
+  shortType: string;
+  detail: string;
+  identifier?: { type: string; value: string };
+}
+
+export interface AcmeProblem extends AcmeSubproblem {
+  status?: number;
+  subproblems: AcmeSubproblem[];
+}
+
+function shorten(type: string): string {
+  return type.startsWith(ACME_ERROR_PREFIX) ? type.slice(ACME_ERROR_PREFIX.length) : type;
+}
+
+function toSubproblem(raw: Record<string, unknown>): AcmeSubproblem {
+  const type = typeof raw.type === 'string' ? raw.type : 'about:blank';
+  const identifier = raw.identifier as { type?: unknown; value?: unknown } | undefined;
+  return {
+    type,
+    shortType: shorten(type),
+    detail: typeof raw.detail === 'string' ? raw.detail.replace(/\s+/g, ' ').trim() : '',
+    identifier:
+      identifier && typeof identifier.value === 'string'
+        ? { type: String(identifier.type ?? 'dns'), value: identifier.value }
+        : undefined,
+  };
+}
+
+/** Reads a problem document (or an object with an `error` member, like a challenge). */
+export function parseAcmeProblem(data: unknown, status?: number): AcmeProblem | undefined {
+  if (!data || typeof data !== 'object') return undefined;
+  let raw = data as Record<string, unknown>;
+  if (raw.error && typeof raw.error === 'object' && typeof raw.type !== 'string') {
+    raw = raw.error as Record<string, unknown>;
+  } else if (raw.error && typeof raw.error === 'object' && typeof raw.status === 'string') {
+    raw = raw.error as Record<string, unknown>; // a challenge or authorization object
+  }
+  if (typeof raw.type !== 'string' && typeof raw.detail !== 'string') return undefined;
+  const base = toSubproblem(raw);
+  const subproblems = Array.isArray(raw.subproblems)
+    ? raw.subproblems.filter((s) => s && typeof s === 'object').map((s) => toSubproblem(s as Record<string, unknown>))
+    : [];
+  return { ...base, status: typeof raw.status === 'number' ? raw.status : status, subproblems };
+}
+
+/** Short advice per problem type; the CA's detail is always shown too. */
+const HINTS: Record<string, string> = {
+  accountDoesNotExist: 'the account is unknown to this CA; it will be created again on the next try',
+  badCSR: 'the CA refused the certificate request (key type or names not accepted)',
+  badPublicKey: 'the CA does not accept this key type or size',
+  badSignatureAlgorithm: 'the CA does not accept this key type for signatures',
+  caa: 'a CAA record in DNS forbids this CA for the name',
+  externalAccountRequired: 'this CA needs External Account Binding (key ID and HMAC key from its web site)',
+  invalidContact: 'the CA refused the contact e-mail address',
+  rejectedIdentifier: 'the CA will not issue certificates for this name',
+  unsupportedIdentifier: 'the CA does not issue certificates for this kind of identifier',
+  userActionRequired: "the CA's terms of service changed or need action on its web site",
+  alreadyRevoked: 'the certificate is already revoked',
+  badRevocationReason: 'the CA does not accept this revocation reason',
+};
+
+/** One-line description: 'rejectedIdentifier: <detail> (<hint>); a.example: ...'. */
+export function describeAcmeProblem(problem: AcmeProblem): string {
+  const hint = HINTS[problem.shortType];
+  let text = `${problem.shortType}${problem.detail ? `: ${problem.detail}` : ''}`;
+  if (hint) text += ` (${hint})`;
+  const subs = problem.subproblems
+    .map((s) => `${s.identifier ? `${s.identifier.value}: ` : ''}${s.shortType}${s.detail ? ` - ${s.detail}` : ''}`)
+    .filter((s) => !problem.detail.includes(s));
+  if (subs.length) text += `; ${subs.join('; ')}`;
+  return text;
+}
+
+/** Error code for a problem type: 'ACME_RATE_LIMITED', 'ACME_REJECTED_IDENTIFIER', ... */
+export function problemCode(problem: AcmeProblem): string {
+  const snake = problem.shortType.replace(/[^A-Za-z0-9]+/g, '_').replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase();
+  return snake ? `ACME_${snake}` : 'ACME_ERROR';
+}

@@ -1,0 +1,439 @@
+/**
+ * Making certificates: self-signed, CA (root or intermediate), and leaves signed by your own CA
+ * from a CSR. Built with @peculiar/x509 and signed through Node's native WebCrypto; the CA's
+ * imported CryptoKey is cached on its KeyObject, so a CA signs many leaves cheaply.
+ */
+import { createHash, createPublicKey, KeyObject, randomBytes } from 'node:crypto';
+import { altNameFromCommonName, altNamesFromExtension, normalizeSubject, readCsr, sanExtensionOf, Subject, subjectFromX509Name, subjectToX509Name, toGeneralNames } from './csr';
+import { CertflowError } from './errors';
+import { describeKey, loadPrivateKey, publicKeyOf, signingAlgorithmFor, toCryptoKey } from './keys';
+import { AltName, AltNamesInput, dedupeAltNames, parseAltNames } from './names';
+import { x509 } from './x509';
+
+type X509Cert = InstanceType<typeof x509.X509Certificate>;
+type X509Name = InstanceType<typeof x509.Name>;
+type PublicKeyInput = KeyObject | InstanceType<typeof x509.PublicKey>;
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+/** notBefore is backdated so a client whose clock is a little behind accepts a fresh certificate. */
+const BACKDATE_MS = 60 * 1000;
+const MAX_DAYS = 100 * 365;
+
+export interface SelfSignedOptions {
+  key: KeyObject | string | Buffer;
+  passphrase?: string;
+  subject?: Subject | string;
+  altNames?: AltNamesInput;
+  days?: number;
+}
+
+export interface CaCertificateOptions {
+  key: KeyObject | string | Buffer;
+  passphrase?: string;
+  subject: Subject | string;
+  days?: number;
+  /** How many intermediate CAs may follow below this one (0: it signs leaves only). */
+  pathLength?: number;
+  /** Given: an intermediate CA signed by this issuer. Absent: a self-signed root. */
+  issuer?: { key: KeyObject | string | Buffer; cert: string | Buffer; passphrase?: string };
+}
+
+export interface SignCsrOptions {
+  csr: string | Buffer;
+  caKey: KeyObject | string | Buffer;
+  caKeyPassphrase?: string;
+  caCert: string | Buffer;
+  days?: number;
+  serverAuth?: boolean;
+  clientAuth?: boolean;
+  /** Replace the CSR's alternative names. */
+  altNames?: AltNamesInput;
+  /** Replace the CSR's subject. */
+  subject?: Subject | string;
+}
+
+export interface IssueOptions {
+  /** The leaf's public key (or its private key: only the public half is used). */
+  publicKey: PublicKeyInput;
+  subject?: Subject | string | X509Name;
+  altNames?: AltName[];
+  ca: { key: KeyObject; cert: X509Cert | string | Buffer };
+  days?: number;
+  serverAuth?: boolean;
+  clientAuth?: boolean;
+}
+
+/** A self-signed end-entity certificate (CA:FALSE) for the key; serverAuth + clientAuth. */
+export async function createSelfSigned(options: SelfSignedOptions): Promise<string> {
+  const key = requirePrivateKey(options?.key, options?.passphrase, 'a self-signed certificate');
+  const subject = normalizeSubject(options.subject);
+  const altNames = namesWithCommonName(subject, parseAltNames(options.altNames));
+  if (altNames.length === 0 && !subject.CN) {
+    throw new CertflowError('CERT_NO_NAMES', 'a certificate needs a common name (CN) or at least one alternative name');
+  }
+  // RFC 5280: the issuer name of a certificate must not be empty, and here issuer = subject.
+  if (Object.keys(subject).length === 0) subject.CN = altNames[0].value.slice(0, 64);
+  const name = subjectToX509Name(subject);
+  const publicKey = publicKeyOf(key);
+  const extensions = [
+    ...leafExtensions(publicKey, true, true),
+    new x509.SubjectAlternativeNameExtension(toGeneralNames(altNames), false),
+    await subjectKeyIdentifier(publicKey),
+  ];
+  return signCertificate({ subject: name, issuer: name, publicKey, signingKey: key, days: validDays(options.days, 365), extensions });
+}
+
+/** A CA certificate: self-signed root, or an intermediate when `issuer` is given. */
+export async function createCaCertificate(options: CaCertificateOptions): Promise<string> {
+  const key = requirePrivateKey(options?.key, options?.passphrase, 'a CA certificate');
+  const subject = normalizeSubject(options.subject);
+  if (!subject.CN && !subject.O) {
+    throw new CertflowError('CA_SUBJECT_MISSING', 'a CA certificate needs a subject with a name, like {CN: "My Home CA"}');
+  }
+  let pathLength = options.pathLength;
+  if (pathLength !== undefined && pathLength !== null && (!Number.isInteger(pathLength) || pathLength < 0 || pathLength > 16)) {
+    throw new CertflowError('CA_PATHLEN_INVALID', `path length ${String(pathLength)} is not valid: use a whole number from 0 to 16, or leave it empty for no limit`);
+  }
+  const publicKey = publicKeyOf(key);
+  const name = subjectToX509Name(subject);
+  const days = validDays(options.days, 3650);
+  const skid = await subjectKeyIdentifier(publicKey);
+  const caExtensions = (pathLen: number | undefined, aki?: InstanceType<typeof x509.Extension>) => [
+    new x509.BasicConstraintsExtension(true, pathLen, true),
+    new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true),
+    skid,
+    ...(aki ? [aki] : []),
+  ];
+  if (!options.issuer) {
+    return signCertificate({ subject: name, issuer: name, publicKey, signingKey: key, days, extensions: caExtensions(pathLength ?? undefined) });
+  }
+  const issuerKey = requirePrivateKey(options.issuer.key, options.issuer.passphrase, 'the issuing CA');
+  const issuerCert = readCertificate(options.issuer.cert, 'the issuing CA certificate');
+  const issuerPathLength = assertUsableCa(issuerCert, issuerKey);
+  if (issuerPathLength === 0) {
+    throw new CertflowError('CA_PATHLEN_EXCEEDED', `the CA "${issuerCert.subject}" has path length 0: it may sign leaf certificates only, not another CA`);
+  }
+  if (issuerPathLength !== undefined) {
+    const maxBelow = issuerPathLength - 1;
+    if (pathLength === undefined || pathLength === null) pathLength = maxBelow;
+    else if (pathLength > maxBelow) {
+      throw new CertflowError('CA_PATHLEN_EXCEEDED', `path length ${pathLength} is too long under "${issuerCert.subject}" (its path length is ${issuerPathLength}): use at most ${maxBelow}`);
+    }
+  }
+  return signCertificate({
+    subject: name,
+    issuer: issuerCert.subjectName,
+    publicKey,
+    signingKey: issuerKey,
+    days,
+    notAfterLimit: issuerCert.notAfter,
+    extensions: caExtensions(pathLength ?? undefined, await authorityKeyIdentifier(issuerCert)),
+  });
+}
+
+/**
+ * Signs a CSR with your CA into a leaf certificate. Refuses a CSR whose signature does not
+ * verify, a "CA" certificate that is not a CA, and a CA certificate that is not the CA key's.
+ */
+export async function signCsr(options: SignCsrOptions): Promise<string> {
+  if (!options || !options.csr) throw new CertflowError('CSR_MISSING', 'no CSR given to sign');
+  const caKey = requirePrivateKey(options.caKey, options.caKeyPassphrase, 'the CA');
+  const caCert = readCertificate(options.caCert, 'the CA certificate');
+  const csr = readCsr(options.csr);
+  let signatureValid = false;
+  try {
+    signatureValid = await csr.verify();
+  } catch {
+    signatureValid = false;
+  }
+  if (!signatureValid) {
+    throw new CertflowError('CSR_SIGNATURE_INVALID', "the CSR's signature does not verify: it was altered or signed with another key; create the CSR again");
+  }
+  const subject = options.subject !== undefined && options.subject !== null && options.subject !== ''
+    ? normalizeSubject(options.subject)
+    : csr.subjectName;
+  const altNames = options.altNames !== undefined && options.altNames !== null && options.altNames !== ''
+    ? parseAltNames(options.altNames)
+    : altNamesFromExtension(sanExtensionOf(csr));
+  return issueCertificate({
+    publicKey: csr.publicKey,
+    subject,
+    altNames,
+    ca: { key: caKey, cert: caCert },
+    days: options.days,
+    serverAuth: options.serverAuth,
+    clientAuth: options.clientAuth,
+  });
+}
+
+/**
+ * A leaf certificate for a public key, signed by a CA (used by signCsr, and directly by the
+ * local CA, which has no need for a CSR round-trip).
+ */
+export async function issueCertificate(options: IssueOptions): Promise<string> {
+  const caCert = readCertificate(options.ca.cert, 'the CA certificate');
+  assertUsableCa(caCert, options.ca.key);
+  const serverAuth = options.serverAuth ?? true;
+  const clientAuth = options.clientAuth ?? false;
+  const subjectName = options.subject instanceof x509.Name ? options.subject : subjectToX509Name(normalizeSubject(options.subject as Subject | string | undefined));
+  const subject = subjectFromX509Name(subjectName);
+  const altNames = namesWithCommonName(subject, options.altNames ?? []);
+  if (serverAuth && altNames.length === 0) {
+    throw new CertflowError('CERT_NO_NAMES', 'a server certificate needs at least one name: the CSR has no alternative names and no host name as CN, so give altNames');
+  }
+  const emptySubject = subjectName.toJSON().length === 0;
+  if (emptySubject && altNames.length === 0) {
+    throw new CertflowError('CERT_NO_NAMES', 'a certificate needs a subject or at least one alternative name');
+  }
+  // The CSR's key stays as SPKI bytes: a KeyObject round-trip costs more than signing (see bench/sign.bench.js).
+  const publicKey = options.publicKey instanceof KeyObject ? publicKeyOf(options.publicKey) : options.publicKey;
+  const extensions: InstanceType<typeof x509.Extension>[] = [
+    ...leafExtensions(publicKey, serverAuth, clientAuth),
+    ...(altNames.length ? [new x509.SubjectAlternativeNameExtension(toGeneralNames(altNames), emptySubject)] : []),
+    await subjectKeyIdentifier(publicKey),
+    await authorityKeyIdentifier(caCert),
+  ];
+  return signCertificate({
+    subject: subjectName,
+    issuer: caCert.subjectName, // exactly the CA's subject, so chain building matches byte for byte
+    publicKey,
+    signingKey: options.ca.key,
+    days: validDays(options.days, 365),
+    notAfterLimit: caCert.notAfter,
+    extensions,
+  });
+}
+
+// ---- checks ---------------------------------------------------------------------------------
+
+/**
+ * Throws unless the certificate is a CA (basicConstraints CA:TRUE, keyCertSign if key usage is
+ * present), is still valid, and belongs to the key. Returns its path length limit.
+ */
+export function assertUsableCa(caCert: X509Cert, caKey: KeyObject): number | undefined {
+  const name = caCert.subject || '(empty subject)';
+  const constraints = caCert.getExtension(x509.BasicConstraintsExtension);
+  if (!constraints || !constraints.ca) {
+    throw new CertflowError('CA_NOT_A_CA', `the certificate "${name}" is not a CA certificate (its basicConstraints do not say CA:TRUE), so it cannot sign certificates`);
+  }
+  const keyUsage = caCert.getExtension(x509.KeyUsagesExtension);
+  if (keyUsage && (keyUsage.usages & x509.KeyUsageFlags.keyCertSign) === 0) {
+    throw new CertflowError('CA_NOT_A_CA', `the CA certificate "${name}" does not allow signing certificates (no keyCertSign in its key usage)`);
+  }
+  if (caCert.notAfter.getTime() <= Date.now()) {
+    throw new CertflowError('CA_EXPIRED', `the CA certificate "${name}" expired on ${caCert.notAfter.toISOString()}`);
+  }
+  if (spkiHashOf(caKey) !== spkiHashOfCertificate(caCert)) {
+    throw new CertflowError('CA_KEY_MISMATCH', `the CA key does not match the CA certificate "${name}": give the key this CA certificate was made for`);
+  }
+  return constraints.pathLength;
+}
+
+const keyHashes = new WeakMap<KeyObject, string>();
+function spkiHashOf(key: KeyObject): string {
+  let hash = keyHashes.get(key);
+  if (!hash) {
+    hash = describeKey(key).spkiSha256;
+    keyHashes.set(key, hash);
+  }
+  return hash;
+}
+const certKeyHashes = new WeakMap<X509Cert, string>();
+function spkiHashOfCertificate(cert: X509Cert): string {
+  let hash = certKeyHashes.get(cert);
+  if (!hash) {
+    hash = describeKey(createPublicKey({ key: Buffer.from(cert.publicKey.rawData), format: 'der', type: 'spki' })).spkiSha256;
+    certKeyHashes.set(cert, hash);
+  }
+  return hash;
+}
+
+// ---- building blocks ------------------------------------------------------------------------
+
+interface SignParams {
+  subject: X509Name;
+  issuer: X509Name;
+  publicKey: PublicKeyInput;
+  signingKey: KeyObject;
+  days: number;
+  notAfterLimit?: Date;
+  extensions: InstanceType<typeof x509.Extension>[];
+}
+
+async function signCertificate(params: SignParams): Promise<string> {
+  const now = Date.now();
+  const notBefore = new Date(now - BACKDATE_MS);
+  let notAfter = new Date(now + params.days * DAY_MS);
+  // A certificate cannot outlive its issuer in any useful way: clients reject it after the CA expires.
+  if (params.notAfterLimit && notAfter > params.notAfterLimit) notAfter = params.notAfterLimit;
+  const cert = await x509.X509CertificateGenerator.create({
+    serialNumber: randomSerialNumber(),
+    subject: params.subject,
+    issuer: params.issuer,
+    notBefore,
+    notAfter,
+    publicKey: spkiOf(params.publicKey),
+    signingKey: (await toCryptoKey(params.signingKey)) as unknown as CryptoKey,
+    signingAlgorithm: signingAlgorithmFor(params.signingKey) as Algorithm,
+    extensions: params.extensions,
+  });
+  return withNewline(cert.toString('pem'));
+}
+
+/**
+ * 128 random bits as a positive DER INTEGER: a first byte >= 0x80 would read as negative, so
+ * it gets a 0x00 in front (17 bytes, well within the 20-octet limit).
+ */
+export function randomSerialNumber(): string {
+  const bytes = randomBytes(16);
+  if (bytes[0] === 0) bytes[0] = 1; // keep all 16 bytes significant (no leading zero octet)
+  const hex = bytes.toString('hex');
+  return bytes[0] >= 0x80 ? `00${hex}` : hex;
+}
+
+// The leaf extensions that do not depend on the names or the key itself are built once: each
+// @peculiar/x509 extension costs an ASN.1 encode, which adds up over many leaves.
+const constantLeafExtensions = new Map<string, InstanceType<typeof x509.Extension>[]>();
+function leafExtensions(publicKey: PublicKeyInput, serverAuth: boolean, clientAuth: boolean): InstanceType<typeof x509.Extension>[] {
+  const isRsa = publicKey instanceof KeyObject ? publicKey.asymmetricKeyType === 'rsa' : /^RSA/i.test(publicKey.algorithm.name);
+  const cacheKey = `${isRsa}-${serverAuth}-${clientAuth}`;
+  let extensions = constantLeafExtensions.get(cacheKey);
+  if (!extensions) {
+    const usages: string[] = [];
+    if (serverAuth) usages.push(x509.ExtendedKeyUsage.serverAuth);
+    if (clientAuth) usages.push(x509.ExtendedKeyUsage.clientAuth);
+    // RSA key exchange (TLS 1.2 RSA cipher suites) needs keyEncipherment; EC/EdDSA keys only sign.
+    const keyUsage = isRsa
+      ? x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment
+      : x509.KeyUsageFlags.digitalSignature;
+    extensions = [
+      new x509.BasicConstraintsExtension(false, undefined, true),
+      new x509.KeyUsagesExtension(keyUsage, true),
+      ...(usages.length ? [new x509.ExtendedKeyUsageExtension(usages, false)] : []),
+    ];
+    constantLeafExtensions.set(cacheKey, extensions);
+  }
+  return extensions;
+}
+
+/**
+ * SKI by RFC 5280's method 1: SHA-1 of the subjectPublicKey bits (what OpenSSL writes too).
+ * The bits come from the key's JWK (EC point, Ed25519 key) or PKCS#1 (RSA): a synchronous hash
+ * of a few bytes, where @peculiar/x509's own helper parses the SPKI and awaits WebCrypto.
+ */
+async function subjectKeyIdentifier(publicKey: PublicKeyInput): Promise<InstanceType<typeof x509.Extension>> {
+  const keyObject = publicKey instanceof KeyObject ? publicKey : createPublicKey({ key: Buffer.from(publicKey.rawData), format: 'der', type: 'spki' });
+  const bits = subjectPublicKeyBits(keyObject);
+  if (!bits) return x509.SubjectKeyIdentifierExtension.create(spkiOf(publicKey), false);
+  return new x509.SubjectKeyIdentifierExtension(createHash('sha1').update(bits).digest('hex'), false);
+}
+
+function subjectPublicKeyBits(key: KeyObject): Buffer | undefined {
+  try {
+    if (key.asymmetricKeyType === 'rsa') return key.export({ format: 'der', type: 'pkcs1' });
+    const jwk = key.export({ format: 'jwk' });
+    if (jwk.kty === 'EC' && jwk.x && jwk.y) return Buffer.concat([Buffer.from([0x04]), Buffer.from(jwk.x, 'base64url'), Buffer.from(jwk.y, 'base64url')]);
+    if (jwk.kty === 'OKP' && jwk.x) return Buffer.from(jwk.x, 'base64url');
+  } catch {
+    // a key type JWK cannot express: let @peculiar/x509 compute it
+  }
+  return undefined;
+}
+
+// DER SubjectPublicKeyInfo; exporting a KeyObject costs ~0.1 ms, so it is done once per key.
+const spkiBytes = new WeakMap<KeyObject, Uint8Array<ArrayBuffer>>();
+function spkiOf(publicKey: PublicKeyInput): ArrayBuffer | Uint8Array<ArrayBuffer> {
+  if (!(publicKey instanceof KeyObject)) return publicKey.rawData;
+  let der = spkiBytes.get(publicKey);
+  if (!der) {
+    der = new Uint8Array(publicKey.export({ format: 'der', type: 'spki' }));
+    spkiBytes.set(publicKey, der);
+  }
+  return der;
+}
+
+const authorityKeyIds = new WeakMap<X509Cert, Promise<InstanceType<typeof x509.Extension>>>();
+/** AKI = the issuer's SKI (what chain builders match on), or one derived from its key if it has none. */
+function authorityKeyIdentifier(issuer: X509Cert): Promise<InstanceType<typeof x509.Extension>> {
+  let pending = authorityKeyIds.get(issuer);
+  if (!pending) {
+    const ski = issuer.getExtension(x509.SubjectKeyIdentifierExtension);
+    pending = ski
+      ? Promise.resolve(new x509.AuthorityKeyIdentifierExtension(ski.keyId, false))
+      : x509.AuthorityKeyIdentifierExtension.create(issuer.publicKey, false);
+    authorityKeyIds.set(issuer, pending);
+  }
+  return pending;
+}
+
+function namesWithCommonName(subject: Subject, altNames: AltName[]): AltName[] {
+  const fromCn = altNameFromCommonName(subject.CN);
+  return dedupeAltNames([...(fromCn ? [fromCn] : []), ...altNames]);
+}
+
+function validDays(days: number | string | undefined, fallback: number): number {
+  if (days === undefined || days === null || days === '') return fallback;
+  const value = Number(days);
+  if (!Number.isFinite(value) || value <= 0 || value > MAX_DAYS) {
+    throw new CertflowError('CERT_DAYS_INVALID', `validity of ${String(days)} days is not valid: use a number of days from 1 to ${MAX_DAYS}`);
+  }
+  return value;
+}
+
+function requirePrivateKey(key: KeyObject | string | Buffer | undefined, passphrase: string | undefined, forWhat: string): KeyObject {
+  if (key === undefined || key === null || key === '' || (Buffer.isBuffer(key) && key.length === 0)) {
+    throw new CertflowError('KEY_MISSING', `a private key is needed for ${forWhat}`);
+  }
+  if (typeof key !== 'string' || (passphrase !== undefined && passphrase !== '')) return loadPrivateKey(key, passphrase);
+  // A CA key given as PEM text each time (from a flow) would be parsed and re-imported into
+  // WebCrypto for every leaf; the same text maps to the same KeyObject, whose CryptoKey is cached.
+  let loaded = loadedKeys.get(key);
+  if (!loaded) {
+    loaded = loadPrivateKey(key);
+    if (loadedKeys.size >= 8) loadedKeys.delete(loadedKeys.keys().next().value as string);
+    loadedKeys.set(key, loaded);
+  }
+  return loaded;
+}
+const loadedKeys = new Map<string, KeyObject>();
+
+// Parsed CA certificates are reused across calls with the same PEM (a CA signs many leaves).
+const parsedCertificates = new Map<string, X509Cert>();
+const CERTIFICATE_BLOCK = /-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/;
+
+/** The first certificate in PEM text (a bundle is fine), DER, or an already parsed certificate. */
+export function readCertificate(input: X509Cert | string | Buffer | undefined, what = 'the certificate'): X509Cert {
+  if (input instanceof x509.X509Certificate) return input;
+  if (input === undefined || input === null || input === '' || (Buffer.isBuffer(input) && input.length === 0)) {
+    throw new CertflowError('CERT_MISSING', `${what} is missing`);
+  }
+  const isPem = typeof input === 'string' || input.subarray(0, 64).toString('latin1').includes('-----BEGIN');
+  if (isPem) {
+    const text = typeof input === 'string' ? input : input.toString('utf8');
+    const block = CERTIFICATE_BLOCK.exec(text)?.[0];
+    if (!block) {
+      const label = /-----BEGIN ([A-Z0-9 ]+)-----/.exec(text)?.[1];
+      throw new CertflowError('CERT_WRONG_KIND', label ? `${what} is not a certificate: found "${label}"` : `${what} is not a PEM certificate`);
+    }
+    const cached = parsedCertificates.get(block);
+    if (cached) return cached;
+    const cert = parseCertificate(block, what);
+    if (parsedCertificates.size >= 32) parsedCertificates.delete(parsedCertificates.keys().next().value as string);
+    parsedCertificates.set(block, cert);
+    return cert;
+  }
+  return parseCertificate(new Uint8Array(input), what);
+}
+
+function parseCertificate(data: string | Uint8Array<ArrayBuffer>, what: string): X509Cert {
+  try {
+    return typeof data === 'string' ? new x509.X509Certificate(data) : new x509.X509Certificate(data);
+  } catch {
+    throw new CertflowError('CERT_INVALID', `${what} could not be read: it is damaged or incomplete`);
+  }
+}
+
+function withNewline(pem: string): string {
+  const unix = pem.replace(/\r\n/g, '\n');
+  return unix.endsWith('\n') ? unix : `${unix}\n`;
+}

@@ -1,0 +1,554 @@
+/**
+ * The certificate store: `<userDir>/certificates/<name>/`, where a certificate bundle lives on
+ * disk so Node-RED (through the settings helper) and other programs can use it.
+ *
+ * Layout (one install = one immutable "generation" folder; two symlinks say which is which):
+ *
+ *   certificates/node-red/
+ *     gen-20260225T101010123Z-1a2b3c/   privkey.pem (0600) cert.pem chain.pem fullchain.pem meta.json
+ *     gen-20251127T080000000Z-9f8e7d/   the generation before
+ *     current  -> gen-20260225T...      swapped with ONE rename(2): readers see old or new, never a mix
+ *     previous -> gen-20251127T...
+ *     privkey.pem -> current/privkey.pem   (and cert.pem, chain.pem, fullchain.pem, meta.json):
+ *                                           stable paths for other programs
+ *
+ * Why generations: a key and its certificate are two files, and two renames are never atomic
+ * together. A new generation is written completely (each file fsynced) in a `.staging-*` folder,
+ * renamed to `gen-*`, and only then published by renaming a fresh symlink over `current`. A
+ * kill -9 at any moment leaves `current` pointing at a complete, matching pair (the old one or
+ * the new one); leftovers are removed at the next install. A reader resolves `current` once and
+ * reads every file from that generation (see readStoredBundle), so it never mixes two of them.
+ */
+import { X509Certificate, type KeyObject } from 'node:crypto';
+import { promises as fs } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { writeFileAtomic, syncDirectory, SECRET_FILE_MODE, PUBLIC_FILE_MODE } from './atomic-file';
+import { CertflowError } from './errors';
+import { loadPrivateKey, describeKey } from './keys';
+
+/** Files of one generation, also linked at the top of the store folder. */
+export const STORE_FILES = ['privkey.pem', 'cert.pem', 'chain.pem', 'fullchain.pem', 'meta.json'] as const;
+const CURRENT = 'current';
+const PREVIOUS = 'previous';
+const GENERATION_PREFIX = 'gen-';
+const STAGING_PREFIX = '.staging-';
+const LINK_TEMP_PREFIX = '.link-';
+/** Leftovers younger than this may belong to an install still running in another process. */
+const LEFTOVER_AGE_MS = 10 * 60 * 1000;
+/** Store names that are folders of their own under certificates/. */
+export const RESERVED_STORE_NAMES = ['local-ca'];
+
+export interface StoreLocation {
+  /** Node-RED's user directory (`~/.node-red` by default). */
+  userDir: string;
+  /** The store's name: letters, digits, `.`, `_`, `-` (default `node-red`). */
+  name?: string;
+}
+
+/** What meta.json holds: facts about the certificate, never key material. */
+export interface StoreMeta {
+  name: string;
+  generation: string;
+  installedAt: string;
+  /** Who installed it: `certflow-https`, `bootstrap`, ... */
+  source: string;
+  subject: string;
+  issuer: string;
+  altNames: string[];
+  serialNumber: string;
+  notBefore: string;
+  notAfter: string;
+  fingerprint256: string;
+  key: string;
+  chainLength: number;
+}
+
+/** A bundle that passed every check, ready to install or serve. */
+export interface ValidatedBundle {
+  /** Private key PEM exactly as given (it may be encrypted; then a passphrase was given). */
+  key: string;
+  /** The leaf certificate PEM. */
+  cert: string;
+  /** Intermediates (maybe a root), in order: each one issued the certificate before it. */
+  chain: string[];
+  /** cert + chain, what a TLS server sends. */
+  fullchain: string;
+  leaf: X509Certificate;
+  /** Meta without the install fields. */
+  facts: Omit<StoreMeta, 'name' | 'generation' | 'installedAt' | 'source'>;
+}
+
+export interface StoredBundle extends ValidatedBundle {
+  meta: StoreMeta;
+  /** Absolute path of the generation folder the files were read from. */
+  dir: string;
+}
+
+/** An extra copy of the bundle for another program (Mosquitto, a reverse proxy...). */
+export interface ExtraTarget {
+  /** Absolute, or relative to userDir. */
+  path: string;
+  /** privkey | cert | chain | fullchain | combined (private key + fullchain in one file, e.g. HAProxy). */
+  content: ExtraTargetContent;
+  /** File mode, e.g. 0o640 or '640'. Default: 0600 for files with the key, 0644 otherwise. */
+  mode?: number | string;
+}
+export type ExtraTargetContent = 'privkey' | 'cert' | 'chain' | 'fullchain' | 'combined';
+const EXTRA_TARGET_CONTENTS: ExtraTargetContent[] = ['privkey', 'cert', 'chain', 'fullchain', 'combined'];
+
+export interface InstallOptions {
+  /** Passphrase of an encrypted key (only used to check the key; never stored). */
+  passphrase?: string;
+  /** Recorded in meta.json (`certflow-https`, `bootstrap`...). */
+  source?: string;
+  /** The clock for the "valid now" check (tests). */
+  now?: Date;
+  extraTargets?: ExtraTarget[];
+  /** A last check of the validated bundle before anything is written (throw to refuse). */
+  beforeWrite?: (bundle: ValidatedBundle) => void | Promise<void>;
+}
+
+export interface InstallResult {
+  name: string;
+  /** The store folder (`<userDir>/certificates/<name>`). */
+  dir: string;
+  generation: string;
+  meta: StoreMeta;
+  bundle: ValidatedBundle;
+  /** Absolute paths of the extra copies written. */
+  extraFiles: string[];
+}
+
+// ---------------------------------------------------------------------------------------------
+// Locations
+
+export function certificatesDir(userDir: string): string {
+  return path.join(path.resolve(expandHome(userDir)), 'certificates');
+}
+
+/** `<userDir>/certificates/<name>`, after checking the name cannot escape that folder. */
+export function storeDir(location: StoreLocation): string {
+  const name = validateStoreName(location.name ?? 'node-red');
+  return path.join(certificatesDir(location.userDir), name);
+}
+
+export function validateStoreName(name: unknown): string {
+  if (typeof name !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(name)) {
+    throw new CertflowError(
+      'store-name-invalid',
+      `"${String(name).slice(0, 70)}" is not a valid store name: use 1-64 letters, digits, ".", "_" or "-", starting with a letter or digit`,
+    );
+  }
+  if (RESERVED_STORE_NAMES.includes(name)) {
+    throw new CertflowError('store-name-invalid', `"${name}" is reserved (the local CA lives there): choose another store name`);
+  }
+  return name;
+}
+
+export function expandHome(p: string): string {
+  return p === '~' || p.startsWith('~/') ? path.join(os.homedir(), p.slice(1)) : p;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Validation
+
+const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g;
+
+/** Splits PEM text (or an array of PEM texts) into certificate PEM blocks, in order. */
+function certificateBlocks(value: unknown, field: string): string[] {
+  if (value === undefined || value === null || value === '') return [];
+  const parts = Array.isArray(value) ? value : [value];
+  const blocks: string[] = [];
+  for (const part of parts) {
+    const text = Buffer.isBuffer(part) ? part.toString('utf8') : part;
+    if (typeof text !== 'string') {
+      throw new CertflowError('bundle-invalid', `${field} must be PEM text, not ${typeof text}`);
+    }
+    const found = text.match(PEM_CERTIFICATE);
+    if (!found) {
+      throw new CertflowError('bundle-invalid', `${field} holds no PEM certificate ("-----BEGIN CERTIFICATE-----" block)`);
+    }
+    blocks.push(...found.map((b) => `${b.trim()}\n`));
+  }
+  return blocks;
+}
+
+function parseCertificate(pem: string, label: string): X509Certificate {
+  try {
+    return new X509Certificate(pem);
+  } catch {
+    throw new CertflowError('bundle-invalid', `${label} is not a readable X.509 certificate (truncated or damaged PEM?)`);
+  }
+}
+
+function describeName(cert: X509Certificate): string {
+  return cert.subject.replace(/\n/g, ', ') || '(empty subject)';
+}
+
+function altNamesOf(cert: X509Certificate): string[] {
+  // subjectAltName reads "DNS:a.example, IP Address:127.0.0.1"
+  return (cert.subjectAltName ?? '')
+    .split(/,\s*/)
+    .filter(Boolean)
+    .map((entry) => entry.replace(/^IP Address:/, 'IP:'));
+}
+
+/**
+ * Checks a bundle before it may be installed or served: a private key and a certificate are
+ * present, the key matches the certificate, the certificate is valid now, and the chain is in
+ * order (each certificate issued by the next one). Throws a CertflowError that says what is
+ * wrong; never includes key material.
+ */
+export function validateBundle(
+  input: unknown,
+  options: { passphrase?: string; now?: Date; /** false: an expired certificate passes (reading what is stored) */ requireValidNow?: boolean } = {},
+): ValidatedBundle {
+  if (input === null || typeof input !== 'object' || Buffer.isBuffer(input) || Array.isArray(input)) {
+    throw new CertflowError(
+      'bundle-invalid',
+      'expected a certificate bundle object { key, cert, chain } (e.g. from the ACME or sign certificate node), got ' +
+        (input === null ? 'null' : Array.isArray(input) ? 'an array' : Buffer.isBuffer(input) ? 'a Buffer' : typeof input),
+    );
+  }
+  const bundle = input as Record<string, unknown>;
+
+  const keyValue = bundle.key;
+  if (keyValue === undefined || keyValue === null || keyValue === '') {
+    throw new CertflowError('bundle-no-key', 'the bundle has no private key (payload.key): the certificate alone cannot be served');
+  }
+  const keyPem = Buffer.isBuffer(keyValue) ? keyValue.toString('utf8') : keyValue;
+  if (typeof keyPem !== 'string' || !/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(keyPem)) {
+    throw new CertflowError('bundle-invalid', 'the bundle\'s key (payload.key) is not a PEM private key');
+  }
+  let key: KeyObject;
+  try {
+    key = loadPrivateKey(keyPem, options.passphrase);
+  } catch (err) {
+    // loadPrivateKey's messages are written for users and carry no key material
+    const reason = err instanceof Error ? err.message : String(err);
+    throw new CertflowError('bundle-invalid', `the bundle's private key cannot be used: ${reason}`, undefined, { cause: err });
+  }
+
+  const certBlocks = certificateBlocks(bundle.cert, 'the bundle\'s certificate (payload.cert)');
+  const fullchainBlocks = certificateBlocks(bundle.fullchain, 'the bundle\'s fullchain (payload.fullchain)');
+  const chainGiven = bundle.chain !== undefined && bundle.chain !== null && bundle.chain !== '';
+  let chainBlocks = certificateBlocks(chainGiven ? bundle.chain : [], 'the bundle\'s chain (payload.chain)');
+
+  let leafPem: string;
+  if (certBlocks.length > 0) {
+    leafPem = certBlocks[0];
+    if (fullchainBlocks.length > 0 && normalizePem(fullchainBlocks[0]) !== normalizePem(leafPem)) {
+      throw new CertflowError('bundle-invalid', 'payload.cert and the first certificate of payload.fullchain differ: the bundle mixes two certificates');
+    }
+    if (!chainGiven) chainBlocks = certBlocks.length > 1 ? certBlocks.slice(1) : fullchainBlocks.slice(1);
+  } else if (fullchainBlocks.length > 0) {
+    leafPem = fullchainBlocks[0];
+    if (!chainGiven) chainBlocks = fullchainBlocks.slice(1);
+  } else {
+    throw new CertflowError('bundle-no-cert', 'the bundle has no certificate (payload.cert or payload.fullchain)');
+  }
+  // A common slip: the chain given as the full chain, leaf included. Drop the duplicate.
+  if (chainBlocks.length > 0 && normalizePem(chainBlocks[0]) === normalizePem(leafPem)) chainBlocks = chainBlocks.slice(1);
+
+  const leaf = parseCertificate(leafPem, 'the certificate');
+  const chain = chainBlocks.map((pem, i) => parseCertificate(pem, `chain certificate ${i + 1}`));
+
+  if (!leaf.checkPrivateKey(key)) {
+    throw new CertflowError(
+      'key-mismatch',
+      `the private key does not match the certificate for ${describeName(leaf)}: the key belongs to another certificate`,
+    );
+  }
+
+  const now = options.now ?? new Date();
+  const notBefore = new Date(leaf.validFrom);
+  const notAfter = new Date(leaf.validTo);
+  if (options.requireValidNow === false) {
+    // stored certificates: serving an expired one beats serving none; the caller warns
+  } else if (now < notBefore) {
+    throw new CertflowError('cert-not-yet-valid', `the certificate for ${describeName(leaf)} is not valid before ${notBefore.toISOString()}`);
+  }
+  if (now > notAfter) {
+    throw new CertflowError('cert-expired', `the certificate for ${describeName(leaf)} expired on ${notAfter.toISOString()}`);
+  }
+
+  const ordered = [leaf, ...chain];
+  for (let i = 0; i + 1 < ordered.length; i++) {
+    const child = ordered[i];
+    const parent = ordered[i + 1];
+    if (!child.checkIssued(parent) || !child.verify(parent.publicKey)) {
+      const childLabel = i === 0 ? 'the certificate' : `chain certificate ${i}`;
+      throw new CertflowError(
+        'chain-order',
+        `the chain is not in order: chain certificate ${i + 1} (${describeName(parent)}) did not issue ${childLabel} (${describeName(child)}); ` +
+          'list the issuer of each certificate right after it',
+      );
+    }
+  }
+
+  const cert = leafPem;
+  const chainPems = chainBlocks;
+  return {
+    key: keyPem.endsWith('\n') ? keyPem : `${keyPem}\n`,
+    cert,
+    chain: chainPems,
+    fullchain: [cert, ...chainPems].join(''),
+    leaf,
+    facts: {
+      subject: describeName(leaf),
+      issuer: leaf.issuer.replace(/\n/g, ', '),
+      altNames: altNamesOf(leaf),
+      serialNumber: leaf.serialNumber,
+      notBefore: notBefore.toISOString(),
+      notAfter: notAfter.toISOString(),
+      fingerprint256: leaf.fingerprint256,
+      key: describeKey(key).label,
+      chainLength: chain.length,
+    },
+  };
+}
+
+function normalizePem(pem: string): string {
+  return pem.replace(/\s+/g, '');
+}
+
+// ---------------------------------------------------------------------------------------------
+// Install
+
+/** One install at a time per store in this process (two nodes or a fast loop on one store). */
+const installQueues = new Map<string, Promise<unknown>>();
+
+function serialized<T>(dir: string, work: () => Promise<T>): Promise<T> {
+  const before = installQueues.get(dir) ?? Promise.resolve();
+  const run = before.then(work, work);
+  const tail = run.catch(() => undefined);
+  installQueues.set(dir, tail);
+  void tail.then(() => {
+    if (installQueues.get(dir) === tail) installQueues.delete(dir);
+  });
+  return run;
+}
+
+/**
+ * Validates the bundle, then writes it as the store's new current generation (the old one
+ * becomes `previous`). An invalid bundle throws before anything on disk changes.
+ */
+export async function installBundle(location: StoreLocation, input: unknown, options: InstallOptions = {}): Promise<InstallResult> {
+  const dir = storeDir(location);
+  const name = path.basename(dir);
+  const bundle = validateBundle(input, options);
+  const targets = (options.extraTargets ?? []).map((t) => resolveExtraTarget(t, location.userDir));
+  await options.beforeWrite?.(bundle);
+  return serialized(dir, async () => {
+    await fs.mkdir(dir, { recursive: true, mode: 0o700 });
+    const generation = `${GENERATION_PREFIX}${new Date().toISOString().replace(/[-:.]/g, '')}-${randomBytes(3).toString('hex')}`;
+    const meta: StoreMeta = {
+      name,
+      generation,
+      installedAt: new Date().toISOString(),
+      source: options.source ?? 'certflow-https',
+      ...bundle.facts,
+    };
+    await writeGeneration(dir, generation, bundle, meta);
+    await publish(dir, generation);
+    await removeLeftovers(dir).catch(() => undefined); // tidiness only; never fails an install
+    const extraFiles: string[] = [];
+    for (const target of targets) {
+      await writeFileAtomic(target.path, extraContent(bundle, target.content), target.mode);
+      extraFiles.push(target.path);
+    }
+    return { name, dir, generation, meta, bundle, extraFiles };
+  });
+}
+
+async function writeGeneration(dir: string, generation: string, bundle: ValidatedBundle, meta: StoreMeta): Promise<void> {
+  const staging = path.join(dir, `${STAGING_PREFIX}${generation}`);
+  await fs.mkdir(staging, { mode: 0o700 });
+  // privkey first: a generation without its key is never published anyway, order is for humans
+  await writeFileAtomic(path.join(staging, 'privkey.pem'), bundle.key, SECRET_FILE_MODE);
+  await writeFileAtomic(path.join(staging, 'cert.pem'), bundle.cert, PUBLIC_FILE_MODE);
+  await writeFileAtomic(path.join(staging, 'chain.pem'), bundle.chain.join(''), PUBLIC_FILE_MODE);
+  await writeFileAtomic(path.join(staging, 'fullchain.pem'), bundle.fullchain, PUBLIC_FILE_MODE);
+  await writeFileAtomic(path.join(staging, 'meta.json'), `${JSON.stringify(meta, null, 2)}\n`, PUBLIC_FILE_MODE);
+  await fs.rename(staging, path.join(dir, generation));
+  await syncDirectory(dir);
+}
+
+/** Makes `generation` current: previous <- old current, then current <- generation (one rename each). */
+async function publish(dir: string, generation: string): Promise<void> {
+  const oldCurrent = await readLinkOrNull(path.join(dir, CURRENT));
+  if (oldCurrent && oldCurrent !== generation && isGenerationName(oldCurrent)) {
+    await replaceSymlink(dir, PREVIOUS, oldCurrent);
+  }
+  await replaceSymlink(dir, CURRENT, generation);
+  // Stable top-level paths for other programs; made once, they follow `current`.
+  for (const file of STORE_FILES) {
+    const wanted = path.join(CURRENT, file);
+    if ((await readLinkOrNull(path.join(dir, file))) !== wanted) await replaceSymlink(dir, file, wanted);
+  }
+  await syncDirectory(dir);
+}
+
+/** Atomically points `dir/linkName` at `target` (relative): a new symlink renamed over the old. */
+async function replaceSymlink(dir: string, linkName: string, target: string): Promise<void> {
+  const temp = path.join(dir, `${LINK_TEMP_PREFIX}${linkName}.${randomBytes(4).toString('hex')}`);
+  await fs.symlink(target, temp);
+  try {
+    await fs.rename(temp, path.join(dir, linkName));
+  } catch (err) {
+    await fs.rm(temp, { force: true });
+    throw err;
+  }
+}
+
+async function readLinkOrNull(linkPath: string): Promise<string | null> {
+  try {
+    return await fs.readlink(linkPath);
+  } catch (err) {
+    if (isErrno(err, 'ENOENT') || isErrno(err, 'EINVAL')) return null;
+    throw err;
+  }
+}
+
+function isGenerationName(name: string): boolean {
+  return name.startsWith(GENERATION_PREFIX) && !name.includes('/') && !name.includes(path.sep);
+}
+
+/** Removes generations that are neither current nor previous, and old unfinished work. */
+async function removeLeftovers(dir: string): Promise<void> {
+  const keep = new Set([await readLinkOrNull(path.join(dir, CURRENT)), await readLinkOrNull(path.join(dir, PREVIOUS))]);
+  const now = Date.now();
+  for (const entry of await fs.readdir(dir)) {
+    const full = path.join(dir, entry);
+    if (isGenerationName(entry)) {
+      if (!keep.has(entry)) await fs.rm(full, { recursive: true, force: true });
+    } else if (entry.startsWith(STAGING_PREFIX) || entry.startsWith(LINK_TEMP_PREFIX)) {
+      const stat = await fs.lstat(full).catch(() => null);
+      if (stat && now - stat.mtimeMs > LEFTOVER_AGE_MS) await fs.rm(full, { recursive: true, force: true });
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Read
+
+/**
+ * Reads the current generation (or `previous`), checks that its key matches its certificate,
+ * and returns it; null when the store has no certificate yet. A damaged store throws a
+ * CertflowError naming the file. Expiry is NOT checked here: an expired certificate is still
+ * what there is to serve (the caller warns).
+ */
+export async function readStoredBundle(
+  location: StoreLocation,
+  options: { passphrase?: string; which?: 'current' | 'previous' } = {},
+): Promise<StoredBundle | null> {
+  const dir = storeDir(location);
+  const which = options.which ?? CURRENT;
+  // Resolve the pointer ONCE and read every file from that immutable generation. If an install
+  // removed it meanwhile (it was two generations old), resolve again.
+  for (let attempt = 0; ; attempt++) {
+    const generation = await readLinkOrNull(path.join(dir, which));
+    if (generation === null) return null;
+    if (!isGenerationName(generation)) {
+      throw new CertflowError('store-broken', `${path.join(dir, which)} points at "${generation}", not at a generation folder of the store`);
+    }
+    const genDir = path.join(dir, generation);
+    try {
+      return await readGeneration(genDir, options.passphrase);
+    } catch (err) {
+      if (attempt < 2 && isErrno(err, 'ENOENT') && (await readLinkOrNull(path.join(dir, which))) !== generation) continue;
+      if (err instanceof CertflowError) throw err;
+      throw new CertflowError('store-broken', `cannot read the stored certificate in ${genDir}: ${errnoText(err)}`, undefined, { cause: err });
+    }
+  }
+}
+
+async function readGeneration(genDir: string, passphrase?: string): Promise<StoredBundle> {
+  const [key, fullchain] = await Promise.all([
+    fs.readFile(path.join(genDir, 'privkey.pem'), 'utf8'),
+    fs.readFile(path.join(genDir, 'fullchain.pem'), 'utf8'),
+  ]);
+  let validated: ValidatedBundle;
+  try {
+    validated = validateBundle({ key, fullchain }, { passphrase, requireValidNow: false });
+  } catch (err) {
+    const reason = err instanceof Error ? err.message : String(err);
+    throw new CertflowError('store-broken', `the stored certificate in ${genDir} is unusable: ${reason}`, undefined, { cause: err });
+  }
+  // meta.json only describes; a damaged one does not make a good key and certificate unusable
+  const generation = path.basename(genDir);
+  let meta: StoreMeta = { name: path.basename(path.dirname(genDir)), generation, installedAt: '', source: 'unknown', ...validated.facts };
+  try {
+    meta = { ...meta, ...(JSON.parse(await fs.readFile(path.join(genDir, 'meta.json'), 'utf8')) as Partial<StoreMeta>), ...validated.facts };
+  } catch {
+    // keep the facts read from the certificate itself
+  }
+  return { ...validated, meta, dir: genDir };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Extra copies for other programs
+
+interface ResolvedTarget {
+  path: string;
+  content: ExtraTargetContent;
+  mode: number;
+}
+
+export function resolveExtraTarget(target: ExtraTarget, userDir: string): ResolvedTarget {
+  if (!target || typeof target.path !== 'string' || target.path.trim() === '') {
+    throw new CertflowError('target-invalid', 'an extra file needs a path');
+  }
+  if (!EXTRA_TARGET_CONTENTS.includes(target.content)) {
+    throw new CertflowError('target-invalid', `"${String(target.content)}" is not a file content; use one of ${EXTRA_TARGET_CONTENTS.join(', ')}`);
+  }
+  const withKey = target.content === 'privkey' || target.content === 'combined';
+  const mode = parseMode(target.mode, withKey ? SECRET_FILE_MODE : PUBLIC_FILE_MODE);
+  if (withKey && (mode & 0o007) !== 0) {
+    throw new CertflowError(
+      'target-invalid',
+      `mode ${mode.toString(8).padStart(4, '0')} for ${target.path} lets every user of the machine read the private key; use 0600 or 0640`,
+    );
+  }
+  const resolved = path.resolve(path.resolve(expandHome(userDir)), expandHome(target.path.trim()));
+  return { path: resolved, content: target.content, mode };
+}
+
+function parseMode(mode: number | string | undefined, fallback: number): number {
+  if (mode === undefined || mode === null || mode === '') return fallback;
+  const value = typeof mode === 'number' ? mode : /^0?o?[0-7]{3,4}$/.test(mode.trim()) ? parseInt(mode.trim().replace(/^0?o?/, ''), 8) : NaN;
+  if (!Number.isInteger(value) || value < 0 || value > 0o777) {
+    throw new CertflowError('target-invalid', `"${String(mode)}" is not a file mode; write it in octal, e.g. 640 or 0644`);
+  }
+  return value;
+}
+
+function extraContent(bundle: ValidatedBundle, content: ExtraTargetContent): string {
+  switch (content) {
+    case 'privkey':
+      return bundle.key;
+    case 'cert':
+      return bundle.cert;
+    case 'chain':
+      return bundle.chain.join('');
+    case 'fullchain':
+      return bundle.fullchain;
+    case 'combined':
+      return bundle.key + bundle.fullchain;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+function isErrno(err: unknown, code: string): boolean {
+  return typeof err === 'object' && err !== null && (err as NodeJS.ErrnoException).code === code;
+}
+
+function errnoText(err: unknown): string {
+  const e = err as NodeJS.ErrnoException;
+  if (e && e.code === 'ENOENT') return `${e.path ? path.basename(e.path) : 'a file'} is missing`;
+  if (e && e.code === 'EACCES') return `no permission to read ${e.path ?? 'a file'}`;
+  return e instanceof Error ? e.message : String(err);
+}

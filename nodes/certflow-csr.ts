@@ -1,0 +1,90 @@
+/**
+ * certflow-csr ("create CSR"): a certificate signing request for the bundle's key (or a key
+ * from another property) with the subject and alternative names from the dialog or the msg.
+ */
+import { createCsr, Subject } from '../lib/csr';
+import { CertflowError } from '../lib/errors';
+import type { AltNamesInput } from '../lib/names';
+import { CertificateBundle, readBundle, startBundle } from './common/bundle';
+import { handleInput } from './common/handle-input';
+import type { Node, NodeAPI, NodeDef, NodeMessage } from './common/node-red';
+import { describeSource, evaluateProperty, evaluateSecret, evaluateText, TypedValue, typedConfig } from './common/properties';
+import { statusOk, statusProgress } from './common/status';
+
+const SUBJECT_FIELDS = ['O', 'OU', 'C', 'ST', 'L', 'emailAddress'] as const;
+
+interface CsrNodeConfig extends NodeDef {
+  keyFrom?: string;
+  keyFromType?: string;
+  passphraseFrom?: string;
+  passphraseFromType?: string;
+  cn?: string;
+  cnType?: string;
+  altNames?: string;
+  altNamesType?: string;
+  O?: string;
+  OU?: string;
+  C?: string;
+  ST?: string;
+  L?: string;
+  emailAddress?: string;
+}
+
+export = function register(RED: NodeAPI): void {
+  /**
+   * The private key to use, and the bundle to add the CSR to. `bundle` (the default) means
+   * msg.payload.key, and msg.payload may also be a bare key PEM.
+   */
+  async function keyAndBundle(node: Node, msg: NodeMessage, source: TypedValue): Promise<{ key: unknown; bundle: CertificateBundle }> {
+    if (source.type === 'bundle') {
+      const bundle = readBundle(msg.payload);
+      if (!bundle.key) throw new CertflowError('KEY_MISSING', RED._('certflow-csr.errors.noKeyInBundle'));
+      return { key: bundle.key, bundle };
+    }
+    const value = await evaluateProperty(RED, node, msg, source);
+    // A whole bundle stored in context (e.g. flow.device) gives its key.
+    const key = value !== null && typeof value === 'object' && !Buffer.isBuffer(value) ? (value as CertificateBundle).key : value;
+    if (key === undefined || key === null || key === '') {
+      throw new CertflowError('KEY_MISSING', RED._('certflow-csr.errors.noKeyAt', { source: describeSource(source) }));
+    }
+    return { key, bundle: startBundle(msg.payload) };
+  }
+
+  function CertflowCsrNode(this: Node, config: CsrNodeConfig) {
+    RED.nodes.createNode(this, config);
+    const node = this;
+    const keySource = typedConfig(config, 'keyFrom', 'bundle');
+    const passphraseSource = typedConfig(config, 'passphraseFrom', 'none');
+    const cnSource = typedConfig(config, 'cn');
+    const altNamesSource = typedConfig(config, 'altNames');
+
+    handleInput(node, async (msg, send) => {
+      const { key, bundle } = await keyAndBundle(node, msg, keySource);
+      const passphrase = await evaluateSecret(RED, node, msg, passphraseSource, 'passphrase');
+      const subject: Subject = { CN: await evaluateText(RED, node, msg, cnSource) };
+      for (const field of SUBJECT_FIELDS) subject[field] = config[field]?.trim() || undefined;
+      const altNames = await evaluateProperty(RED, node, msg, altNamesSource);
+
+      statusProgress(node, RED._('certflow-csr.status.creating'));
+      const csr = await createCsr({
+        key: key as string | Buffer,
+        passphrase,
+        subject,
+        altNames: altNames === '' || altNames === null ? undefined : (altNames as AltNamesInput),
+      });
+      msg.payload = { ...bundle, csr };
+      statusOk(node, RED._('certflow-csr.status.created', { name: subject.CN ?? firstName(altNames) }));
+      send(msg);
+    });
+  }
+  RED.nodes.registerType('certflow-csr', CertflowCsrNode, {
+    credentials: { passphrase: { type: 'password' } },
+  });
+};
+
+/** The first name of the list, for the status text. */
+function firstName(altNames: unknown): string {
+  if (typeof altNames === 'string') return altNames.split(/[\s,;]+/).find((part) => part !== '') ?? '';
+  if (Array.isArray(altNames)) return firstName(typeof altNames[0] === 'object' ? altNames[0]?.value : altNames[0]);
+  return '';
+}

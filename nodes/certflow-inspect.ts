@@ -1,0 +1,156 @@
+/**
+ * certflow-inspect ("inspect"): what a certificate, chain, CSR, key or PKCS#12 file says and
+ * whether it is healthy - from msg.payload, a file, or a live TLS server. A second output fires
+ * when fewer than N days remain, so an expiry monitor is one inject + one inspect node.
+ */
+import { readFile } from 'node:fs/promises';
+import { CertflowError } from '../lib/errors';
+import { inspect, InspectOptions, InspectResult } from '../lib/inspect';
+import { certificatesFrom } from '../lib/pem';
+import { inspectRemote } from '../lib/remote';
+import { isBundleObject } from './common/bundle';
+import { handleInput } from './common/handle-input';
+import type { Node, NodeAPI, NodeDef, NodeMessage } from './common/node-red';
+import { describeSource, evaluateProperty, evaluateSecret, evaluateText, typedConfig } from './common/properties';
+import { statusOk, statusProgress, statusWarning } from './common/status';
+
+type Source = 'payload' | 'file' | 'server';
+type Trust = 'system' | 'ca' | 'none';
+const DEFAULT_PORT = 443;
+const DEFAULT_TIMEOUT_SECONDS = 10;
+
+interface InspectNodeConfig extends NodeDef {
+  source?: Source;
+  trust?: Trust;
+  timeout?: string | number;
+  alertDays?: string | number;
+  failOnProblems?: boolean;
+  [typedInput: string]: unknown;
+}
+
+export = function register(RED: NodeAPI): void {
+  function CertflowInspectNode(this: Node, config: InspectNodeConfig) {
+    RED.nodes.createNode(this, config);
+    const node = this;
+    const source: Source = config.source === 'file' || config.source === 'server' ? config.source : 'payload';
+    const trust: Trust = config.trust === 'ca' || config.trust === 'none' ? config.trust : 'system';
+    const pathSource = typedConfig(config, 'path');
+    const hostSource = typedConfig(config, 'host');
+    const portSource = typedConfig(config, 'port', 'num');
+    const servernameSource = typedConfig(config, 'servername');
+    const checkHostSource = typedConfig(config, 'checkHost');
+    const trustCaSource = typedConfig(config, 'trustCa');
+    const passwordSource = typedConfig(config, 'passwordFrom', 'none');
+    const timeoutMs = 1000 * (Number(config.timeout) > 0 ? Number(config.timeout) : DEFAULT_TIMEOUT_SECONDS);
+    const alertDays = Number(config.alertDays) > 0 ? Number(config.alertDays) : undefined;
+
+    /** The CA certificates to trust when "this CA" is chosen (PEM text, list or a bundle). */
+    async function trustAnchors(msg: NodeMessage): Promise<string[] | 'system' | 'none'> {
+      if (trust !== 'ca') return trust;
+      const value = await evaluateProperty(RED, node, msg, trustCaSource);
+      if (value === undefined || value === null || value === '') {
+        throw new CertflowError('TRUST_CA_MISSING', RED._('certflow-inspect.errors.noTrustCa', { source: describeSource(trustCaSource) }));
+      }
+      // A bundle given as trust anchor means its CA (or its certificate when it is the CA).
+      const anchor = isBundleObject(value) && value.ca ? value.ca : value;
+      return certificatesFrom(anchor, { source: `the trusted CA (${describeSource(trustCaSource)})` });
+    }
+
+    async function fromServer(msg: NodeMessage, checkHost: string | undefined, anchors: string[] | 'system' | 'none'): Promise<InspectResult> {
+      const host = await evaluateText(RED, node, msg, hostSource);
+      if (!host) throw new CertflowError('HOST_MISSING', RED._('certflow-inspect.errors.noHost', { source: describeSource(hostSource) }));
+      const portValue = await evaluateText(RED, node, msg, portSource);
+      const port = portValue === undefined ? DEFAULT_PORT : Number(portValue);
+      const servername = await evaluateText(RED, node, msg, servernameSource);
+      statusProgress(node, RED._('certflow-inspect.status.connecting', { host, port }));
+      return inspectRemote({
+        host,
+        port,
+        servername,
+        timeoutMs,
+        ca: Array.isArray(anchors) ? anchors : undefined,
+        checkHost,
+        warnDays: alertDays,
+      });
+    }
+
+    handleInput(node, async (msg, send) => {
+      const secret = await evaluateSecret(RED, node, msg, passwordSource, 'password');
+      const checkHost = await evaluateText(RED, node, msg, checkHostSource);
+      const anchors = await trustAnchors(msg);
+      const options: InspectOptions = {
+        password: secret,
+        passphrase: secret,
+        host: checkHost,
+        trustAnchors: anchors,
+        ...(alertDays ? { warnDays: alertDays } : {}),
+      };
+      let result: InspectResult;
+      let bundleInput = false;
+      if (source === 'server') {
+        result = await fromServer(msg, checkHost, anchors);
+      } else if (source === 'file') {
+        const path = await evaluateText(RED, node, msg, pathSource);
+        if (!path) throw new CertflowError('FILE_MISSING', RED._('certflow-inspect.errors.noPath', { source: describeSource(pathSource) }));
+        result = await inspect(await readCertificateFile(path), options);
+        msg.filename = path;
+      } else {
+        if (isEmptyPayload(msg.payload)) throw new CertflowError('EMPTY_INPUT', RED._('certflow-inspect.errors.emptyPayload'));
+        bundleInput = isBundleObject(msg.payload);
+        result = await inspect(msg.payload, options);
+      }
+      // Plain JSON: Node-RED clones messages (second output, Catch nodes, Debug), which class
+      // instances inside the result would not survive.
+      const info = JSON.parse(JSON.stringify(result)) as InspectResult;
+      // A bundle keeps travelling with its inspection; anything else is replaced by it.
+      msg.payload = bundleInput ? { ...(msg.payload as object), info } : info;
+
+      if (config.failOnProblems && !info.ok) {
+        throw new CertflowError('INSPECT_PROBLEM', info.problems[0] ?? info.summary, { summary: info.summary });
+      }
+      const days = info.checks.daysRemaining;
+      const alert = alertDays !== undefined && days !== undefined && days < alertDays;
+      showResult(info, alert);
+      send(alert ? [msg, msg] : [msg, null]);
+    });
+
+    function showResult(info: InspectResult, alert: boolean): void {
+      const days = info.checks.daysRemaining;
+      let text: string;
+      if (days === undefined) text = info.summary;
+      else if (days < 0) text = RED._('certflow-inspect.status.expired', { days: -days });
+      else text = RED._('certflow-inspect.status.expiresIn', { days });
+      if (!info.ok) {
+        node.status({ fill: 'red', shape: 'dot', text: shortText(`${text}: ${info.problems[0] ?? ''}`) });
+      } else if (alert || info.warnings.length > 0) {
+        statusWarning(node, shortText(text));
+      } else {
+        statusOk(node, shortText(text));
+      }
+    }
+
+    async function readCertificateFile(path: string): Promise<Buffer> {
+      try {
+        return await readFile(path);
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code ?? '';
+        const known = ['ENOENT', 'EACCES', 'EPERM', 'EISDIR'].includes(code);
+        const reason = known ? RED._(`certflow-inspect.errors.fileReason.${code}`) : code || String(err);
+        throw new CertflowError('FILE_UNREADABLE', RED._('certflow-inspect.errors.readFile', { path, reason }));
+      }
+    }
+  }
+  RED.nodes.registerType('certflow-inspect', CertflowInspectNode, {
+    credentials: { password: { type: 'password' } },
+  });
+};
+
+function isEmptyPayload(payload: unknown): boolean {
+  if (payload === undefined || payload === null) return true;
+  if (typeof payload === 'string') return payload.trim() === '';
+  return Buffer.isBuffer(payload) && payload.length === 0;
+}
+
+function shortText(text: string): string {
+  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
+}

@@ -1,0 +1,26 @@
+/**
+ * The one way certflow nodes handle a message. The handler does the work and calls `send`;
+ * any error it throws (or rejects with) is reported with `done(err)` so Catch nodes receive it
+ * with the original msg (`msg.error.message`), and the status turns to a red ring with a
+ * short reason. Nothing is kept from a failed message, so the next one starts clean.
+ */
+import type { Node, NodeMessage, SendFunction } from './node-red';
+import { statusError } from './status';
+
+export type InputHandler = (msg: NodeMessage, send: SendFunction) => Promise<void>;
+
+export function handleInput(node: Node, handler: InputHandler): void {
+  node.on('input', (msg, send, done) => {
+    // Promise.resolve().then(...) also turns a synchronous throw into a rejection.
+    Promise.resolve()
+      .then(() => handler(msg, send))
+      .then(
+        () => done(),
+        (err: unknown) => {
+          const error = err instanceof Error ? err : new Error(String(err));
+          statusError(node, error);
+          done(error);
+        },
+      );
+  });
+}

@@ -1,0 +1,30 @@
+/**
+ * Node status conventions shared by every certflow node:
+ *   blue dot  = working on it (`generating key`),
+ *   green dot = done, with the one fact that matters (`EC P-256`, `expires in 61 days`),
+ *   yellow dot = done, but look at it (`expires in 5 days`),
+ *   red ring  = the last message failed, with a short reason (never key material).
+ */
+import { shortReason } from '../../lib/errors';
+import type { Node } from './node-red';
+
+export function statusProgress(node: Node, text: string): void {
+  node.status({ fill: 'blue', shape: 'dot', text });
+}
+
+export function statusOk(node: Node, text: string): void {
+  node.status({ fill: 'green', shape: 'dot', text });
+}
+
+export function statusWarning(node: Node, text: string): void {
+  node.status({ fill: 'yellow', shape: 'dot', text });
+}
+
+/** Red ring with the first sentence of the error (at most 60 characters). */
+export function statusError(node: Node, err: unknown): void {
+  node.status({ fill: 'red', shape: 'ring', text: shortReason(err) });
+}
+
+export function statusClear(node: Node): void {
+  node.status({});
+}

@@ -1,0 +1,196 @@
+'use strict';
+// Every example flow in examples/, imported the way a user finds it (menu > Import > Examples >
+// this package > the file) into a real Node-RED in headless Chromium, then deployed: no unknown
+// node, no invalid node, no deploy error. A screenshot of each imported flow is saved to
+// .screenshots/examples/<name>.png (git-ignored; the best ones go into the README).
+const { test, before, after } = require('node:test');
+const assert = require('node:assert/strict');
+const fs = require('node:fs');
+const path = require('node:path');
+
+const { startNodeRed, problemLines, repoRoot, PACKAGE_NAME } = require('../harness/node-red-process');
+const editor = require('../harness/browser');
+
+const examplesDir = path.join(repoRoot, 'examples');
+
+/** examples/**\/*.json as [folders..., name] paths, the way the import dialog lists them. */
+function exampleFiles(dir = examplesDir, folders = []) {
+  if (!fs.existsSync(dir)) return [];
+  const found = [];
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+    if (entry.isDirectory()) found.push(...exampleFiles(path.join(dir, entry.name), [...folders, entry.name]));
+    else if (entry.name.endsWith('.json')) found.push({ folders, name: entry.name.slice(0, -5), file: path.join(dir, entry.name) });
+  }
+  return found;
+}
+
+const examples = exampleFiles();
+let nodeRed;
+let browser;
+let page;
+let knownTypes = [];
+
+before(async () => {
+  nodeRed = await startNodeRed();
+  const nodeSets = await nodeRed.adminGet('/nodes');
+  knownTypes = nodeSets.filter((s) => s.enabled && !s.err).flatMap((s) => s.types);
+  browser = await editor.launchBrowser();
+  page = browser.page;
+  page.setDefaultTimeout(10000);
+  await editor.openEditor(page, nodeRed.url);
+});
+
+after(async () => {
+  if (browser) await browser.close();
+  if (nodeRed) await nodeRed.stop();
+});
+
+test('examples/ holds at least one example flow', () => {
+  assert.ok(examples.length > 0, 'no example flows in examples/');
+});
+
+/** A tree entry in the open import dialog's Examples tab, by its label. */
+function treeEntry(label) {
+  return page.locator('#red-ui-clipboard-dialog-import-tab-examples .red-ui-treeList-label', {
+    has: page.locator('.red-ui-treeList-label-text', { hasText: new RegExp(`^${label.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}$`) }),
+  }).first();
+}
+
+async function importExampleThroughMenu({ folders, name }) {
+  await page.locator(editor.SEL.sideMenu).click();
+  await page.locator('#menu-item-import').click();
+  await page.locator('#red-ui-clipboard-dialog-import-tabs li', { hasText: 'Examples' }).click();
+  // Examples > flows > <package> > [folders] > <file>; folders open on click.
+  for (const label of [PACKAGE_NAME, ...folders]) {
+    await treeEntry(label).click();
+  }
+  await treeEntry(name).click();
+  // Import into a new flow tab, so the screenshot shows this example alone.
+  const newFlow = page.locator('#red-ui-clipboard-dialog-import-opt-new');
+  if (await newFlow.isVisible()) await newFlow.click();
+  await page.locator(editor.SEL.importOk).click();
+  await page.locator(editor.SEL.importOk).waitFor({ state: 'hidden' });
+  // The editor may attach the imported nodes to the mouse; a click places them.
+  if (await page.evaluate(() => RED.view.state() === RED.state.IMPORT_DRAGGING)) {
+    const chart = await page.locator(editor.SEL.chart).boundingBox();
+    await page.mouse.move(chart.x + 80, chart.y + 60, { steps: 5 });
+    await page.mouse.click(chart.x + 80, chart.y + 60);
+  }
+  await page.waitForTimeout(300);
+  // An example that brings its own flow tab lands in that tab: open it, as a user would.
+  const home = await page.evaluate(() => {
+    const count = {};
+    RED.nodes.eachNode((n) => { count[n.z] = (count[n.z] || 0) + 1; });
+    const best = Object.entries(count).sort((a, b) => b[1] - a[1])[0];
+    return best && best[0] !== RED.workspaces.active() ? best[0] : null;
+  });
+  if (home) {
+    await page.locator(`#red-ui-workspace-tabs li[id="red-ui-tab-${home.replace(".", "-")}"] a`).click();
+    await page.waitForFunction((z) => RED.workspaces.active() === z, home);
+    await page.waitForTimeout(200);
+  }
+}
+
+/**
+ * Zooms out until the active flow fits the workspace, scrolls it into view, and returns a clip
+ * around the drawn flow (nodes, wires, status texts) with a margin, inside the workspace.
+ */
+async function frameActiveFlow() {
+  await page.evaluate(() => RED.view.select({ nodes: [] }));
+  for (let i = 0; i < 5; i++) {
+    const fits = await page.evaluate(() => {
+      const nodes = RED.nodes.filterNodes({ z: RED.workspaces.active() });
+      const chart = document.getElementById('red-ui-workspace-chart');
+      chart.scrollLeft = 0;
+      chart.scrollTop = 0;
+      if (nodes.length === 0) return true;
+      const scale = RED.view.scale();
+      const maxX = Math.max(...nodes.map((n) => n.x + (n.w || 100) / 2)) + 120;
+      const maxY = Math.max(...nodes.map((n) => n.y + (n.h || 30) / 2)) + 60;
+      return maxX * scale <= chart.clientWidth && maxY * scale <= chart.clientHeight;
+    });
+    if (fits) break;
+    await page.evaluate(() => RED.actions.invoke('core:zoom-out'));
+    await page.waitForTimeout(150);
+  }
+  await page.waitForTimeout(200);
+  const chart = await page.locator(editor.SEL.chart).boundingBox();
+  const drawn = await page.evaluate(() => {
+    const boxes = [...document.querySelectorAll('#red-ui-workspace-chart .red-ui-flow-node-group, #red-ui-workspace-chart .red-ui-flow-link, #red-ui-workspace-chart .red-ui-flow-group')]
+      .map((el) => el.getBoundingClientRect())
+      .filter((r) => r.width > 0 && r.height > 0);
+    if (boxes.length === 0) return null;
+    return {
+      left: Math.min(...boxes.map((r) => r.left)),
+      top: Math.min(...boxes.map((r) => r.top)),
+      right: Math.max(...boxes.map((r) => r.right)),
+      bottom: Math.max(...boxes.map((r) => r.bottom)),
+    };
+  });
+  if (!drawn) return chart;
+  const margin = 30;
+  const left = Math.max(chart.x, drawn.left - margin);
+  const top = Math.max(chart.y, drawn.top - margin);
+  const right = Math.min(chart.x + chart.width, drawn.right + margin + 80); // room for status text
+  const bottom = Math.min(chart.y + chart.height, drawn.bottom + margin);
+  return { x: left, y: top, width: right - left, height: bottom - top };
+}
+
+for (const example of examples) {
+  const label = [...example.folders, example.name].join('/');
+  test(`example ${label}: imports through Import > Examples and deploys`, { timeout: 60000 }, async (t) => {
+    const exampleNodes = JSON.parse(fs.readFileSync(example.file, 'utf8'));
+    assert.ok(Array.isArray(exampleNodes), `${label}.json should hold an array of nodes`);
+    const unknownInFile = [...new Set(exampleNodes.map((n) => n.type))].filter((type) => type !== 'tab' && type !== 'group' && type !== 'junction' && !/^subflow/.test(type) && !knownTypes.includes(type));
+    assert.deepEqual(unknownInFile, [], `${label} uses node types Node-RED does not know`);
+
+    await editor.resetFlows(page, nodeRed, []);
+    await editor.dismissNotifications(page);
+    try {
+      await importExampleThroughMenu(example);
+
+      // No unknown node: no warning notification, no node drawn as unknown, none of type unknown.
+      const shown = await editor.notifications(page);
+      assert.ok(!shown.some((n) => /unrecognised|unknown/i.test(n.text)), `import warned: ${JSON.stringify(shown)}`);
+      const unknownDrawn = await page.locator('#red-ui-workspace-chart .red-ui-flow-node-unknown').count();
+      assert.equal(unknownDrawn, 0, 'nodes drawn as unknown');
+      const imported = await page.evaluate(() => {
+        const all = [];
+        RED.nodes.eachNode((n) => all.push({ id: n.id, type: n.type, valid: n.valid, errors: n.validationErrors || [] }));
+        RED.nodes.eachConfig((n) => all.push({ id: n.id, type: n.type, valid: n.valid, errors: n.validationErrors || [], config: true }));
+        return all;
+      });
+      assert.equal(imported.filter((n) => n.type === 'unknown').length, 0, 'imported nodes of type unknown');
+      const invalid = imported.filter((n) => n.valid === false);
+      assert.deepEqual(invalid, [], 'imported nodes the editor marks invalid');
+
+      // Deploy: "Successfully deployed", no error; the runtime holds every node of the example.
+      const logBefore = nodeRed.log().length;
+      const result = await editor.deploy(page);
+      assert.ok(result.ok, `deploy of ${label} failed: ${JSON.stringify(result.notifications)}`);
+
+      // The picture: the deployed flow (no "changed" markers), statuses shown, no toasts.
+      await editor.dismissNotifications(page);
+      const clip = await frameActiveFlow();
+      await page.screenshot({ path: editor.screenshotPath('examples', `${example.folders.concat(example.name).join('-')}.png`), clip });
+
+      const { flows } = await nodeRed.adminGet('/flows');
+      const deployedTypes = flows.map((n) => n.type);
+      for (const type of new Set(exampleNodes.map((n) => n.type).filter((type) => type !== 'tab'))) {
+        assert.ok(deployedTypes.includes(type), `${type} from ${label} is not in the deployed flows`);
+      }
+      await page.waitForTimeout(500);
+      const problems = problemLines(nodeRed.log().slice(logBefore));
+      assert.deepEqual(problems, [], `Node-RED logged problems after deploying ${label}`);
+      t.diagnostic(`${label}: ${exampleNodes.length} nodes, types ${[...new Set(exampleNodes.map((n) => n.type))].join(', ')}`);
+    } catch (err) {
+      await page.screenshot({ path: editor.screenshotPath('failures', `example-${example.name}.png`) }).catch(() => {});
+      throw err;
+    }
+  });
+}
+
+test('examples: the page raised no script errors and made no outside requests', () => {
+  assert.deepEqual(browser.pageErrors, [], 'uncaught errors in the editor page');
+  assert.deepEqual(browser.blockedRequests, [], 'the editor tried to reach the internet');
+});

@@ -1,0 +1,469 @@
+'use strict';
+// Headless Debian Chromium driven by playwright-core. Never downloads a browser: it uses
+// /usr/bin/chromium (apt-get install chromium), a fresh profile in a temp dir, and blocks
+// every request that does not go to loopback, so a test can never depend on the internet.
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+
+const CHROMIUM = '/usr/bin/chromium';
+const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--headless',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--disable-quic',
+  '--no-first-run',
+];
+
+function isLoopback(url) {
+  try {
+    const { protocol, hostname } = new URL(url);
+    if (protocol === 'data:' || protocol === 'blob:' || protocol === 'about:') return true;
+    return hostname === '127.0.0.1' || hostname === 'localhost' || hostname === '[::1]';
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Launches Chromium. Returns { context, page, blockedRequests, consoleErrors, pageErrors, close() }.
+ * viewport defaults to 1400x900 so that palette, workspace and sidebar are all visible.
+ */
+async function launchBrowser({ viewport = { width: 1400, height: 900 } } = {}) {
+  if (!fs.existsSync(CHROMIUM)) throw new Error('Chromium not found: apt-get install chromium');
+  const { chromium } = require('playwright-core');
+  const profileDir = fs.mkdtempSync(path.join(os.tmpdir(), 'certflow-chromium-'));
+  let context;
+  try {
+    // launchPersistentContext is how playwright takes --user-data-dir (it refuses the flag in args).
+    context = await chromium.launchPersistentContext(profileDir, {
+      executablePath: CHROMIUM,
+      headless: true,
+      args: CHROMIUM_ARGS,
+      viewport,
+      timeout: 30000,
+    });
+  } catch (err) {
+    fs.rmSync(profileDir, { recursive: true, force: true });
+    throw err;
+  }
+  const blockedRequests = [];
+  await context.route('**/*', (route) => {
+    const url = route.request().url();
+    if (isLoopback(url)) return route.continue();
+    blockedRequests.push(url);
+    return route.abort('blockedbyclient');
+  });
+  const page = context.pages()[0] || (await context.newPage());
+  const consoleErrors = [];
+  const pageErrors = [];
+  page.on('console', (message) => { if (message.type() === 'error') consoleErrors.push(message.text()); });
+  page.on('pageerror', (error) => pageErrors.push(String(error && error.stack ? error.stack : error)));
+
+  return {
+    context,
+    page,
+    blockedRequests,
+    consoleErrors,
+    pageErrors,
+    async close() {
+      try {
+        await context.close();
+      } finally {
+        fs.rmSync(profileDir, { recursive: true, force: true });
+      }
+    },
+  };
+}
+
+const screenshotsRoot = path.resolve(__dirname, '..', '..', '.screenshots');
+function screenshotPath(...parts) {
+  const file = path.join(screenshotsRoot, ...parts);
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  return file;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Node-RED 4.1 editor moves, with the editor's own element ids (see
+// node_modules/@node-red/editor-client/public/red/red.js).
+// ---------------------------------------------------------------------------------------------
+const SEL = {
+  paletteSearch: '#red-ui-palette-search input',
+  paletteNode: (type) => `.red-ui-palette-node[data-palette-type="${type}"]`,
+  chart: '#red-ui-workspace-chart',
+  flowNode: (id) => `g.red-ui-flow-node-group[id="${id}"] rect.red-ui-flow-node`,
+  deploy: '#red-ui-header-button-deploy',
+  done: '#node-dialog-ok',
+  cancel: '#node-dialog-cancel',
+  configDone: '#node-config-dialog-ok',
+  helpTab: '#red-ui-tab-help-link-button',
+  helpSection: '.red-ui-sidebar-help-stack',
+  sideMenu: '#red-ui-header-button-sidemenu',
+  importOk: '#red-ui-clipboard-dialog-ok',
+  notification: '.red-ui-notification',
+};
+
+/**
+ * Loads the editor and waits until it has loaded the palette and the flows. Then checks that
+ * every type in `types` is registered in the editor, failing with the reason if not.
+ */
+async function openEditor(page, url, types = [], timeout = 30000) {
+  await page.goto(url + '/', { waitUntil: 'domcontentloaded', timeout });
+  await page.waitForFunction(
+    () => {
+      const RED = window.RED;
+      if (!RED || !RED.nodes || !RED.workspaces || !RED.workspaces.active()) return false;
+      if (!document.querySelector('#red-ui-palette-search:not(.hide)')) return false;
+      const spinner = document.querySelector('#red-ui-palette > .red-ui-palette-spinner');
+      return !spinner || spinner.offsetParent === null;
+    },
+    null,
+    { timeout },
+  );
+  await page.locator(SEL.chart).waitFor({ state: 'visible', timeout });
+  const missing = await page.evaluate((wanted) => wanted.filter((type) => !RED.nodes.getType(type)), types);
+  if (missing.length) throw new Error(`the editor has no definition for ${missing.join(', ')} (check the node's .html: RED.nodes.registerType and script errors)`);
+}
+
+/** Node types the editor knows (registered by their .html). */
+async function editorTypes(page) {
+  return page.evaluate(() => RED.nodes.registry.getNodeTypes());
+}
+
+/** Texts of the notifications currently shown, with their kind (error, warning, success...). */
+async function notifications(page) {
+  return page.$$eval(SEL.notification, (elements) =>
+    elements.map((el) => ({
+      kind: (el.className.match(/red-ui-notification-(\w+)/) || [])[1] || 'info',
+      text: el.innerText.trim(),
+    })),
+  );
+}
+
+/** Closes every notification, so the next step's assertions see only its own. */
+async function dismissNotifications(page) {
+  await page.evaluate(() => {
+    document.querySelectorAll('.red-ui-notification').forEach((el) => el.remove());
+  });
+}
+
+/** Types `text` into the palette filter and returns the palette types left visible. */
+async function searchPalette(page, text) {
+  const input = page.locator(SEL.paletteSearch);
+  await input.click();
+  await input.fill('');
+  await input.pressSequentially(text, { delay: 10 });
+  // The filter runs on keyup after a short debounce; wait until it has applied.
+  await page.waitForFunction(
+    (value) => {
+      const nodes = [...document.querySelectorAll('#red-ui-palette-container .red-ui-palette-node')];
+      const re = new RegExp(value.replace(/[-/\\^$*+?.()|[\]{}]/g, '\\$&'), 'i');
+      return nodes.every((el) => {
+        const matches = re.test(el.getAttribute('data-palette-type')) || re.test(el.getAttribute('data-palette-label') || '');
+        return matches === (el.getAttribute('data-filter') !== 'true');
+      });
+    },
+    text,
+    { timeout: 5000 },
+  );
+  return page.$$eval('#red-ui-palette-container .red-ui-palette-node', (elements) =>
+    elements.filter((el) => el.offsetParent !== null).map((el) => el.getAttribute('data-palette-type')),
+  );
+}
+
+async function clearPaletteSearch(page) {
+  const input = page.locator(SEL.paletteSearch);
+  await input.fill('');
+  await input.press('Escape');
+}
+
+/** An element's bounding box once it has stopped moving (animations finished). */
+async function stableBox(page, selector, timeout = 3000) {
+  const locator = page.locator(selector);
+  await locator.waitFor({ state: 'visible', timeout });
+  let last = await locator.boundingBox();
+  for (const deadline = Date.now() + timeout; Date.now() < deadline; ) {
+    await page.waitForTimeout(120);
+    const box = await locator.boundingBox();
+    if (box && last && box.x === last.x && box.y === last.y && box.width === last.width && box.height === last.height) return box;
+    last = box;
+  }
+  return last;
+}
+
+/**
+ * Drags a palette node onto the workspace at (x, y) relative to the chart, with real mouse
+ * moves (jQuery UI draggable needs intermediate moves). Returns the new node's id.
+ */
+async function dragToWorkspace(page, type, { x = 250, y = 150 } = {}) {
+  const before = await page.evaluate((t) => RED.nodes.filterNodes({ type: t, z: RED.workspaces.active() }).map((n) => n.id), type);
+  const added = () => page.evaluate(
+    ({ t, known }) => {
+      const node = RED.nodes.filterNodes({ type: t, z: RED.workspaces.active() }).find((n) => !known.includes(n.id));
+      return node ? node.id : null;
+    },
+    { t: type, known: before },
+  );
+  let id = null;
+  // Palette categories slide open and closed after a search: drag from where the node rests,
+  // and try once more if the first drop landed while something was still moving.
+  for (let attempt = 0; attempt < 2 && !id; attempt++) {
+    const source = await stableBox(page, SEL.paletteNode(type));
+    const chart = await page.locator(SEL.chart).boundingBox();
+    if (!source || !chart) throw new Error(`palette node ${type} or the workspace is not visible`);
+    await page.mouse.move(source.x + source.width / 2, source.y + source.height / 2);
+    await page.mouse.down();
+    await page.mouse.move(source.x + source.width / 2 + 10, source.y + source.height / 2 + 5, { steps: 3 });
+    await page.mouse.move(chart.x + x, chart.y + y, { steps: 15 });
+    await page.mouse.up();
+    for (const deadline = Date.now() + 3000; !id && Date.now() < deadline; ) {
+      id = await added();
+      if (!id) await page.waitForTimeout(100);
+    }
+  }
+  if (!id) throw new Error(`dragging ${type} from the palette onto the workspace added no node`);
+  await page.locator(SEL.flowNode(id)).waitFor({ state: 'visible', timeout: 5000 });
+  return id;
+}
+
+/** Double-clicks a node on the workspace and waits for its edit dialog (the tray). */
+async function openNodeDialog(page, id) {
+  await page.locator(SEL.flowNode(id)).dblclick();
+  await page.locator(SEL.done).waitFor({ state: 'visible', timeout: 10000 });
+  // The tray slides in (a short animation) after oneditprepare has run.
+  await page.waitForTimeout(400);
+}
+
+async function clickDone(page) {
+  await page.locator(SEL.done).click();
+  await page.locator(SEL.done).waitFor({ state: 'detached', timeout: 10000 });
+}
+
+/**
+ * Clicks Deploy and waits for the outcome. Returns { ok, notifications }: ok only when the
+ * editor reported "Successfully deployed" and showed no error or confirm dialog.
+ */
+async function deploy(page, timeout = 20000) {
+  await dismissNotifications(page);
+  await page.locator(SEL.deploy).click();
+  const deadline = Date.now() + timeout;
+  let seen = [];
+  while (Date.now() < deadline) {
+    seen = await notifications(page);
+    if (seen.some((n) => n.kind === 'success' && /Successfully deployed/i.test(n.text))) {
+      return { ok: !seen.some((n) => n.kind === 'error'), notifications: seen };
+    }
+    // A confirm (unknown / invalid nodes) or a failure: report instead of clicking through.
+    if (seen.some((n) => n.kind === 'error' || /not properly configured|unknown|Deploy failed|Confirm deploy/i.test(n.text))) {
+      return { ok: false, notifications: seen };
+    }
+    await page.waitForTimeout(100);
+  }
+  return { ok: false, notifications: seen, timedOut: true };
+}
+
+/** Selects a node on the workspace and opens the help sidebar; returns the help text shown. */
+async function showHelpFor(page, id, expectedTitle) {
+  await page.locator(SEL.helpTab).click();
+  await page.locator(SEL.flowNode(id)).click();
+  const help = page.locator(`${SEL.helpSection} .red-ui-help`).first();
+  await help.waitFor({ state: 'visible', timeout: 5000 });
+  if (expectedTitle) {
+    await page.locator(`${SEL.helpSection} .red-ui-help-title`, { hasText: expectedTitle }).first().waitFor({ timeout: 5000 });
+  }
+  return {
+    title: await page.locator(`${SEL.helpSection} .red-ui-help-title`).first().innerText().catch(() => ''),
+    text: await help.innerText(),
+  };
+}
+
+// Values a user might type by mistake, and plausible good values, tried in order. The first
+// bad value that makes the editor mark the field (class input-error) proves the field is
+// checked as you type; a good value then has to clear the mark.
+const BAD_VALUES = ['exa mple.com', '', 'not valid!', '-1', '0', '99999999', 'http//bad url', 'a@'];
+const BAD_NUMBERS = ['-1', '0', '99999999', '1.5', ''];
+const GOOD_VALUES = ['admin@example.com', 'example.com', 'https://acme.example.com/directory', '30', '1', 'x'];
+
+/**
+ * The validated text fields visible in the open dialog: properties of `type` (defaults and
+ * credentials) that are required or have a validate function, shown as a plain input, a
+ * textarea or a TypedInput in text mode. prefix: 'node-input' or 'node-config-input'.
+ */
+async function validatedFields(page, type, prefix) {
+  return page.evaluate(({ type, prefix }) => {
+    const def = RED.nodes.getType(type);
+    const props = { ...(def.defaults || {}), ...(def.credentials || {}) };
+    const fields = [];
+    for (const [prop, spec] of Object.entries(props)) {
+      if (!spec || !(spec.required || typeof spec.validate === 'function')) continue;
+      if (spec.type && RED.nodes.getType(spec.type)) continue; // a config node select
+      const el = document.getElementById(`${prefix}-${prop}`);
+      if (!el) continue;
+      const container = el.nextElementSibling && el.nextElementSibling.classList.contains('red-ui-typedInput-container') ? el.nextElementSibling : null;
+      let selector = null;
+      let inputType = el.getAttribute('type') || el.tagName.toLowerCase();
+      if (container) {
+        const inner = container.querySelector('input.red-ui-typedInput-input');
+        if (inner && inner.offsetParent !== null) selector = `#${prefix}-${prop} + .red-ui-typedInput-container input.red-ui-typedInput-input`;
+        inputType = inner ? inner.getAttribute('type') || 'text' : inputType;
+      } else if (el.offsetParent !== null && (el.tagName === 'TEXTAREA' || (el.tagName === 'INPUT' && /^(text|number|password|email|url|search|)$/.test(el.getAttribute('type') || '')))) {
+        selector = `#${prefix}-${prop}`;
+      }
+      if (!selector) continue;
+      fields.push({ prop, selector, inputType, typed: !!container, original: el.value, required: !!spec.required });
+    }
+    return fields;
+  }, { type, prefix });
+}
+
+async function fieldIsMarkedInvalid(page, prefix, prop) {
+  return page.evaluate(({ id }) => {
+    const el = document.getElementById(id);
+    if (!el) return false;
+    const container = el.nextElementSibling && el.nextElementSibling.classList.contains('red-ui-typedInput-container') ? el.nextElementSibling : null;
+    return el.classList.contains('input-error') || !!(container && container.classList.contains('input-error'));
+  }, { id: `${prefix}-${prop}` });
+}
+
+/** Types `value` into a field the way a user does (keyup + change drive the editor's check). */
+async function typeInto(page, selector, value) {
+  const input = page.locator(selector);
+  await input.fill(value);
+  await input.press('End');
+  await input.dispatchEvent('change');
+  await page.waitForTimeout(60);
+}
+
+/**
+ * For each validated field in the open dialog: finds a bad value the editor flags with
+ * input-error, then leaves a good value that clears it. Returns
+ * [{ prop, rejected: value|null, restored: value|null }].
+ */
+async function probeValidatedFields(page, type, prefix) {
+  const results = [];
+  for (const field of await validatedFields(page, type, prefix)) {
+    const badValues = field.inputType === 'number' ? BAD_NUMBERS : BAD_VALUES;
+    let rejected = null;
+    for (const bad of badValues) {
+      if (bad === field.original) continue;
+      await typeInto(page, field.selector, bad);
+      if (await fieldIsMarkedInvalid(page, prefix, field.prop)) { rejected = bad; break; }
+    }
+    let restored = null;
+    for (const good of [field.original, ...GOOD_VALUES]) {
+      if (field.inputType === 'number' && good !== '' && Number.isNaN(Number(good))) continue;
+      await typeInto(page, field.selector, good);
+      if (!(await fieldIsMarkedInvalid(page, prefix, field.prop))) { restored = good; break; }
+    }
+    results.push({ prop: field.prop, rejected, restored });
+  }
+  return results;
+}
+
+/** Config-node selects in the open dialog that have no config node chosen yet. */
+async function emptyConfigSelects(page, type, prefix) {
+  return page.evaluate(({ type, prefix }) => {
+    const def = RED.nodes.getType(type);
+    const out = [];
+    for (const [prop, spec] of Object.entries(def.defaults || {})) {
+      const configDef = spec && spec.type && RED.nodes.getType(spec.type);
+      if (!configDef || configDef.category !== 'config') continue;
+      const select = document.getElementById(`${prefix}-${prop}`);
+      if (!select || select.offsetParent === null) continue;
+      if (!select.value || select.value === '_ADD_') out.push({ prop, configType: spec.type, required: spec.required !== false });
+    }
+    return out;
+  }, { type, prefix });
+}
+
+/**
+ * In the open node dialog, clicks the "+" beside a config-node select, probes the config
+ * dialog's validated fields, fills what `fill` says ({ fieldId: value | true for a checkbox }),
+ * and clicks Add. Returns the probe results of the config dialog.
+ */
+async function addConfigNode(page, { prefix, prop, configType, fill = {} }) {
+  await page.locator(`#${prefix}-btn-${prop}-add`).click();
+  await page.locator(SEL.configDone).waitFor({ state: 'visible', timeout: 10000 });
+  await page.waitForTimeout(400);
+  for (const [id, value] of Object.entries(fill)) {
+    if (value === true || value === false) await page.locator(`#${id}`).setChecked(value);
+    else await typeInto(page, `#${id}`, value);
+  }
+  const probe = await probeValidatedFields(page, configType, 'node-config-input');
+  await page.locator(SEL.configDone).click();
+  await page.locator(SEL.configDone).waitFor({ state: 'detached', timeout: 10000 });
+  await page.waitForTimeout(300);
+  return probe;
+}
+
+/** The editor's own verdict on a node: valid, and which properties it finds wrong. */
+async function nodeValidity(page, id) {
+  return page.evaluate((nodeId) => {
+    const node = RED.nodes.node(nodeId);
+    if (!node) return { exists: false };
+    RED.editor.validateNode(node);
+    return { exists: true, valid: node.valid, errors: node.validationErrors || [] };
+  }, id);
+}
+
+/**
+ * Finds a node type's help the way a user does without a node at hand (config nodes): the
+ * help tab's search box, then the entry in its table of contents.
+ */
+async function showHelpByType(page, type) {
+  await page.locator(SEL.helpTab).click();
+  const search = page.locator('#red-ui-sidebar-content input[placeholder="Search help"]');
+  await search.fill(type);
+  await search.press('End');
+  const label = await page.evaluate((t) => {
+    const def = RED.nodes.getType(t);
+    let text = def && def.paletteLabel;
+    if (typeof text === 'function') { try { text = text.call(def); } catch { text = null; } }
+    return text || t;
+  }, type);
+  const entry = page.locator('#red-ui-sidebar-content .red-ui-treeList-label .red-ui-node-label', { hasText: label }).first();
+  await entry.waitFor({ state: 'visible', timeout: 5000 });
+  await entry.click();
+  await page.locator(`${SEL.helpSection} .red-ui-help-title`, { hasText: label }).first().waitFor({ timeout: 5000 });
+  return {
+    title: await page.locator(`${SEL.helpSection} .red-ui-help-title`).first().innerText(),
+    text: await page.locator(`${SEL.helpSection} .red-ui-help`).first().innerText(),
+  };
+}
+
+/** Removes every flow through the admin API and reloads the editor: a clean workspace. */
+async function resetFlows(page, nodeRed, types) {
+  await nodeRed.adminPost('/flows', { flows: [{ id: 'c0ffee0000000001', type: 'tab', label: 'Flow 1' }] });
+  await openEditor(page, nodeRed.url, types);
+}
+
+module.exports = {
+  launchBrowser,
+  screenshotPath,
+  CHROMIUM,
+  CHROMIUM_ARGS,
+  SEL,
+  openEditor,
+  editorTypes,
+  notifications,
+  dismissNotifications,
+  searchPalette,
+  clearPaletteSearch,
+  dragToWorkspace,
+  openNodeDialog,
+  clickDone,
+  deploy,
+  showHelpFor,
+  showHelpByType,
+  resetFlows,
+  validatedFields,
+  fieldIsMarkedInvalid,
+  typeInto,
+  probeValidatedFields,
+  emptyConfigSelects,
+  addConfigNode,
+  nodeValidity,
+};
