@@ -3,7 +3,7 @@
  * for some names. Built and parsed with @peculiar/x509, signed with the user's key through
  * Node's native WebCrypto.
  */
-import { createPublicKey, KeyObject } from 'node:crypto';
+import { createPublicKey, KeyObject, verify } from 'node:crypto';
 import { CertflowError } from './errors';
 import { describeKey, KeyDescription, loadPrivateKey, signingAlgorithmFor, toCryptoKeyPair } from './keys';
 import { AltName, classifyAltName, dedupeAltNames, parseAltNames, AltNamesInput, validateEmail, validateIpAddress } from './names';
@@ -198,12 +198,7 @@ export function altNamesFromExtension(extension: InstanceType<typeof x509.Subjec
 export async function parseCsr(input: string | Buffer): Promise<ParsedCsr> {
   const csr = readCsr(input);
   const publicKey = createPublicKey({ key: Buffer.from(csr.publicKey.rawData), format: 'der', type: 'spki' });
-  let signatureValid = false;
-  try {
-    signatureValid = await csr.verify();
-  } catch {
-    signatureValid = false; // a damaged signature or an algorithm WebCrypto cannot check
-  }
+  const signatureValid = await verifyCsrSignature(csr, publicKey);
   return {
     subject: subjectFromX509Name(csr.subjectName),
     subjectString: csr.subject,
@@ -214,6 +209,33 @@ export async function parseCsr(input: string | Buffer): Promise<ParsedCsr> {
     signatureValid,
     pem: withNewline(csr.toString('pem')),
   };
+}
+
+const NODE_HASHES: Record<string, string> = { 'SHA-1': 'sha1', 'SHA-256': 'sha256', 'SHA-384': 'sha384', 'SHA-512': 'sha512' };
+
+/**
+ * Whether the CSR is signed by the private key of the public key it carries. Checked with
+ * node:crypto's verify (async, on the thread pool) over the request's to-be-signed bytes: the
+ * same check @peculiar/x509's csr.verify() makes, without its WebCrypto key import, which
+ * costs more than the check itself when a CA signs many CSRs. Falls back to csr.verify() for
+ * algorithms that need parameters (RSA-PSS) or if those bytes are not available.
+ */
+export async function verifyCsrSignature(csr: InstanceType<typeof x509.Pkcs10CertificateRequest>, publicKey?: KeyObject): Promise<boolean> {
+  try {
+    // @peculiar/x509 2.x keeps the signed bytes (certificationRequestInfo, as received) in a
+    // getter its typings mark private; anything else there means: use its own verify().
+    const tbs = (csr as unknown as { tbs?: unknown }).tbs;
+    const algorithm = csr.signatureAlgorithm as { name: string; hash?: { name?: string } | string };
+    const hashName = typeof algorithm.hash === 'string' ? algorithm.hash : algorithm.hash?.name;
+    const native = algorithm.name === 'Ed25519' ? null : algorithm.name === 'ECDSA' || algorithm.name === 'RSASSA-PKCS1-v1_5' ? NODE_HASHES[hashName ?? ''] : undefined;
+    if (!(tbs instanceof ArrayBuffer) || native === undefined) return await csr.verify();
+    const key = publicKey ?? createPublicKey({ key: Buffer.from(csr.publicKey.rawData), format: 'der', type: 'spki' });
+    return await new Promise<boolean>((resolve) => {
+      verify(native, Buffer.from(tbs), key, Buffer.from(csr.signature), (err, ok) => resolve(!err && ok));
+    });
+  } catch {
+    return false; // a damaged signature or key, or an algorithm nobody here can check
+  }
 }
 
 const SAN_OID = '2.5.29.17';

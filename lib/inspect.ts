@@ -544,18 +544,18 @@ const EXTENSION_READERS: Record<string, (raw: BufferSource, value: Buffer) => Pa
     const usages = new x509.KeyUsagesExtension(raw).usages;
     return { keyUsage: KEY_USAGES.filter(([bit]) => usages & bit).map(([, name]) => name) };
   },
-  '2.5.29.37': (raw) => ({ extendedKeyUsage: new x509.ExtendedKeyUsageExtension(raw).usages.map((u) => EXTENDED_KEY_USAGES[String(u)] ?? String(u)) }),
+  '2.5.29.37': (raw) => ({ extendedKeyUsage: Array.from(new x509.ExtendedKeyUsageExtension(raw).usages, ((u) => EXTENDED_KEY_USAGES[String(u)] ?? String(u))) }),
   '2.5.29.35': (raw) => {
     const keyId = new x509.AuthorityKeyIdentifierExtension(raw).keyId;
     return keyId ? { authorityKeyIdentifier: colonHex(Buffer.from(keyId, 'hex')) } : {};
   },
   '1.3.6.1.5.5.7.1.1': (raw) => {
     const e = new x509.AuthorityInfoAccessExtension(raw);
-    return { ocspUrls: urlsOf(e.ocsp), caIssuersUrls: urlsOf(e.caIssuers) };
+    return { ocspUrls: urlsOf(Array.from(e.ocsp)), caIssuersUrls: urlsOf(Array.from(e.caIssuers)) };
   },
   '2.5.29.31': (raw) => {
     const e = new x509.CRLDistributionPointsExtension(raw);
-    const urls = e.distributionPoints.flatMap((p) => p.distributionPoint?.fullName ?? []).map((n) => n.uniformResourceIdentifier).filter((u): u is string => !!u);
+    const urls = Array.from(e.distributionPoints).flatMap((p) => p.distributionPoint?.fullName ?? []).map((n) => n.uniformResourceIdentifier).filter((u): u is string => !!u);
     return { crlDistributionPoints: urls };
   },
   '2.5.29.32': (raw) => ({ policies: [...new x509.CertificatePolicyExtension(raw).policies] }),
@@ -589,7 +589,8 @@ function readExtensions(extensions: Node[]): ExtensionFacts {
         extensionMemo.set(memoKey, found);
       }
     }
-    Object.assign(facts, found);
+    // memoized facts are shared between certificates: each result gets its own arrays
+    for (const [name, value] of Object.entries(found)) (facts as unknown as Record<string, unknown>)[name] = Array.isArray(value) ? [...value] : value;
   }
   return facts;
 }

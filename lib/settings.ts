@@ -101,7 +101,12 @@ export function https(helperOptions: HttpsHelperOptions = {}): HttpsSettingsFunc
   delete extraOptions.key;
   delete extraOptions.cert;
   const renewDays = helperOptions.bootstrapRenewDays ?? 30;
-  const wantedNames = () => bootstrapNames(helperOptions.hostnames, log);
+  let namesChecked = false; // a bad name in `hostnames` is reported once, not at every refresh
+  const wantedNames = () => {
+    const names = bootstrapNames(helperOptions.hostnames, namesChecked ? undefined : log);
+    namesChecked = true;
+    return names;
+  };
 
   let lastGood: ValidatedBundle | undefined;
   let lastWarning = '';
@@ -122,14 +127,24 @@ export function https(helperOptions: HttpsHelperOptions = {}): HttpsSettingsFunc
     }
     if (stored === null) {
       if (lastGood) return fallback(`no certificate in ${storeDir(location)} any more`);
-      stored = await makeBootstrap(`no certificate stored yet in ${storeDir(location)}`);
+      stored = await makeBootstrap(`no certificate stored yet in ${storeDir(location)}`, null).catch(async (err) => {
+        // a certificate arrived while the bootstrap one was being made: serve that one
+        const arrived = err instanceof CertflowError && err.code === 'store-changed' ? await readStoredBundle(location, { passphrase }) : null;
+        if (!arrived) throw err;
+        return arrived;
+      });
     } else if (stored.meta.source === BOOTSTRAP_SOURCE) {
       // Only our own bootstrap certificate is ever replaced automatically.
       const why = bootstrapOutdated(stored, wantedNames(), renewDays);
-      if (why) stored = await makeBootstrap(why).catch((err) => {
-        log('warn', `could not renew the bootstrap certificate (${reasonOf(err)}); keeping the current one`);
-        return stored as StoredBundle;
-      });
+      const current = stored;
+      if (why) {
+        stored = await makeBootstrap(why, path.basename(current.dir)).catch((err) => {
+          if (!(err instanceof CertflowError && err.code === 'store-changed')) {
+            log('warn', `could not renew the bootstrap certificate (${reasonOf(err)}); keeping the current one`);
+          }
+          return current;
+        });
+      }
     }
     lastWarning = '';
     if (!lastGood || lastGood.leaf.fingerprint256 !== stored.leaf.fingerprint256) {
@@ -162,10 +177,11 @@ export function https(helperOptions: HttpsHelperOptions = {}): HttpsSettingsFunc
     return result(lastGood);
   }
 
-  async function makeBootstrap(why: string): Promise<StoredBundle> {
+  /** Makes and stores a bootstrap certificate, unless the store moved on from `replacing` meanwhile. */
+  async function makeBootstrap(why: string, replacing: string | null): Promise<StoredBundle> {
     const names = wantedNames();
     const bundle = await issueBootstrapCertificate(userDir, names);
-    await installBundle(location, { key: bundle.key, cert: bundle.cert, chain: bundle.chain }, { source: BOOTSTRAP_SOURCE });
+    await installBundle(location, { key: bundle.key, cert: bundle.cert, chain: bundle.chain }, { source: BOOTSTRAP_SOURCE, ifCurrentIs: replacing });
     const stored = await readStoredBundle(location, { passphrase });
     if (!stored) throw new CertflowError('store-broken', `the bootstrap certificate was written to ${storeDir(location)} but cannot be read back`);
     log(
@@ -228,7 +244,7 @@ export function localCaPaths(userDir: string): { dir: string; cert: string; key:
 /**
  * The names the bootstrap certificate is for: the ones given, the machine's host name (and
  * `<host>.local` for mDNS, as on a Raspberry Pi), localhost, 127.0.0.1, ::1 and the machine's
- * LAN addresses. Names that are not valid in a certificate are skipped.
+ * IPv4 LAN addresses. Names that are not valid in a certificate are skipped.
  */
 export function bootstrapNames(extra?: string[] | string, log?: Logger): AltName[] {
   const wanted: string[] = [];
@@ -240,9 +256,9 @@ export function bootstrapNames(extra?: string[] | string, log?: Logger): AltName
   for (const addresses of Object.values(os.networkInterfaces())) {
     for (const address of addresses ?? []) {
       if (address.internal) continue;
-      if (address.family === 'IPv4' || (address.family === 'IPv6' && !address.address.toLowerCase().startsWith('fe80'))) {
-        wanted.push(address.address);
-      }
+      // IPv4 only: global IPv6 addresses rotate (privacy extensions) and would re-issue the
+      // certificate every day; name them in `hostnames` when wanted.
+      if (address.family === 'IPv4' || (address.family as unknown) === 4) wanted.push(address.address);
     }
   }
   const names: AltName[] = [];

@@ -4,15 +4,16 @@
  * imported CryptoKey is cached on its KeyObject, so a CA signs many leaves cheaply.
  */
 import { createHash, createPublicKey, KeyObject, randomBytes } from 'node:crypto';
-import { altNameFromCommonName, altNamesFromExtension, normalizeSubject, readCsr, sanExtensionOf, Subject, subjectFromX509Name, subjectToX509Name, toGeneralNames } from './csr';
+import { altNameFromCommonName, altNamesFromExtension, normalizeSubject, readCsr, sanExtensionOf, Subject, subjectFromX509Name, subjectToX509Name, toGeneralNames, verifyCsrSignature } from './csr';
 import { CertflowError } from './errors';
 import { describeKey, loadPrivateKey, publicKeyOf, signingAlgorithmFor, toCryptoKey } from './keys';
-import { AltName, AltNamesInput, dedupeAltNames, parseAltNames } from './names';
+import { AltName, AltNamesInput, dedupeAltNames, parseAltNames, validateAltName } from './names';
 import { x509 } from './x509';
 
 type X509Cert = InstanceType<typeof x509.X509Certificate>;
 type X509Name = InstanceType<typeof x509.Name>;
 type PublicKeyInput = KeyObject | InstanceType<typeof x509.PublicKey>;
+type SanExtension = InstanceType<typeof x509.SubjectAlternativeNameExtension>;
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 /** notBefore is backdated so a client whose clock is a little behind accepts a fresh certificate. */
@@ -57,6 +58,10 @@ export interface IssueOptions {
   publicKey: PublicKeyInput;
   subject?: Subject | string | X509Name;
   altNames?: AltName[];
+  /** The same key as a KeyObject when the caller has one already (saves a parse). */
+  publicKeyObject?: KeyObject;
+  /** The CSR's SAN extension when it holds exactly `altNames` (reused rather than re-encoded). */
+  sanExtension?: SanExtension;
   ca: { key: KeyObject; cert: X509Cert | string | Buffer };
   days?: number;
   serverAuth?: boolean;
@@ -140,25 +145,36 @@ export async function signCsr(options: SignCsrOptions): Promise<string> {
   const caKey = requirePrivateKey(options.caKey, options.caKeyPassphrase, 'the CA');
   const caCert = readCertificate(options.caCert, 'the CA certificate');
   const csr = readCsr(options.csr);
-  let signatureValid = false;
+  let csrKey: KeyObject;
   try {
-    signatureValid = await csr.verify();
+    csrKey = createPublicKey({ key: Buffer.from(csr.publicKey.rawData), format: 'der', type: 'spki' });
   } catch {
-    signatureValid = false;
+    throw new CertflowError('CSR_INVALID', "the CSR's public key could not be read: it is damaged or of an unsupported type");
   }
-  if (!signatureValid) {
+  if (!(await verifyCsrSignature(csr, csrKey))) {
     throw new CertflowError('CSR_SIGNATURE_INVALID', "the CSR's signature does not verify: it was altered or signed with another key; create the CSR again");
   }
   const subject = options.subject !== undefined && options.subject !== null && options.subject !== ''
     ? normalizeSubject(options.subject)
     : csr.subjectName;
-  const altNames = options.altNames !== undefined && options.altNames !== null && options.altNames !== ''
-    ? parseAltNames(options.altNames)
-    : altNamesFromExtension(sanExtensionOf(csr));
+  let altNames: AltName[];
+  let sanExtension: SanExtension | undefined;
+  if (options.altNames !== undefined && options.altNames !== null && options.altNames !== '') {
+    altNames = parseAltNames(options.altNames);
+  } else {
+    // A CSR may come from anywhere: its names get the same checks as names typed in a flow.
+    const csrSan = sanExtensionOf(csr);
+    const requested = altNamesFromExtension(csrSan);
+    altNames = dedupeAltNames(requested.map(validateAltName));
+    const unchanged = altNames.length === requested.length && altNames.every((n, i) => n.type === requested[i].type && n.value === requested[i].value);
+    if (unchanged) sanExtension = csrSan;
+  }
   return issueCertificate({
     publicKey: csr.publicKey,
+    publicKeyObject: csrKey,
     subject,
     altNames,
+    sanExtension,
     ca: { key: caKey, cert: caCert },
     days: options.days,
     serverAuth: options.serverAuth,
@@ -185,18 +201,21 @@ export async function issueCertificate(options: IssueOptions): Promise<string> {
   if (emptySubject && altNames.length === 0) {
     throw new CertflowError('CERT_NO_NAMES', 'a certificate needs a subject or at least one alternative name');
   }
-  // The CSR's key stays as SPKI bytes: a KeyObject round-trip costs more than signing (see bench/sign.bench.js).
-  const publicKey = options.publicKey instanceof KeyObject ? publicKeyOf(options.publicKey) : options.publicKey;
+  const publicKey = options.publicKey instanceof KeyObject
+    ? publicKeyOf(options.publicKey)
+    : options.publicKeyObject ?? createPublicKey({ key: Buffer.from(options.publicKey.rawData), format: 'der', type: 'spki' });
+  // Re-encoding the same names costs an ASN.1 round-trip per leaf: reuse the CSR's extension when it says exactly this.
+  const reuseSan = options.sanExtension && options.sanExtension.critical === emptySubject && altNames.length === (options.altNames ?? []).length;
   const extensions: InstanceType<typeof x509.Extension>[] = [
     ...leafExtensions(publicKey, serverAuth, clientAuth),
-    ...(altNames.length ? [new x509.SubjectAlternativeNameExtension(toGeneralNames(altNames), emptySubject)] : []),
+    ...(altNames.length ? [reuseSan ? options.sanExtension! : new x509.SubjectAlternativeNameExtension(toGeneralNames(altNames), emptySubject)] : []),
     await subjectKeyIdentifier(publicKey),
     await authorityKeyIdentifier(caCert),
   ];
   return signCertificate({
     subject: subjectName,
     issuer: caCert.subjectName, // exactly the CA's subject, so chain building matches byte for byte
-    publicKey,
+    publicKey: options.publicKey instanceof KeyObject ? publicKey : options.publicKey, // a CSR's SPKI bytes as they are
     signingKey: options.ca.key,
     days: validDays(options.days, 365),
     notAfterLimit: caCert.notAfter,
@@ -294,8 +313,8 @@ export function randomSerialNumber(): string {
 // The leaf extensions that do not depend on the names or the key itself are built once: each
 // @peculiar/x509 extension costs an ASN.1 encode, which adds up over many leaves.
 const constantLeafExtensions = new Map<string, InstanceType<typeof x509.Extension>[]>();
-function leafExtensions(publicKey: PublicKeyInput, serverAuth: boolean, clientAuth: boolean): InstanceType<typeof x509.Extension>[] {
-  const isRsa = publicKey instanceof KeyObject ? publicKey.asymmetricKeyType === 'rsa' : /^RSA/i.test(publicKey.algorithm.name);
+function leafExtensions(publicKey: KeyObject, serverAuth: boolean, clientAuth: boolean): InstanceType<typeof x509.Extension>[] {
+  const isRsa = publicKey.asymmetricKeyType === 'rsa';
   const cacheKey = `${isRsa}-${serverAuth}-${clientAuth}`;
   let extensions = constantLeafExtensions.get(cacheKey);
   if (!extensions) {
@@ -321,9 +340,8 @@ function leafExtensions(publicKey: PublicKeyInput, serverAuth: boolean, clientAu
  * The bits come from the key's JWK (EC point, Ed25519 key) or PKCS#1 (RSA): a synchronous hash
  * of a few bytes, where @peculiar/x509's own helper parses the SPKI and awaits WebCrypto.
  */
-async function subjectKeyIdentifier(publicKey: PublicKeyInput): Promise<InstanceType<typeof x509.Extension>> {
-  const keyObject = publicKey instanceof KeyObject ? publicKey : createPublicKey({ key: Buffer.from(publicKey.rawData), format: 'der', type: 'spki' });
-  const bits = subjectPublicKeyBits(keyObject);
+async function subjectKeyIdentifier(publicKey: KeyObject): Promise<InstanceType<typeof x509.Extension>> {
+  const bits = subjectPublicKeyBits(publicKey);
   if (!bits) return x509.SubjectKeyIdentifierExtension.create(spkiOf(publicKey), false);
   return new x509.SubjectKeyIdentifierExtension(createHash('sha1').update(bits).digest('hex'), false);
 }

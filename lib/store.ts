@@ -106,6 +106,12 @@ export interface InstallOptions {
   /** The clock for the "valid now" check (tests). */
   now?: Date;
   extraTargets?: ExtraTarget[];
+  /**
+   * Install only while the store's current generation is still this one (null: the store is
+   * empty); otherwise throw a CertflowError `store-changed`. For automatic replacements (the
+   * bootstrap certificate) that must never win a race against a real install.
+   */
+  ifCurrentIs?: string | null;
   /** A last check of the validated bundle before anything is written (throw to refuse). */
   beforeWrite?: (bundle: ValidatedBundle) => void | Promise<void>;
 }
@@ -183,8 +189,10 @@ function parseCertificate(pem: string, label: string): X509Certificate {
   }
 }
 
+/** "CN=example.com", or its first alternative name when the subject is empty (as in LE's short-lived certificates). */
 function describeName(cert: X509Certificate): string {
-  return cert.subject.replace(/\n/g, ', ') || '(empty subject)';
+  const subject = (cert.subject ?? '').replace(/\n/g, ', ');
+  return subject || altNamesOf(cert)[0] || '(no name)';
 }
 
 function altNamesOf(cert: X509Certificate): string[] {
@@ -298,7 +306,7 @@ export function validateBundle(
     leaf,
     facts: {
       subject: describeName(leaf),
-      issuer: leaf.issuer.replace(/\n/g, ', '),
+      issuer: (leaf.issuer ?? '').replace(/\n/g, ', '),
       altNames: altNamesOf(leaf),
       serialNumber: leaf.serialNumber,
       notBefore: notBefore.toISOString(),
@@ -342,6 +350,12 @@ export async function installBundle(location: StoreLocation, input: unknown, opt
   const targets = (options.extraTargets ?? []).map((t) => resolveExtraTarget(t, location.userDir));
   await options.beforeWrite?.(bundle);
   return serialized(dir, async () => {
+    if (options.ifCurrentIs !== undefined) {
+      const current = await readLinkOrNull(path.join(dir, CURRENT));
+      if (current !== options.ifCurrentIs) {
+        throw new CertflowError('store-changed', `${dir} changed meanwhile (another certificate was installed); nothing written`);
+      }
+    }
     await fs.mkdir(dir, { recursive: true, mode: 0o700 });
     const generation = `${GENERATION_PREFIX}${new Date().toISOString().replace(/[-:.]/g, '')}-${randomBytes(3).toString('hex')}`;
     const meta: StoreMeta = {

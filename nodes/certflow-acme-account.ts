@@ -34,20 +34,6 @@ interface AccountCredentials {
   eabHmacKey?: string;
 }
 
-/** What ACME nodes use of this config node. */
-export interface AcmeAccountNode extends Node<AccountCredentials> {
-  /** The directory URL (or preset id) this account is at. */
-  readonly directory: string;
-  /** The extra CA certificate trusted for a private ACME server (public data). */
-  readonly caPem?: string;
-  /** Opens (and, the first time, creates) the account; shared by every caller. */
-  getAccount(onProgress?: ProgressCallback): Promise<AcmeAccount>;
-  /** Saves the account URL again when the CA gave a new one (a re-registration). */
-  remember(account: AcmeAccount): Promise<void>;
-  /** Binds the account to a new key at the CA, then stores the new key. */
-  rolloverKey(onProgress?: ProgressCallback): Promise<AcmeAccount>;
-}
-
 interface StoredAccount {
   directoryUrl: string;
   accountUrl?: string;
@@ -66,22 +52,17 @@ type RED = NodeAPI & {
   nodes: NodeAPI['nodes'] & { getNode(id: string): unknown };
 };
 
-/** `<userDir>/certflow` (Node-RED's default userDir when the runtime names none). */
-export function certflowDir(RED: { settings: { userDir?: string } }): string {
-  return path.join(RED.settings.userDir || path.join(os.homedir(), '.node-red'), 'certflow');
-}
-
 function directoryOf(config: AccountConfig): string {
   const preset = String(config.directory ?? '').trim();
   return preset === '' || preset === 'custom' ? String(config.directoryUrl ?? '').trim() : preset;
 }
 
-export = function register(RED: RED): void {
-  function CertflowAcmeAccountNode(this: AcmeAccountNode, config: AccountConfig) {
+function register(RED: RED): void {
+  function CertflowAcmeAccountNode(this: register.AcmeAccountNode, config: AccountConfig) {
     RED.nodes.createNode(this, config);
     const node = this;
     const directory = directoryOf(config);
-    const file = path.join(certflowDir(RED), 'accounts', node.id, 'account.json');
+    const file = path.join(register.certflowDir(RED), 'accounts', node.id, 'account.json');
     let opening: Promise<AcmeAccount> | undefined;
     let stored: StoredAccount | undefined;
 
@@ -155,13 +136,36 @@ export = function register(RED: RED): void {
   registerAdminEndpoints(RED);
 };
 
+namespace register {
+  /** What ACME nodes use of this config node. */
+  export interface AcmeAccountNode extends Node<AccountCredentials> {
+    /** The directory URL (or preset id) this account is at. */
+    readonly directory: string;
+    /** The extra CA certificate trusted for a private ACME server (public data). */
+    readonly caPem?: string;
+    /** Opens (and, the first time, creates) the account; shared by every caller. */
+    getAccount(onProgress?: ProgressCallback): Promise<AcmeAccount>;
+    /** Saves the account URL again when the CA gave a new one (a re-registration). */
+    remember(account: AcmeAccount): Promise<void>;
+    /** Binds the account to a new key at the CA, then stores the new key. */
+    rolloverKey(onProgress?: ProgressCallback): Promise<AcmeAccount>;
+  }
+
+  /** `<userDir>/certflow` (Node-RED's default userDir when the runtime names none). */
+  export function certflowDir(RED: { settings: { userDir?: string } }): string {
+    return path.join(RED.settings.userDir || path.join(os.homedir(), '.node-red'), 'certflow');
+  }
+}
+
+export = register;
+
 /** Editor support: CA presets, a directory's meta (terms, EAB, profiles), account facts, key rollover. */
 function registerAdminEndpoints(RED: RED): void {
   const read = RED.auth.needsPermission('certflow-acme-account.read');
   const write = RED.auth.needsPermission('certflow-acme-account.write');
   const fail = (res: any, status: number, err: unknown) => res.status(status).json({ error: err instanceof Error ? err.message : String(err) });
   const deployed = (id: unknown) => {
-    const found = typeof id === 'string' && id ? (RED.nodes.getNode(id) as AcmeAccountNode | null) : null;
+    const found = typeof id === 'string' && id ? (RED.nodes.getNode(id) as register.AcmeAccountNode | null) : null;
     return found && found.type === 'certflow-acme-account' ? found : undefined;
   };
 

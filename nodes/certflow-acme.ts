@@ -10,8 +10,7 @@ import { parseKeyAlgorithm } from '../lib/keys';
 import { inspectCertificate } from '../lib/inspect';
 import { CertificateManager, HTTP01_PATH_PREFIX, http01Registry, parseIdentifiers } from '../lib/acme';
 import type { ChallengeOptions, ChallengeType, Dns01Record, EnsureResult, ProgressDetails, StoredCertificate } from '../lib/acme';
-import type { AcmeAccountNode } from './certflow-acme-account';
-import { certflowDir } from './certflow-acme-account';
+import accountModule = require('./certflow-acme-account');
 import { handleInput, startBundle, statusError, statusOk, statusProgress, statusWarning } from './common';
 import type { Node, NodeAPI, NodeDef, NodeMessage } from './common';
 
@@ -72,7 +71,7 @@ export = function register(RED: RED): void {
   function CertflowAcmeNode(this: Node, config: AcmeConfig) {
     RED.nodes.createNode(this, config);
     const node = this;
-    const accountNode = config.account ? (RED.nodes.getNode(config.account) as AcmeAccountNode | null) : null;
+    const accountNode = config.account ? (RED.nodes.getNode(config.account) as accountModule.AcmeAccountNode | null) : null;
     const keySource = config.keySource ?? 'new';
     const intervalMs = Math.max(num(config.checkInterval, 6), 0.0005) * HOUR;
     const dnsFlow = dnsRoundTrip(node, num(config.dnsFlowTimeout, 120) * 1000);
@@ -124,7 +123,7 @@ export = function register(RED: RED): void {
       if (!accountNode) throw new CertflowError('ACME_NO_ACCOUNT', RED._('certflow-acme.errors.noAccount'));
       return new CertificateManager({
         name,
-        baseDir: path.join(certflowDir(RED), 'acme', name),
+        baseDir: path.join(accountModule.certflowDir(RED), 'acme', name),
         account: accountNode.getAccount,
         challenges: challenges(msg),
         keyPolicy: keySource === 'new' ? 'new' : 'reuse',
@@ -267,8 +266,10 @@ export = function register(RED: RED): void {
         if (!entry) return true; // late (after a timeout) or from another node: ignore
         waiting.delete(id);
         clearTimeout(entry.timer);
-        const status = Number(msg.statusCode);
-        if (status >= 300) entry.reject(new Error(RED._('certflow-acme.errors.dnsFlowHttp', { name: String(echo!.name ?? ''), status })));
+        // an http request node leaves statusCode: an HTTP status, or a code like ECONNREFUSED
+        const code = msg.statusCode;
+        const failed = code !== undefined && code !== null && code !== '' && (/^\d+$/.test(String(code)) ? Number(code) >= 300 : true);
+        if (failed) entry.reject(new Error(RED._('certflow-acme.errors.dnsFlowFailed', { name: String((msg.dns01 as { name?: unknown })?.name ?? echo!.name ?? ''), status: /^\d+$/.test(String(code)) ? `HTTP ${code}` : String(code) })));
         else entry.resolve();
         return true;
       },

@@ -81,7 +81,11 @@ export = function register(RED: HttpsAPI): void {
     }
 
     // At deploy: show what the store holds and whether the server serves exactly that.
-    readStoredBundle(location())
+    Promise.resolve()
+      .then(async () => {
+        const base = httpsServer() ? await settingsTlsOptions() : {};
+        return readStoredBundle(location(), { passphrase: typeof base.passphrase === 'string' ? base.passphrase : undefined });
+      })
       .then((stored: StoredBundle | null) => showStatus(stored, !!stored && sameText(servedCert(), stored.fullchain)))
       .catch((err: unknown) => node.status({ fill: 'red', shape: 'ring', text: err instanceof Error ? err.message.slice(0, 60) : String(err) }));
 

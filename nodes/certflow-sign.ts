@@ -64,7 +64,15 @@ export = function register(RED: NodeAPI): void {
       if (certValue === undefined || certValue === null || certValue === '') {
         throw new CertflowError('CA_CERT_MISSING', RED._('certflow-sign.errors.noCaCert', { source: sourceName(caCertSource) }));
       }
-      const certificates = certificatesFrom(certValue, { source: `the CA certificate (${sourceName(caCertSource)})` });
+      const where = RED._('certflow-sign.errors.caCertAt', { source: sourceName(caCertSource) });
+      let certificates: string[];
+      try {
+        certificates = certificatesFrom(certValue, { source: where });
+      } catch (err) {
+        // "expected a certificate but got a CSR" needs to say where it looked
+        if (err instanceof CertflowError && err.code === 'WRONG_KIND') throw new CertflowError(err.code, `${where}: ${err.message}`, err.details);
+        throw err;
+      }
       const passphrase = await evaluateSecret(RED, node, msg, caKeyPassphraseSource, 'caKeyPassphrase');
       return { key, passphrase, certificates };
     }

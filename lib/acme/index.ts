@@ -10,7 +10,10 @@
  *   const result = await manager.ensure();          // issues, renews when due, or returns the current one
  *   // Node-RED route: GET /.well-known/acme-challenge/:token -> http01Registry.lookup(token) (404 when undefined)
  *
- * API changes after first publication: none yet.
+ * API changes after first publication (all additive or stricter input):
+ * - TransportOptions.onRetry + type RetryInfo (retries reported for a status line).
+ * - parseIdentifiers() splits text on commas, semicolons and newlines only: a space inside an
+ *   entry is reported ("exa mple.com" is not a valid DNS name) instead of splitting it.
  */
 export * from './types';
 export { CA_PRESETS, resolveDirectoryUrl, fetchDirectoryMeta } from './directories';

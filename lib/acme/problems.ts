@@ -4,6 +4,8 @@
  * hint a Node-RED user can act on.
  */
 
+import { CertflowError } from '../errors';
+
 const ACME_ERROR_PREFIX = 'urn:ietf:params:acme:error:';
 
 export interface AcmeSubproblem {
@@ -87,3 +89,10 @@ export function problemCode(problem: AcmeProblem): string {
   const snake = problem.shortType.replace(/[^A-Za-z0-9]+/g, '_').replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase();
   return snake ? `ACME_${snake}` : 'ACME_ERROR';
 }
+
+export function stepError(step: string, err: unknown): Error {
+  if (err instanceof CertflowError) return new CertflowError(err.code, `${step} failed: ${err.message}`, { ...err.details, step }, { cause: err });
+  const message = err instanceof Error ? err.message : String(err);
+  return new CertflowError('ACME_FAILED', `${step} failed: ${message}`, { step }, { cause: err });
+}
+

@@ -98,7 +98,7 @@ function isNetworkError(err: unknown): err is NodeJS.ErrnoException {
 export class AcmeTransport {
   readonly directoryUrl: string;
   readonly origin: string;
-  readonly options: Required<Omit<TransportOptions, 'userAgent'>> & { userAgent: string };
+  readonly options: Required<Omit<TransportOptions, 'userAgent' | 'onRetry'>> & { userAgent: string; onRetry?: TransportOptions['onRetry'] };
   private readonly agent: http.Agent;
   private directory?: Record<string, any>;
   private directoryPromise?: Promise<Record<string, any>>;
@@ -117,6 +117,7 @@ export class AcmeTransport {
       pollMaxMs: opts.pollMaxMs ?? 5000,
       pollTimeoutMs: opts.pollTimeoutMs ?? 180000,
       userAgent: opts.userAgent ? `${opts.userAgent} ${ACME_USER_AGENT}` : ACME_USER_AGENT,
+      onRetry: opts.onRetry,
     };
     // keepAlive: one TLS handshake per order instead of one per request. Sockets idle in the
     // pool are unref'd by Node, so they do not keep a process alive.
@@ -179,7 +180,8 @@ export class AcmeTransport {
         });
       });
       const timer = setTimeout(() => {
-        req.destroy(Object.assign(new Error(`no answer within ${Math.round(this.options.timeoutMs / 1000)} s`), { code: 'ERR_ACME_TIMEOUT' }));
+        const ms = this.options.timeoutMs;
+        req.destroy(Object.assign(new Error(`no answer within ${ms >= 1000 ? `${Math.round(ms / 1000)} s` : `${ms} ms`}`), { code: 'ERR_ACME_TIMEOUT' }));
       }, this.options.timeoutMs);
       req.on('error', (err) => {
         clearTimeout(timer);
@@ -191,9 +193,19 @@ export class AcmeTransport {
   }
 
   /** Delay before retry number `attempt` (1-based), honouring Retry-After. */
-  private retryDelay(attempt: number, retryAfter?: number): number {
+  retryDelay(attempt: number, retryAfter?: number): number {
     const backoff = Math.min(10000, this.options.retryBaseDelayMs * 2 ** (attempt - 1));
     return retryAfter !== undefined ? Math.max(retryAfter, 50) : backoff;
+  }
+
+  /** Reports a retry, then waits. */
+  async retryPause(reason: 'badNonce' | 'server-error' | 'network', attempt: number, url: string, delayMs: number): Promise<void> {
+    try {
+      this.options.onRetry?.({ reason, attempt, delayMs, url });
+    } catch {
+      // a failing observer must not break the request
+    }
+    if (delayMs > 0) await sleep(delayMs);
   }
 
   /**
@@ -209,15 +221,15 @@ export class AcmeTransport {
         resp = await this.rawRequest(url, method, opts);
       } catch (err) {
         if (idempotent && attempt < this.options.maxRetries && isNetworkError(err) && RETRYABLE_NETWORK_CODES.has(String(err.code))) {
-          await sleep(this.retryDelay(attempt + 1));
+          await this.retryPause('network', attempt + 1, url, this.retryDelay(attempt + 1));
           continue;
         }
-        throw this.networkError(err, url);
+        throw this.networkError(err, url, attempt + 1);
       }
       if (idempotent && resp.status >= 500 && attempt < this.options.maxRetries) {
         const retryAfter = parseRetryAfter(resp.headers['retry-after']);
         if (retryAfter === undefined || retryAfter <= this.options.maxRetryAfterMs) {
-          await sleep(this.retryDelay(attempt + 1, retryAfter));
+          await this.retryPause('server-error', attempt + 1, url, this.retryDelay(attempt + 1, retryAfter));
           continue;
         }
       }
@@ -226,7 +238,7 @@ export class AcmeTransport {
   }
 
   /** Turns a Node network error into a message a user can act on. */
-  networkError(err: unknown, url: string): Error {
+  networkError(err: unknown, url: string, attempts = 1): Error {
     if (err instanceof CertflowError) return err;
     const code = isNetworkError(err) ? String(err.code) : '';
     const where = new URL(url).host;
@@ -246,7 +258,7 @@ export class AcmeTransport {
       : code === 'ECONNRESET' ? 'connection reset'
       : code === 'ERR_ACME_TIMEOUT' || code === 'ETIMEDOUT' ? cause
       : cause;
-    return new CertflowError('ACME_UNREACHABLE', `cannot reach the ACME server ${where}: ${reason}`, { code }, { cause: err });
+    return new CertflowError('ACME_UNREACHABLE', `cannot reach the ACME server ${where}: ${reason}`, { code, attempts }, { cause: err });
   }
 
   /** Unsigned GET of a JSON document (directory, ARI). Throws on error status. */
@@ -314,8 +326,7 @@ export class AcmeTransport {
 /** The parts of acme-client's HttpClient (src/http.js) we rely on. */
 interface AcmeHttpClient {
   maxBadNonceRetries: number;
-  directoryCache: unknown;
-  directoryTimestamp: number;
+  getDirectory(): Promise<Record<string, any>>;
   request(url: string, method: string, opts?: RequestOptions): Promise<AcmeResponse>;
   signedRequest(url: string, payload: unknown, opts?: { kid?: string | null; nonce?: string | null; includeExternalAccountBinding?: boolean }, attempts?: number): Promise<AcmeResponse>;
 }
@@ -325,10 +336,16 @@ function attachHttpClient(httpClient: AcmeHttpClient, transport: AcmeTransport):
   // of the badNonce answer; allow it enough tries.
   httpClient.maxBadNonceRetries = transport.options.badNonceRetries;
   httpClient.request = (url, method, opts) => transport.request(url, method, opts);
+  // one directory fetch per transport, shared by all its clients (HttpClient#getDirectory caches per client)
+  httpClient.getDirectory = () => transport.getDirectory();
   const original = Object.getPrototypeOf(httpClient).signedRequest as AcmeHttpClient['signedRequest'];
   httpClient.signedRequest = async (url, payload, opts = {}, attempts = 0) => {
-    // acme-client recurses through `this.signedRequest` for its badNonce loop: pass those on.
-    if (attempts > 0) return original.call(httpClient, url, payload, opts, attempts);
+    // acme-client recurses through `this.signedRequest` for its badNonce loop (with the fresh
+    // replay-nonce of the badNonce answer): report and pass those on.
+    if (attempts > 0) {
+      await transport.retryPause('badNonce', attempts, url, 0);
+      return original.call(httpClient, url, payload, opts, attempts);
+    }
     const { maxRetries } = transport.options;
     let badNonceRounds = 0;
     for (let attempt = 0; ; attempt += 1) {
@@ -337,24 +354,27 @@ function attachHttpClient(httpClient: AcmeHttpClient, transport: AcmeTransport):
         // nonce: null -> a fresh nonce for every outer attempt (never resend a spent one)
         resp = await original.call(httpClient, url, payload, { ...opts, nonce: null }, 0);
       } catch (err) {
-        const code = isNetworkError(err) ? String(err.code) : err instanceof CertflowError ? String(err.details?.code ?? '') : '';
-        if (attempt < maxRetries && RETRYABLE_NETWORK_CODES.has(code)) {
-          await sleep(transport['retryDelay'](attempt + 1));
+        const code = err instanceof CertflowError ? String(err.details?.code ?? '') : '';
+        // a nonce request (HEAD) that already went through its own retries is not retried again
+        const exhausted = err instanceof CertflowError && Number(err.details?.attempts ?? 1) > 1;
+        if (attempt < maxRetries && !exhausted && RETRYABLE_NETWORK_CODES.has(code)) {
+          await transport.retryPause('network', attempt + 1, url, transport.retryDelay(attempt + 1));
           continue;
         }
-        throw transport.networkError(err, url);
+        throw err; // network errors arrive as CertflowErrors from transport.request; others as they are
       }
       if (resp.status < 400) return resp;
       const type = resp.data && typeof resp.data === 'object' ? String(resp.data.type ?? '') : '';
       if (type.endsWith(':badNonce') && badNonceRounds < 3) {
         badNonceRounds += 1; // acme-client's loop gave up; start over with a new nonce
         attempt -= 1;
+        await transport.retryPause('badNonce', transport.options.badNonceRetries + badNonceRounds, url, 0);
         continue;
       }
       if (resp.status >= 500 && attempt < maxRetries) {
         const retryAfter = parseRetryAfter(resp.headers['retry-after']);
         if (retryAfter === undefined || retryAfter <= transport.options.maxRetryAfterMs) {
-          await sleep(transport['retryDelay'](attempt + 1, retryAfter));
+          await transport.retryPause('server-error', attempt + 1, url, transport.retryDelay(attempt + 1, retryAfter));
           continue;
         }
       }

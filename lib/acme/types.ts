@@ -47,6 +47,18 @@ export interface TransportOptions {
   pollTimeoutMs?: number;
   /** User-Agent suffix (Pebble 2.10 refuses requests without a User-Agent). */
   userAgent?: string;
+  /** Told about every retry (for a status line or a log); never gets secrets. */
+  onRetry?: (info: RetryInfo) => void;
+}
+
+export interface RetryInfo {
+  /** 'badNonce' (retried at once with a fresh nonce), 'server-error' (5xx) or 'network'. */
+  reason: 'badNonce' | 'server-error' | 'network';
+  /** 1 for the first retry of this request. */
+  attempt: number;
+  /** Delay before this retry. */
+  delayMs: number;
+  url: string;
 }
 
 /** Options to reach one ACME directory (URL or preset id). */

@@ -148,8 +148,8 @@ describe('Node-RED serving HTTPS through @certflow/node-red-certificates (real p
     for (let round = 0; round < KILL_ROUNDS; round++) {
       const before = generation();
       const proc = await startNodeRed(userDir);
-      // Let the loop run a random while (installs take a few ms each), then pull the plug.
-      await sleep(50 + Math.random() * 400);
+      // Let the loop run a random while (an install takes tens of ms), then pull the plug.
+      await sleep(250 + Math.random() * 500);
       await proc.kill();
       if (generation() !== before) roundsWithInstalls += 1;
       const { key, cert } = storedPair(userDir);

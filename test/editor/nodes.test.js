@@ -14,12 +14,39 @@ const { startNodeRed, declaredNodeTypes, problemLines, repoRoot, PACKAGE_NAME } 
 const editor = require('../harness/browser');
 
 // Inputs a user gets wrong, per node type: the field (element id in the dialog) and a value the
-// dialog must flag with input-error before Done. `setup` runs first (e.g. pick a mode that shows
-// the field). Fields not listed are still probed generically (every required/validated field).
+// dialog must flag with input-error as it is typed. `setup` first chooses select options that
+// show the fields (e.g. inspect's "live server" source) and is undone afterwards. Fields not
+// listed are still probed generically (every required or validated text field).
 const MUST_REJECT = {
-  'certflow-csr': [{ field: 'node-input-altNames', value: 'exa mple.com' }],
-  'certflow-acme': [{ field: 'node-input-domains', value: 'exa mple.com' }],
-  'certflow-acme-account': [{ field: 'node-config-input-email', value: 'not-an-email' }],
+  'certflow-csr': {
+    cases: [
+      { field: 'node-input-cn', value: 'exa mple.com' },
+      { field: 'node-input-altNames', value: 'bad..example.com' },
+      { field: 'node-input-emailAddress', value: 'not-an-email' },
+      { field: 'node-input-C', value: 'USA' },
+    ],
+  },
+  'certflow-sign': {
+    cases: [
+      { field: 'node-input-cn', value: 'exa mple.com' },
+      { field: 'node-input-altNames', value: 'bad..example.com' },
+      { field: 'node-input-days', value: 'a year' },
+      { field: 'node-input-C', value: '1' },
+    ],
+  },
+  'certflow-inspect': {
+    setup: { 'node-input-source': 'server' },
+    cases: [
+      { field: 'node-input-host', value: 'exa mple.com' },
+      { field: 'node-input-port', value: '99999' },
+      { field: 'node-input-timeout', value: 'forever' },
+      { field: 'node-input-checkHost', value: 'exa mple.com' },
+      { field: 'node-input-alertDays', value: 'soon' },
+    ],
+  },
+  'certflow-https': { cases: [{ field: 'node-input-store', value: 'bad/name' }] },
+  'certflow-acme': { cases: [{ field: 'node-input-domains', value: 'exa mple.com' }] },
+  'certflow-acme-account': { cases: [{ field: 'node-config-input-email', value: 'not-an-email' }] },
 };
 
 // Values a config node needs before it can be saved (element id -> value, true = tick box).
@@ -91,15 +118,6 @@ function assertLoaded(type) {
   assert.ok(editorKnown.includes(type), `the editor has no definition for ${type} (its .html: RED.nodes.registerType, script errors: ${JSON.stringify(browser.pageErrors)})`);
 }
 
-async function screenshotOnFailure(name, fn) {
-  try {
-    await fn();
-  } catch (err) {
-    await page.screenshot({ path: editor.screenshotPath('failures', `${name}.png`) }).catch(() => {});
-    throw err;
-  }
-}
-
 /** Fills every empty config select by adding a new config node through its dialog. */
 async function addMissingConfigNodes(t, type, prefix) {
   const exercised = [];
@@ -111,7 +129,15 @@ async function addMissingConfigNodes(t, type, prefix) {
   return exercised;
 }
 
-async function checkMustReject(type, cases = MUST_REJECT[type] || []) {
+/** Types each named bad value; collects the fields the dialog failed to flag; restores. */
+async function checkMustReject(type) {
+  const { setup = {}, cases = [] } = MUST_REJECT[type] || {};
+  const undo = {};
+  for (const [id, value] of Object.entries(setup)) {
+    undo[id] = await page.locator(`#${id}`).inputValue();
+    await page.locator(`#${id}`).selectOption(value);
+  }
+  const notFlagged = [];
   for (const { field, value } of cases) {
     const found = await page.evaluate((id) => {
       const el = document.getElementById(id);
@@ -124,108 +150,151 @@ async function checkMustReject(type, cases = MUST_REJECT[type] || []) {
     const prefix = field.startsWith('node-config-input-') ? 'node-config-input' : 'node-input';
     const prop = field.slice(prefix.length + 1);
     await editor.typeInto(page, selector, value);
-    assert.ok(await editor.fieldIsMarkedInvalid(page, prefix, prop), `${type}: typing "${value}" into #${field} should mark it invalid (input-error)`);
+    if (!(await editor.fieldIsMarkedInvalid(page, prefix, prop))) notFlagged.push(`#${field} = "${value}"`);
     await editor.typeInto(page, selector, found.original);
   }
+  for (const [id, value] of Object.entries(undo)) await page.locator(`#${id}`).selectOption(value);
+  assert.deepEqual(notFlagged, [], `${type}: these bad inputs should be marked invalid (input-error) as they are typed`);
 }
 
 const exercisedConfigTypes = new Set();
 
+/**
+ * Runs the steps as subtests, in order: a failing step is reported and the following steps
+ * still run (they are skipped only when they need something the failed step should have made).
+ */
+async function steps(t, name, list) {
+  const state = {};
+  for (const [label, needs, fn] of list) {
+    await t.test(label, async (st) => {
+      const missing = needs.filter((key) => state[key] === undefined);
+      if (missing.length) return st.skip(`needs ${missing.join(', ')} from an earlier step`);
+      try {
+        await fn(state, st);
+      } catch (err) {
+        await page.screenshot({ path: editor.screenshotPath('failures', `${name}-${label.replace(/\W+/g, '-')}.png`) }).catch(() => {});
+        // A step that broke (not a failed assertion, which leaves the dialog as a user would
+        // have it) may leave dialogs half-open: close them so the next steps can run.
+        if (!(err instanceof assert.AssertionError)) for (const selector of [editor.SEL.configDone, editor.SEL.cancel]) {
+          if (selector === editor.SEL.configDone) {
+            const cancel = page.locator('#node-config-dialog-cancel');
+            if (await cancel.isVisible().catch(() => false)) await cancel.click().catch(() => {});
+          } else if (await page.locator(selector).isVisible().catch(() => false)) {
+            await page.locator(selector).click().catch(() => {});
+          }
+        }
+        throw err;
+      }
+    });
+  }
+  return state;
+}
+
 for (const type of declared) {
-  test(`editor: ${type}`, { timeout: 60000 }, async (t) => {
+  test(`editor: ${type}`, { timeout: 90000 }, async (t) => {
     assertLoaded(type);
     const info = typeInfo[type];
-    if (info.isConfig) {
-      // A config node never sits in the palette: a user meets it through the dialog of a node
-      // that uses it. Drive that dialog here, then read the config node's help.
-      assert.ok(info.users.length > 0, `config node ${type} is not used by any node type`);
-      await screenshotOnFailure(type, () => exerciseNode(t, info.users[0], { configUnderTest: type }));
-      assert.ok(exercisedConfigTypes.has(type), `${type}: adding it from the ${info.users[0]} dialog did not happen`);
-      const help = helpParagraph(type);
-      assert.ok(help, `${type}: no help (<script type="text/html" data-help-name="${type}">) in locales/en-US`);
-      await screenshotOnFailure(`${type}-help`, async () => {
-        const shown = await editor.showHelpByType(page, type);
-        assert.ok(normalise(shown.text).includes(help.text.slice(0, 80)), `${type}: help sidebar should show "${help.text.slice(0, 80)}" from ${help.file}; it shows "${normalise(shown.text).slice(0, 200)}"`);
-      });
+    if (!info.isConfig) {
+      await steps(t, type, nodeSteps(type, {}));
       return;
     }
-    await screenshotOnFailure(type, () => exerciseNode(t, type, {}));
+    // A config node never sits in the palette: a user meets it through the dialog of a node
+    // that uses it. Drive that dialog here, then find the config node's help.
+    assert.ok(info.users.length > 0, `config node ${type} is not used by any node type`);
+    await steps(t, type, [
+      ...nodeSteps(info.users[0], { configUnderTest: type }),
+      ['help for the config node, found by the help search', [], async () => {
+        const help = helpParagraph(type);
+        assert.ok(help, `${type}: no help (<script type="text/html" data-help-name="${type}">) in locales/en-US`);
+        const shown = await editor.showHelpByType(page, type);
+        assert.ok(normalise(shown.text).includes(help.text.slice(0, 80)), `${type}: help sidebar should show "${help.text.slice(0, 80)}" from ${help.file}; it shows "${normalise(shown.text).slice(0, 200)}"`);
+        await page.screenshot({ path: editor.screenshotPath('nodes', `${type}-help.png`) });
+      }],
+    ]);
   });
 }
 
-async function exerciseNode(t, type, { configUnderTest }) {
-  await editor.resetFlows(page, nodeRed, [type]);
-
-  // 1. Palette: in the "certificates" category, with the package's own icon, found by search.
-  const palette = await page.evaluate((selector) => {
-    const el = document.querySelector(selector);
-    if (!el) return null;
-    const category = el.closest('.red-ui-palette-category');
-    return { label: el.getAttribute('data-palette-label'), icon: el.querySelector('.red-ui-palette-icon-container')?.getAttribute('data-palette-icon') || null, category: category && category.id };
-  }, editor.SEL.paletteNode(type));
-  assert.ok(palette, `${type} is not in the palette`);
-  assert.equal(palette.category, 'red-ui-palette-container-certificates', `${type} should sit in the "certificates" palette category`);
-  assert.ok(palette.icon && palette.icon.startsWith(`icons/${PACKAGE_NAME}/`), `${type} should use an icon from this package, got ${palette.icon}`);
-  const iconFile = path.join(repoRoot, 'icons', path.basename(palette.icon));
-  assert.ok(fs.existsSync(iconFile), `${type}: icon ${palette.icon} is not a file in icons/`);
-  const iconResponse = await page.request.get(`${nodeRed.url}/${palette.icon}`);
-  assert.equal(iconResponse.status(), 200);
-  assert.deepEqual(Buffer.from(await iconResponse.body()), fs.readFileSync(iconFile), `${type}: Node-RED serves a different icon than icons/${path.basename(palette.icon)}`);
-
-  const visible = await editor.searchPalette(page, palette.label);
-  assert.ok(visible.includes(type), `searching the palette for "${palette.label}" should show ${type}; it shows ${visible.join(', ')}`);
-
-  // 2. Drag it onto the workspace and open its dialog.
-  const id = await editor.dragToWorkspace(page, type, { x: 300, y: 160 });
-  await editor.clearPaletteSearch(page);
-  await editor.openNodeDialog(page, id);
-
-  // 3. Bad input is flagged as you type: named cases first, then every validated field.
-  await checkMustReject(type);
-  const configs = await addMissingConfigNodes(t, type, 'node-input');
-  configs.forEach((c) => exercisedConfigTypes.add(c));
-  if (configUnderTest) {
-    assert.ok(configs.includes(configUnderTest), `the ${type} dialog offered no way to add a ${configUnderTest}`);
-    // Reopen the new config node's dialog with the pencil button, to check its named cases.
-    const prop = await page.evaluate(({ type, config }) => Object.entries(RED.nodes.getType(type).defaults).find(([, s]) => s.type === config)[0], { type, config: configUnderTest });
-    await page.locator(`#node-input-btn-${prop}-edit`).click();
-    await page.locator(editor.SEL.configDone).waitFor({ state: 'visible' });
-    await page.waitForTimeout(400);
-    await checkMustReject(configUnderTest);
-    await page.screenshot({ path: editor.screenshotPath('nodes', `${configUnderTest}-dialog.png`) });
-    await page.locator(editor.SEL.configDone).click();
-    await page.locator(editor.SEL.configDone).waitFor({ state: 'detached' });
-    await page.waitForTimeout(300);
-  }
-  const probe = await editor.probeValidatedFields(page, type, 'node-input');
-  t.diagnostic(`${type} validated fields: ${JSON.stringify(probe)}`);
-  for (const field of probe) {
-    assert.ok(field.restored !== null, `${type}: field ${field.prop} stays marked invalid whatever we type`);
-  }
-  if (!MUST_REJECT[type] && !probe.some((f) => f.rejected !== null)) t.diagnostic(`${type}: no field flagged any bad value we tried`);
-  await page.screenshot({ path: editor.screenshotPath('nodes', `${type}-dialog.png`) });
-
-  // 4. Done, and the editor agrees the node is configured.
-  await editor.clickDone(page);
-  const validity = await editor.nodeValidity(page, id);
-  assert.ok(validity.valid, `${type} is still invalid after Done: ${JSON.stringify(validity.errors)}`);
-
-  // 5. Deploy: "Successfully deployed", no error, and the runtime has the node, no error logged.
-  const logBefore = nodeRed.log().length;
-  const result = await editor.deploy(page);
-  assert.ok(result.ok, `deploying ${type} failed: ${JSON.stringify(result.notifications)}`);
-  const { flows } = await nodeRed.adminGet('/flows');
-  assert.ok(flows.some((n) => n.id === id && n.type === type), `${type} is not in the deployed flows`);
-  await page.waitForTimeout(300);
-  const problems = problemLines(nodeRed.log().slice(logBefore));
-  assert.deepEqual(problems, [], `Node-RED logged problems after deploying ${type}`);
-
-  // 6. Help: select the node, open the help tab, see the help from locales/en-US.
-  const help = helpParagraph(type);
-  assert.ok(help, `${type}: no help (<script type="text/html" data-help-name="${type}">) in locales/en-US`);
-  const shown = await editor.showHelpFor(page, id);
-  assert.ok(normalise(shown.text).includes(help.text.slice(0, 80)), `${type}: help sidebar should show "${help.text.slice(0, 80)}" from ${help.file}; it shows "${normalise(shown.text).slice(0, 200)}"`);
-  await page.screenshot({ path: editor.screenshotPath('nodes', `${type}-help.png`) });
+/** The steps a user takes with one node type, as [label, needs, fn(state, t)]. */
+function nodeSteps(type, { configUnderTest }) {
+  return [
+    [`${type}: in the palette under "certificates" with its icon, found by search`, [], async (state) => {
+      await editor.resetFlows(page, nodeRed, [type]);
+      const palette = await page.evaluate((selector) => {
+        const el = document.querySelector(selector);
+        if (!el) return null;
+        const category = el.closest('.red-ui-palette-category');
+        return { label: el.getAttribute('data-palette-label'), icon: el.querySelector('.red-ui-palette-icon-container')?.getAttribute('data-palette-icon') || null, category: category && category.id };
+      }, editor.SEL.paletteNode(type));
+      assert.ok(palette, `${type} is not in the palette`);
+      const visible = await editor.searchPalette(page, palette.label);
+      assert.ok(visible.includes(type), `searching the palette for "${palette.label}" should show ${type}; it shows ${visible.join(', ')}`);
+      state.found = true;
+      assert.equal(palette.category, 'red-ui-palette-container-certificates', `${type} should sit in the "certificates" palette category`);
+      assert.ok(palette.icon && palette.icon.startsWith(`icons/${PACKAGE_NAME}/`), `${type} should use an icon from this package, got ${palette.icon}`);
+      const iconFile = path.join(repoRoot, 'icons', path.basename(palette.icon));
+      assert.ok(fs.existsSync(iconFile), `${type}: icon ${palette.icon} is not a file in icons/`);
+      const iconResponse = await page.request.get(`${nodeRed.url}/${palette.icon}`);
+      assert.equal(iconResponse.status(), 200);
+      assert.deepEqual(Buffer.from(await iconResponse.body()), fs.readFileSync(iconFile), `${type}: Node-RED serves a different icon than icons/${path.basename(palette.icon)}`);
+    }],
+    [`${type}: dragged onto the workspace, dialog opens on double-click`, ['found'], async (state) => {
+      state.id = await editor.dragToWorkspace(page, type, { x: 300, y: 160 });
+      await editor.clearPaletteSearch(page);
+      await editor.openNodeDialog(page, state.id);
+      state.dialogOpen = true;
+    }],
+    [`${type}: bad input is flagged as it is typed`, ['dialogOpen'], async () => {
+      await checkMustReject(type);
+    }],
+    ...(configUnderTest ? [[`${configUnderTest}: added from the ${type} dialog, its bad input flagged`, ['dialogOpen'], async (state, st) => {
+      const configs = await addMissingConfigNodes(st, type, 'node-input');
+      configs.forEach((c) => exercisedConfigTypes.add(c));
+      assert.ok(configs.includes(configUnderTest), `the ${type} dialog offered no way to add a ${configUnderTest}`);
+      // Reopen the new config node with the pencil button, to check its named cases.
+      const prop = await page.evaluate(({ type, config }) => Object.entries(RED.nodes.getType(type).defaults).find(([, s]) => s.type === config)[0], { type, config: configUnderTest });
+      await page.locator(`#node-input-btn-${prop}-edit`).click();
+      await page.locator(editor.SEL.configDone).waitFor({ state: 'visible' });
+      await page.waitForTimeout(400);
+      await page.screenshot({ path: editor.screenshotPath('nodes', `${configUnderTest}-dialog.png`) });
+      try {
+        await checkMustReject(configUnderTest);
+      } finally {
+        await page.locator(editor.SEL.configDone).click();
+        await page.locator(editor.SEL.configDone).waitFor({ state: 'detached' });
+        await page.waitForTimeout(300);
+      }
+    }]] : []),
+    [`${type}: every validated field accepts a good value again; saved with Done`, ['dialogOpen'], async (state, st) => {
+      (await addMissingConfigNodes(st, type, 'node-input')).forEach((c) => exercisedConfigTypes.add(c));
+      const probe = await editor.probeValidatedFields(page, type, 'node-input');
+      st.diagnostic(`validated fields: ${JSON.stringify(probe)}`);
+      if (!probe.some((f) => f.rejected !== null) && !(MUST_REJECT[type] || {}).cases) st.diagnostic(`${type}: no field flagged any bad value we tried`);
+      await page.screenshot({ path: editor.screenshotPath('nodes', `${type}-dialog.png`) });
+      const stuck = probe.filter((f) => f.restored === null).map((f) => f.prop);
+      await editor.clickDone(page);
+      state.saved = true;
+      assert.deepEqual(stuck, [], `${type}: fields that stay marked invalid whatever we type`);
+      const validity = await editor.nodeValidity(page, state.id);
+      assert.ok(validity.valid, `${type} is still invalid after Done: ${JSON.stringify(validity.errors)}`);
+    }],
+    [`${type}: deployed with no error`, ['saved'], async (state) => {
+      const logBefore = nodeRed.log().length;
+      const result = await editor.deploy(page);
+      assert.ok(result.ok, `deploying ${type} failed: ${JSON.stringify(result.notifications)}`);
+      const { flows } = await nodeRed.adminGet('/flows');
+      assert.ok(flows.some((n) => n.id === state.id && n.type === type), `${type} is not in the deployed flows`);
+      await page.waitForTimeout(500);
+      const problems = problemLines(nodeRed.log().slice(logBefore));
+      assert.deepEqual(problems, [], `Node-RED logged problems after deploying ${type}`);
+    }],
+    [`${type}: the help sidebar shows its help`, ['id'], async (state) => {
+      const help = helpParagraph(type);
+      assert.ok(help, `${type}: no help (<script type="text/html" data-help-name="${type}">) in locales/en-US`);
+      const shown = await editor.showHelpFor(page, state.id);
+      assert.ok(normalise(shown.text).includes(help.text.slice(0, 80)), `${type}: help sidebar should show "${help.text.slice(0, 80)}" from ${help.file}; it shows "${normalise(shown.text).slice(0, 200)}"`);
+      await page.screenshot({ path: editor.screenshotPath('nodes', `${type}-help.png`) });
+    }],
+  ];
 }
 
 test('editor: the page raised no script errors and made no outside requests', () => {

@@ -56,7 +56,7 @@ function installExitHook() {
           // already gone
         }
       }
-      process.exit(130);
+      process.kill(process.pid, signal); // our handler is gone (once): die of the signal as usual
     });
   }
 }
@@ -68,7 +68,7 @@ function findBinaries() {
     try {
       fs.accessSync(bin, fs.constants.X_OK);
     } catch {
-      throw new Error(`Pebble 2.10 not found (${bin}): run bash scripts/get-pebble.sh`);
+      throw new Error(`Pebble 2.10 not found: run bash scripts/get-pebble.sh (looked for ${bin}; PEBBLE_BIN/CTS_BIN override)`);
     }
   }
   return { pebble, cts };

@@ -85,17 +85,22 @@ async function makeCa(tmp, name, { subject = `/CN=${name}`, keyType = 'ec', issu
 /**
  * A leaf signed by issuer ({ key, cert } paths). Options: subject, san ('DNS:a,IP:1.2.3.4'),
  * keyType, days, md ('sha256', 'sha1'), serial (hex), extra extension lines, or
- * startdate/enddate ('20200101000000Z') for certificates outside their validity (openssl ca).
+ * startdate/enddate ('20200101000000Z') for certificates outside their validity (openssl ca),
+ * isCa for an intermediate with such dates.
  */
-async function makeLeaf(tmp, name, { issuer, subject = `/CN=${name}`, san, keyType = 'ec', days = 90, md = 'sha256', serial, extra = [], startdate, enddate } = {}) {
+async function makeLeaf(tmp, name, { issuer, subject = `/CN=${name}`, san, keyType = 'ec', days = 90, md = 'sha256', serial, extra = [], startdate, enddate, isCa = false } = {}) {
   const key = await makeKey(tmp, name, keyType);
   const csr = tmp.file(`${name}.csr`);
   const cert = tmp.file(`${name}.pem`);
   await opensslOk(['req', '-new', '-key', key, '-subj', subject, '-out', csr]);
   const ext = await tmp.write(`${name}.ext`, [
-    'basicConstraints=critical,CA:FALSE',
-    keyType.startsWith('rsa') ? 'keyUsage=critical,digitalSignature,keyEncipherment' : 'keyUsage=critical,digitalSignature',
-    'extendedKeyUsage=serverAuth',
+    ...(isCa
+      ? ['basicConstraints=critical,CA:TRUE', 'keyUsage=critical,keyCertSign,cRLSign']
+      : [
+          'basicConstraints=critical,CA:FALSE',
+          keyType.startsWith('rsa') ? 'keyUsage=critical,digitalSignature,keyEncipherment' : 'keyUsage=critical,digitalSignature',
+          ...(extra.some((l) => l.startsWith('extendedKeyUsage')) ? [] : ['extendedKeyUsage=serverAuth']),
+        ]),
     'subjectKeyIdentifier=hash',
     'authorityKeyIdentifier=keyid',
     ...(san ? [`subjectAltName=${san}`] : []),

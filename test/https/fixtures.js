@@ -73,6 +73,19 @@ function peerCertificate(port, servername = 'localhost', extra = {}) {
   });
 }
 
+/** red.js's refresh step, as written there: update only when key or cert changed. */
+async function nodeRedRefresh(server, settingsHttps) {
+  const refreshed = await settingsHttps();
+  if (!refreshed) return 'falsy';
+  const updateKey = server.key == undefined || (Buffer.isBuffer(server.key) && !server.key.equals(refreshed.key)) || (typeof server.key == 'string' && server.key != refreshed.key);
+  const updateCert = server.cert == undefined || (Buffer.isBuffer(server.cert) && !server.cert.equals(refreshed.cert)) || (typeof server.cert == 'string' && server.cert != refreshed.cert);
+  if (updateKey || updateCert) {
+    server.setSecureContext(refreshed);
+    return 'updated';
+  }
+  return 'unchanged';
+}
+
 /** A whole directory tree as { relativePath: content-or-link } to prove "untouched". */
 function snapshot(dir) {
   const out = {};
@@ -89,4 +102,4 @@ function snapshot(dir) {
   return out;
 }
 
-module.exports = { tempDir, testCa, leafBundle, intermediateBundle, fingerprintOf, keyMatches, openssl, peerCertificate, snapshot };
+module.exports = { tempDir, testCa, leafBundle, intermediateBundle, fingerprintOf, keyMatches, openssl, peerCertificate, snapshot, nodeRedRefresh };

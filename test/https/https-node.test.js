@@ -13,7 +13,7 @@ const { i18n } = require('@node-red/util');
 const { helper, nodeModule, moduleName, distNodes } = require('../nodes/node-test-kit');
 const certflow = require('../../settings.js');
 const { installBundle, readStoredBundle } = require('../../dist/lib/store');
-const { tempDir, leafBundle, intermediateBundle, fingerprintOf, peerCertificate, snapshot } = require('./fixtures');
+const { tempDir, leafBundle, intermediateBundle, fingerprintOf, peerCertificate, snapshot, nodeRedRefresh } = require('./fixtures');
 
 const catchNode = require('@node-red/nodes/core/common/25-catch.js');
 const DAY = 86400_000;
@@ -89,7 +89,7 @@ function expectedUntil(certPem) {
 }
 
 test('on HTTPS: validates, stores, and the very next TLS connection gets the new certificate; user TLS options stay', async () => {
-  const { port, userDir } = await setup({ tlsOptions: { minVersion: 'TLSv1.3' } });
+  const { port, userDir, server, settingsHttps } = await setup({ tlsOptions: { minVersion: 'TLSv1.3' } });
   const node = await loadHttpsNode();
   const bootstrap = (await peerCertificate(port)).cert.fingerprint256;
 
@@ -109,7 +109,9 @@ test('on HTTPS: validates, stores, and the very next TLS connection gets the new
   // minVersion from settings survived the swap: a TLS 1.2-only client is turned away
   await assert.rejects(peerCertificate(port, 'localhost', { maxVersion: 'TLSv1.2' }));
   assert.deepEqual(lastStatus(node), { fill: 'green', shape: 'dot', text: `serving until ${expectedUntil(bundle.cert)}` });
-  // and it is what the settings helper gives Node-RED from now on (restart, refresh)
+  // and it is what the settings helper gives Node-RED from now on: its hourly refresh sees no
+  // change (no second reload), and a restart serves it from the store
+  assert.equal(await nodeRedRefresh(server, settingsHttps), 'unchanged');
   const stored = await readStoredBundle({ userDir, name: 'node-red' });
   assert.equal(stored.leaf.fingerprint256, fingerprintOf(bundle.cert));
 });

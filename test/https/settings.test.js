@@ -11,20 +11,7 @@ const path = require('node:path');
 
 const certflow = require('../../settings.js');
 const { installBundle } = require('../../dist/lib/store');
-const { tempDir, leafBundle, fingerprintOf, keyMatches, openssl, peerCertificate } = require('./fixtures');
-
-/** red.js's refresh step, as written there: update only when key or cert changed. */
-async function nodeRedRefresh(server, settingsHttps) {
-  const refreshed = await settingsHttps();
-  if (!refreshed) return 'falsy';
-  const updateKey = server.key == undefined || (Buffer.isBuffer(server.key) && !server.key.equals(refreshed.key)) || (typeof server.key == 'string' && server.key != refreshed.key);
-  const updateCert = server.cert == undefined || (Buffer.isBuffer(server.cert) && !server.cert.equals(refreshed.cert)) || (typeof server.cert == 'string' && server.cert != refreshed.cert);
-  if (updateKey || updateCert) {
-    server.setSecureContext(refreshed);
-    return 'updated';
-  }
-  return 'unchanged';
-}
+const { tempDir, leafBundle, fingerprintOf, keyMatches, openssl, peerCertificate, nodeRedRefresh } = require('./fixtures');
 
 function capture() {
   const lines = [];

@@ -119,6 +119,15 @@ test('forgiving input: fullchain only, chain repeating the leaf, an encrypted ke
   await assert.rejects(installBundle({ userDir }, { key: encrypted.privateKeyPem, cert }, { passphrase: 'wrong' }), { message: /wrong passphrase/ });
   const result = await installBundle({ userDir }, { key: encrypted.privateKeyPem, cert }, { passphrase: 'correct horse' });
   assert.match(fs.readFileSync(path.join(result.dir, 'privkey.pem'), 'utf8'), /ENCRYPTED PRIVATE KEY/, 'stored as given, still encrypted');
+
+  // No subject at all, only alternative names (Let's Encrypt's short-lived certificates)
+  const plainKey = await generateKey('ec-p256');
+  const noSubject = await issueCertificate({ publicKey: plainKey.key, subject: {}, altNames: [{ type: 'dns', value: 'nr.example.test' }], ca: { key: ca.key, cert: ca.certPem }, days: 6 });
+  const installed = await installBundle({ userDir, name: 'short' }, { key: plainKey.privateKeyPem, cert: noSubject, chain: [ca.certPem] });
+  assert.equal(installed.meta.subject, 'DNS:nr.example.test');
+  await assert.rejects(installBundle({ userDir, name: 'short' }, { key: encrypted.privateKeyPem, cert: noSubject }, { passphrase: 'correct horse' }), {
+    message: /does not match the certificate for DNS:nr\.example\.test/,
+  });
 });
 
 test('store names that could escape certificates/ are refused', async () => {
@@ -158,6 +167,21 @@ test('extra copies: chosen content and mode, relative to userDir; a world-readab
   await assert.rejects(installBundle({ userDir, name: 'mqtt' }, good, { extraTargets: [{ path: 'k.pem', content: 'privkey', mode: 'rw-r' }] }), { message: /not a file mode/ });
   await assert.rejects(installBundle({ userDir, name: 'mqtt' }, good, { extraTargets: [{ path: 'k.pem', content: 'pfx' }] }), { message: /"pfx" is not a file content/ });
   assert.deepEqual(snapshot(userDir), before);
+});
+
+test('ifCurrentIs: an automatic install never overwrites one that happened meanwhile', async (t) => {
+  const userDir = tempDir();
+  t.after(() => fs.rmSync(userDir, { recursive: true, force: true }));
+  const location = { userDir };
+  const real = await leafBundle();
+  const first = await installBundle(location, real);
+  const before = snapshot(userDir);
+  await assert.rejects(installBundle(location, await leafBundle(), { ifCurrentIs: null }), { code: 'store-changed' });
+  await assert.rejects(installBundle(location, await leafBundle(), { ifCurrentIs: 'gen-older' }), { code: 'store-changed' });
+  assert.deepEqual(snapshot(userDir), before);
+  const next = await leafBundle();
+  await installBundle(location, next, { ifCurrentIs: first.generation });
+  assert.equal((await readStoredBundle(location)).leaf.fingerprint256, fingerprintOf(next.cert));
 });
 
 test('installs racing in one process end with a consistent store', async (t) => {

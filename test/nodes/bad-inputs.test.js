@@ -93,21 +93,21 @@ test('truncated PEM', async () => {
 
 test('a CSR where a certificate is expected', async () => {
   await rejects('sign', { payload: good.csrBundle, caKey: good.ca.key, caCert: good.csrBundle.csr },
-    /expected a certificate but got a certificate request \(CSR\)/, { payload: good.csrBundle, caKey: good.ca.key, caCert: good.ca.cert });
+    /the CA certificate \(msg\.caCert\): expected a certificate but got a certificate request \(CSR\)/, { payload: good.csrBundle, caKey: good.ca.key, caCert: good.ca.cert });
   await rejects('sign', { payload: good.ca.cert, caKey: good.ca.key, caCert: good.ca.cert },
     /msg\.payload has no CSR to sign \(it holds cert, chain, fullchain\)/, { payload: good.csrBundle.csr, caKey: good.ca.key, caCert: good.ca.cert });
 });
 
 test('key and certificate that do not match', async () => {
-  await rejects('sign', { payload: good.csrBundle, caKey: good.keyBundle.key, caCert: good.ca.cert }, /does not match|not the CA key|belong/i,
+  await rejects('sign', { payload: good.csrBundle, caKey: good.keyBundle.key, caCert: good.ca.cert }, /the CA key does not match the CA certificate "CN=Bad Inputs CA"/,
     { payload: good.csrBundle, caKey: good.ca.key, caCert: good.ca.cert });
   await rejects('strict', { payload: { cert: good.leaf.cert, key: good.keyBundle.key } }, /private key .* does not match the certificate/,
     { payload: { cert: good.leaf.cert, key: good.leaf.key } });
 });
 
 test('an encrypted key without a passphrase, and with a wrong one', async () => {
-  await rejects('csr', { payload: good.encrypted, names: 'a.example.test' }, /encrypted.*passphrase/i, { payload: good.encrypted, names: 'a.example.test', passphrase: PASSPHRASE });
-  await rejects('csr', { payload: good.encrypted, names: 'a.example.test', passphrase: 'not-the-Passphrase-42' }, /passphrase/i,
+  await rejects('csr', { payload: good.encrypted, names: 'a.example.test' }, /the private key is encrypted: give its passphrase/, { payload: good.encrypted, names: 'a.example.test', passphrase: PASSPHRASE });
+  await rejects('csr', { payload: good.encrypted, names: 'a.example.test', passphrase: 'not-the-Passphrase-42' }, /wrong passphrase for the private key/,
     { payload: good.encrypted, names: 'a.example.test', passphrase: PASSPHRASE });
   await rejects('encKey', { payload: 1 }, /no passphrase found in msg\.passphrase: no key was generated/, { payload: 1, passphrase: PASSPHRASE });
 });
@@ -124,8 +124,8 @@ test('invalid DNS name, IP address and e-mail address', async () => {
 test('RSA 1024 or 3000, and an unknown curve', async () => {
   await rejects('key', { payload: 1, algorithm: 'rsa-1024' }, /RSA key size 1024 is not supported: choose 2048, 3072 or 4096/, { payload: 1 });
   await rejects('key', { payload: 1, algorithm: 'RSA 3000' }, /RSA key size 3000 is not supported/, { payload: 1 });
-  await rejects('key', { payload: 1, algorithm: 'P-192' }, /P-192|curve/i, { payload: 1 });
-  await rejects('key', { payload: 1, algorithm: 'secp256k1' }, /secp256k1|curve/i, { payload: 1 });
+  await rejects('key', { payload: 1, algorithm: 'P-192' }, /unknown or unsupported curve "P-192": choose P-256, P-384 or P-521/, { payload: 1 });
+  await rejects('key', { payload: 1, algorithm: 'secp256k1' }, /unknown or unsupported curve "secp256k1"/, { payload: 1 });
 });
 
 test('a CSR with a bad signature', async () => {
@@ -140,7 +140,7 @@ test('a CSR with a bad signature', async () => {
 });
 
 test('a "CA" certificate that is not a CA', async () => {
-  await rejects('sign', { payload: good.csrBundle, caKey: good.leaf.key, caCert: good.leaf.cert }, /not a CA/i,
+  await rejects('sign', { payload: good.csrBundle, caKey: good.leaf.key, caCert: good.leaf.cert }, /"CN=leaf\.example\.test" is not a CA certificate/,
     { payload: good.csrBundle, caKey: good.ca.key, caCert: good.ca.cert });
 });
 
@@ -151,9 +151,7 @@ test('PKCS#12 with a wrong password', async () => {
     fs.writeFileSync(path.join(dir, 'cert.pem'), good.leaf.cert);
     execFileSync('openssl', ['pkcs12', '-export', '-inkey', path.join(dir, 'key.pem'), '-in', path.join(dir, 'cert.pem'), '-out', path.join(dir, 'a.p12'), '-passout', 'pass:right-password']);
     const p12 = fs.readFileSync(path.join(dir, 'a.p12'));
-    await rejects('inspect', { payload: p12, password: 'wrong-password' }, /password/i, { payload: p12, password: 'right-password' });
-    const opened = caught.length; // the good message went to the output, not the Catch node
-    assert.equal(caught.length, opened);
+    await rejects('inspect', { payload: p12, password: 'wrong-password' }, /wrong password for the PKCS#12 file/, { payload: p12, password: 'right-password' });
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
@@ -179,9 +177,9 @@ test('a remote host that refuses, does not answer, or speaks plain HTTP', async 
   await Promise.all([silent, http, server].map((s) => new Promise((resolve) => (s.listening ? resolve() : s.once('listening', resolve)))));
   try {
     const ok = { payload: 1, port: server.address().port };
-    await rejects('remote', { payload: 1, port: closedPort }, /refused/i, ok);
-    await rejects('remote', { payload: 1, port: silent.address().port }, /(timed out|timeout|did not answer|no answer).*\b1\b|within 1/i, ok);
-    await rejects('remote', { payload: 1, port: http.address().port }, /plain HTTP|not TLS|not speak TLS|HTTP/i, ok);
+    await rejects('remote', { payload: 1, port: closedPort }, /could not connect to 127\.0\.0\.1:\d+: connection refused/, ok);
+    await rejects('remote', { payload: 1, port: silent.address().port }, /no answer from 127\.0\.0\.1:\d+ within 1 s/, ok);
+    await rejects('remote', { payload: 1, port: http.address().port }, /does not speak TLS \(plain HTTP\?\)/, ok);
   } finally {
     for (const c of sockets) c.destroy();
     await Promise.all([silent, http, server].map((s) => new Promise((resolve) => s.close(resolve))));
@@ -205,4 +203,3 @@ test('no private key or passphrase in any status, log line or error', () => {
   }
 });
 
-test('print', () => { for (const m of caught) console.log(m.error.source.id.padEnd(9), m.error.message); });

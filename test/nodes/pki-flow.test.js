@@ -235,3 +235,34 @@ test('inspect with the default trust (system roots) accepts a bundle whose own c
   assert.ok(result.ok, result.caught && result.caught.error.message);
   assert.equal(result.ok.payload.info.ok, true, result.ok.payload.info.summary);
 });
+
+test('secrets from credentials: a stored key passphrase, and a pasted (encrypted) CA key with its stored passphrase', async () => {
+  // make an encrypted CA first, with the nodes
+  await kit.loadFlow([
+    { id: 'caKey', type: 'certflow-key', algorithm: 'ec-p256', passphraseFromType: 'cred', wires: [['caSign']] },
+    { id: 'caSign', type: 'certflow-sign', mode: 'ca', cn: 'Pasted CA', cnType: 'str', passphraseFromType: 'cred', wires: [['out']] },
+    { id: 'out', type: 'helper' },
+    ...catchNodes,
+  ], { caKey: { passphrase: 'ca secret' }, caSign: { passphrase: 'ca secret' } });
+  const ca = await kit.outcome('caKey', { payload: 1 }, 'out', 'caught');
+  assert.ok(ca.ok, ca.caught && ca.caught.error.message);
+  assert.match(ca.ok.payload.key, /ENCRYPTED PRIVATE KEY/);
+  await helper.unload();
+
+  await kit.loadFlow([
+    { id: 'key', type: 'certflow-key', algorithm: 'ec-p256', wires: [['csr']] },
+    { id: 'csr', type: 'certflow-csr', cn: 'pasted.example.test', cnType: 'str', wires: [['sign']] },
+    {
+      id: 'sign', type: 'certflow-sign', mode: 'csr', caKeyFrom: '', caKeyFromType: 'pasted', caKeyPassphraseFromType: 'cred',
+      caCertFrom: '', caCertFromType: 'pasted', caCertPem: ca.ok.payload.cert, wires: [['out']],
+    },
+    { id: 'out', type: 'helper' },
+    ...catchNodes,
+  ], { sign: { caKeyPem: ca.ok.payload.key, caKeyPassphrase: 'ca secret' } });
+  const leaf = await kit.outcome('key', { payload: 1 }, 'out', 'caught');
+  assert.ok(leaf.ok, leaf.caught && leaf.caught.error.message);
+  assert.equal(leaf.ok.payload.ca, ca.ok.payload.cert);
+  withFiles({ 'ca.pem': ca.ok.payload.cert, 'leaf.pem': leaf.ok.payload.cert }, (p) => {
+    assert.match(openssl(['verify', '-CAfile', p['ca.pem'], p['leaf.pem']]), /OK/);
+  });
+});

@@ -1,0 +1,133 @@
+'use strict';
+// The inspect node: where its result goes (bundle vs bare input), the alert output of an expiry
+// monitor, the file and live-server sources, and its status.
+const { test, before, after, afterEach } = require('node:test');
+const assert = require('node:assert/strict');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const tls = require('node:tls');
+const kit = require('./node-test-kit');
+
+const { helper } = kit;
+let tmp;
+before(() => { tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'certflow-inspect-')); });
+after(() => fs.rmSync(tmp, { recursive: true, force: true }));
+afterEach(() => helper.unload());
+
+const catchNodes = [
+  { id: 'catch', type: 'catch', scope: null, uncaught: false, wires: [['caught']] },
+  { id: 'caught', type: 'helper' },
+];
+
+/** A CA and a leaf for `name` valid `days` days, made by the nodes themselves. */
+async function makeLeaf(name, days) {
+  await kit.loadFlow([
+    { id: 'key', type: 'certflow-key', algorithm: 'ec-p256', wires: [['keyOut']] },
+    { id: 'keyOut', type: 'helper' },
+    { id: 'ca', type: 'certflow-sign', mode: 'ca', cn: 'Inspect Test CA', cnType: 'str', wires: [['out']] },
+    { id: 'csr', type: 'certflow-csr', cn: name, cnType: 'str', altNames: '127.0.0.1', altNamesType: 'str', wires: [['sign']] },
+    { id: 'sign', type: 'certflow-sign', mode: 'csr', days: String(days), caKeyFrom: 'ca', caKeyFromType: 'flow', caCertFrom: 'ca', caCertFromType: 'flow', wires: [['out']] },
+    { id: 'out', type: 'helper' },
+    ...catchNodes,
+  ]);
+  const newKey = async () => (await kit.outcome('key', { payload: 1 }, 'keyOut', 'caught')).ok.payload;
+  helper.getNode('sign').context().flow.set('ca', (await kit.outcome('ca', { payload: await newKey() }, 'out', 'caught')).ok.payload);
+  const result = await kit.outcome('csr', { payload: await newKey() }, 'out', 'caught');
+  assert.ok(result.ok, result.caught && result.caught.error.message);
+  await helper.unload();
+  return result.ok.payload;
+}
+
+const monitor = (extra) => [
+  { id: 'inspect', type: 'certflow-inspect', source: 'payload', trust: 'ca', trustCa: 'ca', trustCaType: 'msg', alertDays: '30', ...extra, wires: [['result'], ['alert']] },
+  { id: 'result', type: 'helper' },
+  { id: 'alert', type: 'helper' },
+  ...catchNodes,
+];
+
+/** Sends msg and collects what arrives at result / alert / caught within a short time. */
+async function collect(msg, ms = 300) {
+  const seen = { result: [], alert: [], caught: [] };
+  for (const id of Object.keys(seen)) helper.getNode(id).on('input', (m) => seen[id].push(m));
+  helper.getNode('inspect').receive(msg);
+  const deadline = Date.now() + 10000;
+  while (seen.result.length + seen.caught.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  await new Promise((r) => setTimeout(r, ms)); // give a second output time to arrive, if it would
+  return seen;
+}
+
+test('a bundle keeps travelling with payload.info; a bare certificate is replaced by the inspection', async () => {
+  const bundle = await makeLeaf('monitor.example.test', 90);
+  await kit.loadFlow(monitor({ trustCa: 'ca' }));
+  const seen = await collect({ payload: bundle, ca: bundle.ca });
+  assert.equal(seen.caught.length, 0, seen.caught[0] && seen.caught[0].error.message);
+  const out = seen.result[0].payload;
+  assert.equal(out.cert, bundle.cert, 'the bundle is kept');
+  assert.equal(out.key, bundle.key);
+  assert.deepEqual(Object.keys(out.info).slice(0, 2), ['summary', 'ok']);
+  assert.equal(out.info.ok, true, out.info.summary);
+  assert.match(out.info.summary, /^CN=monitor\.example\.test, expires in (89|90) days \(\d{4}-\d\d-\d\d\), issued by Inspect Test CA, chain OK/);
+  assert.equal(seen.alert.length, 0, '90 days left is no alert at 30');
+  assert.deepEqual(kit.statusCalls('inspect').pop(), { fill: 'green', shape: 'dot', text: `expires in ${out.info.checks.daysRemaining} days` });
+
+  const bare = await collect({ payload: Buffer.from(bundle.fullchain), ca: bundle.ca });
+  const info = bare.result[0].payload;
+  assert.equal(Object.keys(info)[0], 'summary');
+  assert.equal(info.kind, 'chain');
+  assert.equal(info.certificates.length, 2);
+  assert.equal(info.chain.ok, true);
+});
+
+test('expiry monitor: fewer days left than "alert below" also sends the message on output 2', async () => {
+  const bundle = await makeLeaf('soon.example.test', 10);
+  await kit.loadFlow(monitor({ trustCa: 'payload.ca' }));
+  const seen = await collect({ payload: bundle, topic: 'boiler' });
+  assert.equal(seen.result.length, 1);
+  assert.equal(seen.alert.length, 1, 'the alert output fired');
+  assert.equal(seen.alert[0].topic, 'boiler');
+  assert.ok(seen.alert[0].payload.info.checks.daysRemaining < 30);
+  assert.notEqual(seen.alert[0], seen.result[0], 'each output gets its own copy');
+  const status = kit.statusCalls('inspect').pop();
+  assert.equal(status.fill, 'yellow');
+  assert.match(status.text, /^expires in (9|10) days$/);
+});
+
+test('a certificate file: msg.filename and a clear error for a missing file', async () => {
+  const bundle = await makeLeaf('file.example.test', 30);
+  const file = path.join(tmp, 'server.pem');
+  fs.writeFileSync(file, bundle.fullchain);
+  await kit.loadFlow(monitor({ source: 'file', path: 'filename', pathType: 'msg', trust: 'none', alertDays: '' }));
+  const seen = await collect({ payload: 'tick', filename: file });
+  assert.equal(seen.caught.length, 0, seen.caught[0] && seen.caught[0].error.message);
+  assert.equal(seen.result[0].filename, file);
+  assert.equal(seen.result[0].payload.certificates[0].subjectFields.CN, 'file.example.test');
+
+  const missing = await collect({ payload: 'tick', filename: path.join(tmp, 'nope.pem') });
+  assert.equal(missing.result.length, 0);
+  assert.match(missing.caught[0].error.message, /cannot read the file ".*nope\.pem": it does not exist/);
+});
+
+test('a live TLS server on loopback: its chain, host check and trust against the given CA', async () => {
+  const bundle = await makeLeaf('live.example.test', 45);
+  const server = tls.createServer({ key: bundle.key, cert: bundle.fullchain }, (socket) => socket.end());
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  try {
+    await kit.loadFlow(monitor({
+      source: 'server', host: '127.0.0.1', hostType: 'str', port: String(server.address().port), portType: 'num',
+      servername: 'live.example.test', servernameType: 'str', timeout: '5', trustCa: 'ca', trustCaType: 'flow', alertDays: '60',
+    }));
+    helper.getNode('inspect').context().flow.set('ca', bundle.ca);
+    const seen = await collect({ payload: Date.now() });
+    assert.equal(seen.caught.length, 0, seen.caught[0] && seen.caught[0].error.message);
+    const info = seen.result[0].payload;
+    assert.equal(info.host, '127.0.0.1');
+    assert.equal(info.certificates[0].subjectFields.CN, 'live.example.test');
+    assert.equal(info.certificates.length, 2, 'leaf and CA as the server sent them');
+    assert.equal(info.tls.authorized, true, info.tls.authorizationError);
+    assert.equal(info.checks.host.matches, true);
+    assert.equal(seen.alert.length, 1, '45 days left is below 60');
+  } finally {
+    await new Promise((resolve) => server.close(resolve));
+  }
+});
