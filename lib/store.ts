@@ -19,11 +19,10 @@
  * the new one); leftovers are removed at the next install. A reader resolves `current` once and
  * reads every file from that generation (see readStoredBundle), so it never mixes two of them.
  */
-import { X509Certificate, type KeyObject } from 'node:crypto';
+import { randomBytes, X509Certificate, type KeyObject } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { randomBytes } from 'node:crypto';
 import { writeFileAtomic, syncDirectory, SECRET_FILE_MODE, PUBLIC_FILE_MODE } from './atomic-file';
 import { CertflowError } from './errors';
 import { loadPrivateKey, describeKey } from './keys';
@@ -234,6 +233,15 @@ export function validateBundle(
   try {
     key = loadPrivateKey(keyPem, options.passphrase);
   } catch (err) {
+    if (err instanceof CertflowError && err.code === 'KEY_PASSPHRASE_REQUIRED') {
+      throw new CertflowError(
+        'key-passphrase-required',
+        'the bundle\'s private key is encrypted: a server must read it at every start, so generate the key without a passphrase, ' +
+          'or give the passphrase to the settings helper (https({ name, passphrase }) in settings.js)',
+        undefined,
+        { cause: err },
+      );
+    }
     // loadPrivateKey's messages are written for users and carry no key material
     const reason = err instanceof Error ? err.message : String(err);
     throw new CertflowError('bundle-invalid', `the bundle's private key cannot be used: ${reason}`, undefined, { cause: err });

@@ -11,7 +11,7 @@ import { installBundle, readStoredBundle, storeDir, type ExtraTarget, type Extra
 import { readBundle } from './common/bundle';
 import { handleInput } from './common/handle-input';
 import type { Node, NodeAPI, NodeDef } from './common/node-red';
-import { statusOk, statusWarning } from './common/status';
+import { statusError, statusOk, statusWarning } from './common/status';
 
 interface HttpsNodeConfig extends NodeDef {
   store?: string;
@@ -87,8 +87,9 @@ export = function register(RED: HttpsAPI): void {
         return readStoredBundle(location(), { passphrase: typeof base.passphrase === 'string' ? base.passphrase : undefined });
       })
       .then((stored: StoredBundle | null) => showStatus(stored, !!stored && sameText(servedCert(), stored.fullchain)))
-      .catch((err: unknown) => node.status({ fill: 'red', shape: 'ring', text: err instanceof Error ? err.message.slice(0, 60) : String(err) }));
+      .catch((err: unknown) => statusError(node, err));
 
+    let plainHttpExplained = false;
     handleInput(node, async (msg, send) => {
       const where = location();
       const server = serve ? httpsServer() : undefined;
@@ -117,6 +118,10 @@ export = function register(RED: HttpsAPI): void {
         const after = await settingsTlsOptions().catch(() => ({}) as TlsOptions);
         settingsAgree = sameText(after.cert, installed.bundle.fullchain);
         if (!settingsAgree) node.warn(RED._('certflow-https.warnings.settingsDiffer', { store: storeName, dir: storeDir(where) }));
+      }
+      if (serve && !server && !plainHttpExplained) {
+        plainHttpExplained = true; // the status says it at every install; the how-to once is enough
+        node.warn(RED._('certflow-https.warnings.plainHttp', { dir: installed.dir }));
       }
       showStatus(installed.bundle, !!server, settingsAgree);
 

@@ -12,7 +12,7 @@ import { isBundleObject } from './common/bundle';
 import { handleInput } from './common/handle-input';
 import type { Node, NodeAPI, NodeDef, NodeMessage } from './common/node-red';
 import { describeSource, evaluateProperty, evaluateSecret, evaluateText, typedConfig } from './common/properties';
-import { statusOk, statusProgress, statusWarning } from './common/status';
+import { statusOk, statusProblem, statusProgress, statusWarning } from './common/status';
 
 type Source = 'payload' | 'file' | 'server';
 type Trust = 'system' | 'ca' | 'none';
@@ -121,7 +121,7 @@ export = function register(RED: NodeAPI): void {
       else if (days < 0) text = RED._('certflow-inspect.status.expired', { days: -days });
       else text = RED._('certflow-inspect.status.expiresIn', { days });
       if (!info.ok) {
-        node.status({ fill: 'red', shape: 'dot', text: shortText(`${text}: ${info.problems[0] ?? ''}`) });
+        statusProblem(node, shortText(`${text}: ${info.problems[0] ?? ''}`));
       } else if (alert || info.warnings.length > 0) {
         statusWarning(node, shortText(text));
       } else {

@@ -6,7 +6,7 @@
  *   evaluateProperty / evaluateText(RED, node, msg, typedConfig(config, 'cn'))   TypedInputs
  *   evaluateSecret(RED, node, msg, typedConfig(config, 'passphraseFrom', 'none'), 'passphrase')
  *   readBundle(msg.payload) / startBundle(msg.payload) / joinPem(blocks)          the bundle
- *   statusProgress / statusOk / statusWarning / statusError / statusClear          status
+ *   statusProgress / statusOk / statusWarning / statusProblem / statusError / statusClear
  */
 export * from './bundle';
 export * from './handle-input';

@@ -2,6 +2,7 @@
  * Reading dialog values that may come from msg / flow / global / env / str (a TypedInput),
  * and secrets that must never be saved in the flow (credential, msg, env or context only).
  */
+import { CertflowError } from '../../lib/errors';
 import type { Node, NodeAPI, NodeMessage } from './node-red';
 
 /** One TypedInput as it is saved in a node's config: `<name>` holds the value, `<name>Type` the type. */
@@ -68,7 +69,7 @@ export async function evaluateSecret(
       value = await evaluateProperty(RED, node, msg, property);
       break;
     default:
-      throw new TypeError(`a secret cannot come from a "${property.type}" value; use a credential, msg, flow, global or env`);
+      throw new CertflowError('SECRET_SOURCE', `a secret cannot come from a "${property.type}" value: use a stored credential, msg, flow, global or env`);
   }
   if (value === undefined || value === null || value === '') return undefined;
   return Buffer.isBuffer(value) ? value.toString('utf8') : String(value);

@@ -3,6 +3,7 @@
  *   blue dot  = working on it (`generating key`),
  *   green dot = done, with the one fact that matters (`EC P-256`, `expires in 61 days`),
  *   yellow dot = done, but look at it (`expires in 5 days`),
+ *   red dot   = done, and what was checked has a problem (`expired 3 days ago`),
  *   red ring  = the last message failed, with a short reason (never key material).
  */
 import { shortReason } from '../../lib/errors';
@@ -18,6 +19,10 @@ export function statusOk(node: Node, text: string): void {
 
 export function statusWarning(node: Node, text: string): void {
   node.status({ fill: 'yellow', shape: 'dot', text });
+}
+
+export function statusProblem(node: Node, text: string): void {
+  node.status({ fill: 'red', shape: 'dot', text });
 }
 
 /** Red ring with the first sentence of the error (at most 60 characters). */

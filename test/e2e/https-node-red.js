@@ -124,15 +124,15 @@ function servedCertificate(port, servername = 'localhost') {
   });
 }
 
-/** Admin API call over HTTPS, trusting only the given CA certificates. */
-function adminRequest(port, ca, method, urlPath, body) {
+/** Admin API call over HTTPS, trusting only the given CA certificates, checking the name. */
+function adminRequest(port, ca, method, urlPath, body, name = 'localhost') {
   return new Promise((resolve, reject) => {
     const payload = body === undefined ? undefined : JSON.stringify(body);
     const req = https.request(
       {
         host: '127.0.0.1',
         port,
-        servername: 'localhost',
+        servername: name,
         method,
         path: urlPath,
         ca,
@@ -167,11 +167,11 @@ function adminRequest(port, ca, method, urlPath, body) {
  * Presses an inject node's button (POST /inject/:id). A full deploy answers before the new flows
  * have started, so a 404 (node not there yet) is retried for a few seconds.
  */
-async function pressInject(port, ca, id, timeoutMs = 10000) {
+async function pressInject(port, ca, id, { name, timeoutMs = 10000 } = {}) {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {
-      return await adminRequest(port, ca, 'POST', `/inject/${id}`);
+      return await adminRequest(port, ca, 'POST', `/inject/${id}`, undefined, name);
     } catch (err) {
       if (!/-> 404/.test(err.message) || Date.now() > deadline) throw err;
       await sleep(50);

@@ -7,10 +7,12 @@ const assert = require('node:assert/strict');
 const { execFile } = require('node:child_process');
 const { X509Certificate, createPrivateKey } = require('node:crypto');
 const fs = require('node:fs');
+const http = require('node:http');
 const path = require('node:path');
 
 const { userDirWithPackage, startNodeRed, servedCertificate, adminRequest, pressInject, waitForNewCertificate, sleep } = require('./https-node-red');
 const { createLocalCa } = require('../../dist/lib/local-ca');
+const { startPebble, freeTcpPort } = require('../harness/pebble');
 
 const KILL_ROUNDS = Number(process.env.CERTFLOW_KILL_ROUNDS || 20);
 
@@ -38,11 +40,32 @@ function signingFlow(ca, { loop = false } = {}) {
   ].map(placed);
 }
 
-function opensslSClient(port, caFile) {
+const ACME_NAME = 'node-red.example.test';
+
+/**
+ * inject -> ACME certificate (Pebble, http-01 answered by Node-RED's own route) -> Node-RED
+ * HTTPS. A second inject sends msg.renew = true: a renewal, as the renewal timer would do.
+ */
+function acmeFlow(pebble) {
+  let y = 0;
+  const placed = (node) => (node.type === 'tab' || node.type === 'certflow-acme-account' ? node : { x: 200, y: (y += 80), ...node });
+  return [
+    { id: 'acme-tab', type: 'tab', label: 'ACME' },
+    { id: 'acct', type: 'certflow-acme-account', directory: 'custom', directoryUrl: pebble.directoryUrl, caPem: pebble.acmeCaPem, contact: 'admin@example.com', agreeTos: true },
+    { id: 'acme-inject', z: 'acme-tab', type: 'inject', props: [{ p: 'payload' }], payload: '', payloadType: 'date', wires: [['acme']] },
+    { id: 'acme-renew', z: 'acme-tab', type: 'inject', props: [{ p: 'payload' }, { p: 'renew', v: 'true', vt: 'bool' }], payload: '', payloadType: 'date', wires: [['acme']] },
+    {
+      id: 'acme', z: 'acme-tab', type: 'certflow-acme', account: 'acct', identifiers: ACME_NAME, profile: 'shortlived',
+      http01Method: 'route', keySource: 'new', autoRenew: false, wires: [['acme-https'], []],
+    },
+    { id: 'acme-https', z: 'acme-tab', type: 'certflow-https', store: 'node-red', serve: true, files: [], wires: [[]] },
+  ].map(placed);
+}
+function opensslSClient(port, caFile, name = 'localhost') {
   return new Promise((resolve) => {
     const child = execFile(
       'openssl',
-      ['s_client', '-connect', `127.0.0.1:${port}`, '-servername', 'localhost', '-verify_return_error', '-verify_hostname', 'localhost', '-CAfile', caFile],
+      ['s_client', '-connect', `127.0.0.1:${port}`, '-servername', name, '-verify_return_error', '-verify_hostname', name, '-CAfile', caFile],
       { encoding: 'utf8', timeout: 15000 },
       (err, stdout, stderr) => {
         if (err && err.code === 'ENOENT') throw new Error('openssl is missing: apt-get install -y openssl');
@@ -68,11 +91,25 @@ describe('Node-RED serving HTTPS through @certflow/node-red-certificates (real p
   let localCaPem;
   let caFile;
   let trust; // CAs an admin client trusts: the bootstrap local CA and the test CA
+  let pebble;
+  let port80; // stands in for port 80: redirects http-01 requests to Node-RED's HTTPS port
   const timings = {};
 
   before(async () => {
     let t0 = Date.now();
-    [userDir, testCa] = await Promise.all([userDirWithPackage(), createLocalCa({ commonName: 'certflow e2e test CA' })]);
+    // Let's Encrypt asks http://<name>:80/.well-known/acme-challenge/<token> and follows a
+    // redirect to https; with Node-RED on HTTPS that is how http-01 reaches its route.
+    port80 = http.createServer((req, res) => {
+      const host = String(req.headers.host || '').replace(/:\d+$/, '');
+      res.writeHead(301, { location: `https://${host}:${nodeRed.port}${req.url}` }).end();
+    });
+    const port80Port = await freeTcpPort();
+    await new Promise((resolve) => port80.listen(port80Port, '127.0.0.1', resolve));
+    [userDir, testCa, pebble] = await Promise.all([
+      userDirWithPackage(),
+      createLocalCa({ commonName: 'certflow e2e test CA' }),
+      startPebble({ httpPort: port80Port }),
+    ]);
     timings.packAndInstall = Date.now() - t0;
     caFile = path.join(userDir, 'test-ca.pem');
     fs.writeFileSync(caFile, testCa.certPem);
@@ -83,6 +120,8 @@ describe('Node-RED serving HTTPS through @certflow/node-red-certificates (real p
 
   after(async () => {
     await nodeRed?.stop();
+    await pebble?.stop();
+    port80?.close();
     if (userDir && !process.env.KEEP_TEST_DIRS) fs.rmSync(userDir, { recursive: true, force: true });
     console.log(`e2e timings (ms): ${JSON.stringify(timings)}`);
   });
@@ -164,5 +203,41 @@ describe('Node-RED serving HTTPS through @certflow/node-red-certificates (real p
     const served = await servedCertificate(nodeRed.port);
     assert.equal(served.fingerprint256, new X509Certificate(storedPair(userDir).cert).fingerprint256);
     assert.equal((await opensslSClient(nodeRed.port, caFile)).code, 0);
+  });
+  let acmeServed;
+  it('6. ACME: inject -> certflow-acme (Pebble, http-01 through Node-RED\'s route) -> certflow-https: Pebble\'s certificate is served, no restart', async () => {
+    const pebbleRootFile = path.join(userDir, 'pebble-root.pem');
+    fs.writeFileSync(pebbleRootFile, pebble.rootPem);
+    const before = (await servedCertificate(nodeRed.port)).fingerprint256;
+    await adminRequest(nodeRed.port, [testCa.certPem], 'POST', '/flows', acmeFlow(pebble));
+    const t0 = Date.now();
+    await pressInject(nodeRed.port, [testCa.certPem], 'acme-inject');
+    const cert = await waitForNewCertificate(nodeRed.port, before, 30000);
+    timings.acmeInjectToServed = Date.now() - t0;
+    assert.equal(cert.issuer, new X509Certificate(pebble.intermediatePem).subject);
+    assert.ok(cert.checkHost(ACME_NAME));
+    assert.ok(cert.checkIssued(new X509Certificate(pebble.intermediatePem)));
+    const days = (new Date(cert.validTo) - new Date(cert.validFrom)) / 86400_000;
+    assert.ok(days <= 7, `the shortlived profile was used (${days} days)`);
+    assert.equal(cert.fingerprint256, new X509Certificate(storedPair(userDir).cert).fingerprint256);
+    const sClient = await opensslSClient(nodeRed.port, pebbleRootFile, ACME_NAME);
+    assert.equal(sClient.code, 0, sClient.stderr);
+    assert.match(sClient.stdout, /Verify return code: 0 \(ok\)/);
+    acmeServed = cert.fingerprint256;
+  });
+
+  it('7. ACME: a renewal changes the served fingerprint again, no restart', async () => {
+    await pressInject(nodeRed.port, [pebble.rootPem, pebble.intermediatePem], 'acme-renew', { name: ACME_NAME }); // the admin API over the ACME certificate
+    const cert = await waitForNewCertificate(nodeRed.port, acmeServed, 30000);
+    assert.notEqual(cert.fingerprint256, acmeServed);
+    assert.equal(cert.issuer, new X509Certificate(pebble.intermediatePem).subject);
+    acmeServed = cert.fingerprint256;
+  });
+
+  it('8. ACME: after a restart the renewed certificate is served from the boot', async () => {
+    await nodeRed.stop();
+    nodeRed = await startNodeRed(userDir);
+    assert.equal((await servedCertificate(nodeRed.port)).fingerprint256, acmeServed);
+    assert.equal((await opensslSClient(nodeRed.port, path.join(userDir, 'pebble-root.pem'), ACME_NAME)).code, 0);
   });
 });

@@ -25,6 +25,11 @@ function exampleFiles(dir = examplesDir, folders = []) {
 }
 
 const examples = exampleFiles();
+
+/** A file name for an example's screenshot: "01 own CA.json" -> "01-own-ca". */
+function slug({ folders, name }) {
+  return [...folders, name].join('-').toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '');
+}
 let nodeRed;
 let browser;
 let page;
@@ -34,7 +39,7 @@ before(async () => {
   nodeRed = await startNodeRed();
   const nodeSets = await nodeRed.adminGet('/nodes');
   knownTypes = nodeSets.filter((s) => s.enabled && !s.err).flatMap((s) => s.types);
-  browser = await editor.launchBrowser();
+  browser = await editor.launchBrowser({ deviceScaleFactor: 2 }); // crisp pictures for the README
   page = browser.page;
   page.setDefaultTimeout(10000);
   await editor.openEditor(page, nodeRed.url);
@@ -136,6 +141,37 @@ async function frameActiveFlow() {
   return { x: left, y: top, width: right - left, height: bottom - top };
 }
 
+/** Nodes that do their work without the internet (this machine may have none). */
+function worksOffline(node) {
+  if (node.type === 'certflow-acme' || node.type === 'certflow-acme-account') return false;
+  if (node.type === 'certflow-inspect' && node.source === 'server') return false;
+  if (/^(http request|mqtt|tcp|udp|websocket)/.test(node.type)) return false;
+  return true;
+}
+
+/** Presses each inject button (top to bottom) and waits for the flow to settle; reports. */
+async function runExample(exampleNodes) {
+  await page.locator(editor.SEL.debugTab).click();
+  const injects = exampleNodes.filter((n) => n.type === 'inject').sort((a, b) => a.y - b.y || a.x - b.x);
+  const count = () => page.locator('.red-ui-debug-content .red-ui-debug-msg').count();
+  for (const inject of injects) {
+    const before = await count();
+    await page.locator(`g.red-ui-flow-node-group[id="${inject.id}"] .red-ui-flow-node-button`).click();
+    // Key generation and signing take a moment: wait for output, then for it to stop changing.
+    for (const deadline = Date.now() + 10000; Date.now() < deadline && (await count()) === before; ) await page.waitForTimeout(100);
+    await page.waitForTimeout(700);
+  }
+  await editor.dismissNotifications(page);
+  // For the picture: the palette shows just this package's nodes.
+  await editor.searchPalette(page, 'certflow');
+  await page.evaluate(() => RED.view.select({ nodes: [] }));
+  const statuses = await page.evaluate((ids) => ids.map((id) => {
+    const n = RED.nodes.node(id);
+    return n && n.status && n.status.text ? { type: n.type, name: n.name || '', fill: n.status.fill, text: n.status.text } : null;
+  }).filter(Boolean), exampleNodes.map((n) => n.id));
+  return { debugMessages: await count(), statuses };
+}
+
 for (const example of examples) {
   const label = [...example.folders, example.name].join('/');
   test(`example ${label}: imports through Import > Examples and deploys`, { timeout: 60000 }, async (t) => {
@@ -172,7 +208,7 @@ for (const example of examples) {
       // The picture: the deployed flow (no "changed" markers), statuses shown, no toasts.
       await editor.dismissNotifications(page);
       const clip = await frameActiveFlow();
-      await page.screenshot({ path: editor.screenshotPath('examples', `${example.folders.concat(example.name).join('-')}.png`), clip });
+      await page.screenshot({ path: editor.screenshotPath('examples', `${slug(example)}.png`), clip });
 
       const { flows } = await nodeRed.adminGet('/flows');
       const deployedTypes = flows.map((n) => n.type);
@@ -183,8 +219,22 @@ for (const example of examples) {
       const problems = problemLines(nodeRed.log().slice(logBefore));
       assert.deepEqual(problems, [], `Node-RED logged problems after deploying ${label}`);
       t.diagnostic(`${label}: ${exampleNodes.length} nodes, types ${[...new Set(exampleNodes.map((n) => n.type))].join(', ')}`);
+
+      // Run it, when it can run here (no node that goes to the internet): press its inject
+      // buttons top to bottom, as the comments in the flows tell a user to.
+      if (exampleNodes.every(worksOffline) && exampleNodes.some((n) => n.type === 'inject')) {
+        const run = await runExample(exampleNodes);
+        const problemsAfterRun = problemLines(nodeRed.log().slice(logBefore));
+        await page.screenshot({ path: editor.screenshotPath('examples', `${slug(example)}-run.png`) });
+        t.diagnostic(`${label} run: ${run.debugMessages} debug messages; statuses ${JSON.stringify(run.statuses)}`);
+        assert.ok(run.debugMessages > 0, `pressing the inject buttons of ${label} produced no debug output`);
+        assert.deepEqual(run.statuses.filter((s) => s.fill === 'red'), [], `nodes of ${label} show an error status after a run`);
+        assert.deepEqual(problemsAfterRun, [], `Node-RED logged problems while ${label} ran`);
+      } else {
+        t.diagnostic(`${label}: not run here (it needs the internet or has no inject button)`);
+      }
     } catch (err) {
-      await page.screenshot({ path: editor.screenshotPath('failures', `example-${example.name}.png`) }).catch(() => {});
+      await page.screenshot({ path: editor.screenshotPath('failures', `example-${slug(example)}.png`) }).catch(() => {});
       throw err;
     }
   });

@@ -45,13 +45,27 @@ const MUST_REJECT = {
     ],
   },
   'certflow-https': { cases: [{ field: 'node-input-store', value: 'bad/name' }] },
-  'certflow-acme': { cases: [{ field: 'node-input-domains', value: 'exa mple.com' }] },
-  'certflow-acme-account': { cases: [{ field: 'node-config-input-email', value: 'not-an-email' }] },
+  'certflow-acme': {
+    setup: { 'node-input-http01Method': 'standalone' },
+    cases: [
+      { field: 'node-input-identifiers', value: 'exa_mple.com' },
+      { field: 'node-input-certName', value: 'my cert!' },
+      { field: 'node-input-http01Port', value: '99999' },
+    ],
+  },
+  'certflow-acme-account': {
+    setup: { 'node-config-input-directory': 'custom' },
+    cases: [
+      { field: 'node-config-input-directoryUrl', value: 'not a url' },
+      { field: 'node-config-input-contact', value: 'not-an-email' },
+      { field: 'node-config-input-agreeTos', value: false },
+    ],
+  },
 };
 
 // Values a config node needs before it can be saved (element id -> value, true = tick box).
 const CONFIG_FILL = {
-  'certflow-acme-account': { 'node-config-input-email': 'admin@example.com' },
+  'certflow-acme-account': { 'node-config-input-contact': 'admin@example.com', 'node-config-input-agreeTos': true },
 };
 
 const declared = declaredNodeTypes();
@@ -143,12 +157,21 @@ async function checkMustReject(type) {
       const el = document.getElementById(id);
       if (!el) return null;
       const container = el.nextElementSibling && el.nextElementSibling.classList.contains('red-ui-typedInput-container') ? el.nextElementSibling : null;
-      return { original: el.value, typed: !!container };
+      return { original: el.value, checked: el.checked, typed: !!container };
     }, field);
     assert.ok(found, `${type}: the dialog has no field #${field}`);
     const selector = found.typed ? `#${field} + .red-ui-typedInput-container input.red-ui-typedInput-input` : `#${field}`;
     const prefix = field.startsWith('node-config-input-') ? 'node-config-input' : 'node-input';
     const prop = field.slice(prefix.length + 1);
+    if (typeof value === 'boolean') {
+      // A tick box: set it the wrong way, as a click would.
+      await page.locator(selector).setChecked(value);
+      await page.locator(selector).dispatchEvent('change');
+      if (!(await editor.fieldIsMarkedInvalid(page, prefix, prop))) notFlagged.push(`#${field} ${value ? 'ticked' : 'not ticked'}`);
+      await page.locator(selector).setChecked(found.checked);
+      await page.locator(selector).dispatchEvent('change');
+      continue;
+    }
     await editor.typeInto(page, selector, value);
     if (!(await editor.fieldIsMarkedInvalid(page, prefix, prop))) notFlagged.push(`#${field} = "${value}"`);
     await editor.typeInto(page, selector, found.original);

@@ -30,9 +30,10 @@ function isLoopback(url) {
 
 /**
  * Launches Chromium. Returns { context, page, blockedRequests, consoleErrors, pageErrors, close() }.
- * viewport defaults to 1400x900 so that palette, workspace and sidebar are all visible.
+ * viewport defaults to 1400x900 so that palette, workspace and sidebar are all visible;
+ * deviceScaleFactor 2 gives sharper screenshots.
  */
-async function launchBrowser({ viewport = { width: 1400, height: 900 } } = {}) {
+async function launchBrowser({ viewport = { width: 1400, height: 900 }, deviceScaleFactor = 1 } = {}) {
   if (!fs.existsSync(CHROMIUM)) throw new Error('Chromium not found: apt-get install chromium');
   const { chromium } = require('playwright-core');
   const profileDir = fs.mkdtempSync(path.join(os.tmpdir(), 'certflow-chromium-'));
@@ -44,6 +45,7 @@ async function launchBrowser({ viewport = { width: 1400, height: 900 } } = {}) {
       headless: true,
       args: CHROMIUM_ARGS,
       viewport,
+      deviceScaleFactor,
       timeout: 30000,
     });
   } catch (err) {
@@ -100,6 +102,7 @@ const SEL = {
   cancel: '#node-dialog-cancel',
   configDone: '#node-config-dialog-ok',
   helpTab: '#red-ui-tab-help-link-button',
+  debugTab: '#red-ui-tab-debug-link-button',
   helpSection: '.red-ui-sidebar-help-stack',
   sideMenu: '#red-ui-header-button-sidemenu',
   importOk: '#red-ui-clipboard-dialog-ok',

@@ -151,6 +151,9 @@ test('on plain HTTP: stored (and copied), the status says Node-RED runs on plain
   assert.equal(fs.statSync(path.join(userDir, 'copies', 'server.pem')).mode & 0o777, 0o640);
   const date = expectedUntil(bundle.cert).slice(0, 10);
   assert.deepEqual(lastStatus(node), { fill: 'yellow', shape: 'dot', text: `stored until ${date}; Node-RED runs on plain HTTP` });
+  const warned = helper._NodePrototype.warn.getCalls().filter((c) => c.thisValue === node).map((c) => String(c.args[0]));
+  assert.equal(warned.length, 1);
+  assert.match(warned[0], /Node-RED runs on plain HTTP: .*npx @certflow\/node-red-certificates setup-https, then restart Node-RED/);
   assert.equal((await readStoredBundle({ userDir, name: 'node-red' })).leaf.fingerprint256, fingerprintOf(bundle.cert));
 });
 

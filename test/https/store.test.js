@@ -82,7 +82,7 @@ test('an invalid bundle is refused with a clear error and the store stays untouc
     ['damaged certificate', { ...good, cert: good.cert.replace(/\n[A-Za-z0-9+/]{20}/, '\nAAAAAAAAAAAAAAAAAAAA') }, 'bundle-invalid', /not a readable X\.509 certificate/],
     ['random text as key', { ...good, key: 'hello' }, 'bundle-invalid', /not a PEM private key/],
     ['a string instead of a bundle', good.cert, 'bundle-invalid', /expected a certificate bundle object/],
-    ['encrypted key, no passphrase', { ...good, key: encrypted.privateKeyPem }, 'bundle-invalid', /encrypted: give its passphrase/],
+    ['encrypted key, no passphrase', { ...good, key: encrypted.privateKeyPem }, 'key-passphrase-required', /private key is encrypted: .*without a passphrase, or give the passphrase to the settings helper/],
     ['cert and fullchain disagree', { ...good, fullchain: other.fullchain }, 'bundle-invalid', /mixes two certificates/],
   ];
   for (const [label, bundle, code, message] of cases) {

@@ -48,26 +48,6 @@ async function loadFlow(nodes, credentials = {}) {
   await helper.load(allModules(), flow, credentials);
 }
 
-/** Resolves with the next message a helper node receives (rejects after `ms`). */
-function nextMessage(nodeId, ms = 20000) {
-  const node = helper.getNode(nodeId);
-  if (!node) throw new Error(`no node ${nodeId} in the flow`);
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no message at ${nodeId} within ${ms} ms`)), ms);
-    node.once('input', (msg) => {
-      clearTimeout(timer);
-      resolve(msg);
-    });
-  });
-}
-
-/** Sends msg into `nodeId` and waits for the first message at `outId` (an output or a Catch's helper). */
-async function sendAndWait(nodeId, msg, outId, ms) {
-  const received = nextMessage(outId, ms);
-  helper.getNode(nodeId).receive(msg);
-  return received;
-}
-
 /**
  * Sends msg into `nodeId` and waits for the first message at any of `outputs` (a map
  * name -> helper node id, e.g. {ok: 'out', caught: 'caught'}). Resolves {name, msg}.
@@ -113,4 +93,4 @@ function logLines() {
   return spy.getCalls().map((call) => JSON.stringify(call.args[0]));
 }
 
-module.exports = { helper, loadFlow, nextMessage, sendAndWait, firstOf, outcome, statusCalls, logLines, TYPES, moduleName, root, distNodes, nodeModule };
+module.exports = { helper, registerCatalogs, loadFlow, firstOf, outcome, statusCalls, logLines, TYPES, moduleName, root, distNodes, nodeModule };
