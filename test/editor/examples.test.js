@@ -75,11 +75,22 @@ async function importExampleThroughMenu({ folders, name }) {
   if (await newFlow.isVisible()) await newFlow.click();
   await page.locator(editor.SEL.importOk).click();
   await page.locator(editor.SEL.importOk).waitFor({ state: 'hidden' });
-  // The editor may attach the imported nodes to the mouse; a click places them.
-  if (await page.evaluate(() => RED.view.state() === RED.state.IMPORT_DRAGGING)) {
-    const chart = await page.locator(editor.SEL.chart).boundingBox();
-    await page.mouse.move(chart.x + 80, chart.y + 60, { steps: 5 });
-    await page.mouse.click(chart.x + 80, chart.y + 60);
+  // The editor attaches imported nodes to the mouse pointer (unless they bring their own
+  // tab); a click on the workspace puts them down, as a user does.
+  const chart = await page.locator(editor.SEL.chart).boundingBox();
+  for (const deadline = Date.now() + 5000; Date.now() < deadline; ) {
+    const { dragging, imported } = await page.evaluate(() => {
+      let count = 0;
+      RED.nodes.eachNode(() => { count++; });
+      return { dragging: RED.view.state() === RED.state.IMPORT_DRAGGING, imported: count };
+    });
+    if (dragging) {
+      await page.mouse.move(chart.x + 80, chart.y + 60, { steps: 5 });
+      await page.mouse.click(chart.x + 80, chart.y + 60);
+    } else if (imported > 0) {
+      break;
+    }
+    await page.waitForTimeout(100);
   }
   await page.waitForTimeout(300);
   // An example that brings its own flow tab lands in that tab: open it, as a user would.

@@ -251,6 +251,9 @@ async function clickDone(page) {
  */
 async function deploy(page, timeout = 20000) {
   await dismissNotifications(page);
+  // The button is greyed while there is nothing to deploy (or nodes still hang on the mouse).
+  await page.waitForFunction((sel) => !document.querySelector(sel).classList.contains('disabled'), SEL.deploy, { timeout: 5000 })
+    .catch(() => { throw new Error('the Deploy button stays disabled: the editor sees nothing to deploy'); });
   await page.locator(SEL.deploy).click();
   const deadline = Date.now() + timeout;
   let seen = [];

@@ -16,6 +16,7 @@ let int;
 let leaf;
 let leafKey;
 const servers = [];
+const connections = new Set();
 before(async () => {
   const rootKey = await keys.generateKey('ec-p256');
   root = await sign.createCaCertificate({ key: rootKey.key, subject: { CN: 'Remote Root' } });
@@ -26,12 +27,14 @@ before(async () => {
   leaf = await sign.signCsr({ csr, caKey: intKey.key, caCert: int, days: 60 });
 });
 after(async () => {
+  for (const socket of connections) socket.destroy();
   await Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))));
 });
 
 /** Starts a server on a free loopback port; it is closed after the tests. */
 async function listen(server) {
   servers.push(server);
+  server.on('connection', (socket) => connections.add(socket));
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
   return server.address().port;
 }
@@ -105,6 +108,7 @@ test('a server that accepts and says nothing: a timeout error in time, and the s
   });
   const port = await listen(net.createServer((socket) => {
     serverSide = socket;
+    socket.resume(); // read (and drop) the ClientHello, so the end of the stream is seen
     socket.on('close', sawClose);
   }));
   const started = Date.now();
