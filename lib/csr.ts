@@ -224,14 +224,15 @@ export async function verifyCsrSignature(csr: InstanceType<typeof x509.Pkcs10Cer
   try {
     // @peculiar/x509 2.x keeps the signed bytes (certificationRequestInfo, as received) in a
     // getter its typings mark private; anything else there means: use its own verify().
-    const tbs = (csr as unknown as { tbs?: unknown }).tbs;
+    const raw = (csr as unknown as { tbs?: unknown }).tbs;
+    const tbs = raw instanceof ArrayBuffer ? new Uint8Array(raw) : ArrayBuffer.isView(raw) ? new Uint8Array(raw.buffer, raw.byteOffset, raw.byteLength) : undefined;
     const algorithm = csr.signatureAlgorithm as { name: string; hash?: { name?: string } | string };
     const hashName = typeof algorithm.hash === 'string' ? algorithm.hash : algorithm.hash?.name;
     const native = algorithm.name === 'Ed25519' ? null : algorithm.name === 'ECDSA' || algorithm.name === 'RSASSA-PKCS1-v1_5' ? NODE_HASHES[hashName ?? ''] : undefined;
-    if (!(tbs instanceof ArrayBuffer) || native === undefined) return await csr.verify();
+    if (!tbs || native === undefined) return await csr.verify();
     const key = publicKey ?? createPublicKey({ key: Buffer.from(csr.publicKey.rawData), format: 'der', type: 'spki' });
     return await new Promise<boolean>((resolve) => {
-      verify(native, Buffer.from(tbs), key, Buffer.from(csr.signature), (err, ok) => resolve(!err && ok));
+      verify(native, tbs, key, new Uint8Array(csr.signature), (err, ok) => resolve(!err && ok));
     });
   } catch {
     return false; // a damaged signature or key, or an algorithm nobody here can check

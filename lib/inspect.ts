@@ -17,7 +17,7 @@ import { parseCsr, ParsedCsr } from './csr';
 import { CertflowError } from './errors';
 import { describeKey, KeyDescription, loadPrivateKey, loadPublicKey } from './keys';
 import type { AltName } from './names';
-import { certificateItems, DecodedItem, decodeInput, derToPem } from './pem';
+import { certificateItems, DecodedItem, decodeInput } from './pem';
 import { importPkcs12 } from './pkcs12';
 import { x509 } from './x509';
 
@@ -177,8 +177,10 @@ async function inspectItems(items: DecodedItem[], opts: InspectOptions, containe
   let chain: ChainReport | undefined;
   let leaf: ParsedCertificate | undefined;
   if (parsed.length) {
-    if (parsed.length > 1 || opts.trustAnchors !== undefined) {
-      chain = analyzeChain(parsed, { anchors: trustAnchorsFor(opts, items), now });
+    // A chain is checked when there is one, when trust was asked about, or when a bundle brings its CA.
+    const bundleCa = certItems.every((i) => i.field !== 'ca') && items.some((i) => i.kind === 'certificate' && i.field === 'ca');
+    if (parsed.length > 1 || opts.trustAnchors !== undefined || bundleCa) {
+      chain = analyzeChain(parsed, { anchors: trustAnchorsFor(opts, bundleCa ? items : []), now });
       checks.chainOk = chain.ok;
       problems.push(...chain.problems);
     }
@@ -317,11 +319,20 @@ export function parseCertificate(der: Buffer, now: Date = new Date()): ParsedCer
     notAfter,
     fingerprint256: info.fingerprintSha256,
     spkiSha256: publicKey.spkiSha256,
-    x509: () => (node ??= new X509Certificate(der)),
+    x509: () => (node ??= openWithOpenSsl(der, parsed.label)),
     publicKey: () => (key ??= parsed.x509().publicKey),
   };
   info.selfSigned = isSelfIssued(parsed);
   return parsed;
+}
+
+/** Node's (OpenSSL's) view of the certificate, for signatures and host/key checks. */
+function openWithOpenSsl(der: Buffer, label: string): X509Certificate {
+  try {
+    return new X509Certificate(der);
+  } catch {
+    throw new CertflowError('CERT_INVALID', `${label}: OpenSSL cannot read this certificate, so it cannot be checked (it is malformed)`);
+  }
 }
 
 function timeFields(notBefore: Date, notAfter: Date, now: Date) {
@@ -729,9 +740,9 @@ function summarize(result: InspectResult, leaf: ParsedCertificate | undefined): 
     const info = leaf.info;
     parts.push(`${result.kind === 'pkcs12' ? 'PKCS#12: ' : ''}${leaf.label}`);
     const date = info.notAfter.slice(0, 10);
-    if (info.expired) parts.push(`EXPIRED ${plural(-info.daysRemaining - 1, 'day')} ago (${date})`);
+    if (info.expired) parts.push(info.daysRemaining === -1 ? `EXPIRED today (${date})` : `EXPIRED ${plural(-info.daysRemaining - 1, 'day')} ago (${date})`);
     else if (info.notYetValid) parts.push(`not valid before ${info.notBefore.slice(0, 10)}`);
-    else parts.push(`expires in ${plural(info.daysRemaining, 'day')} (${date})`);
+    else parts.push(info.daysRemaining === 0 ? `expires today (${date})` : `expires in ${plural(info.daysRemaining, 'day')} (${date})`);
     if (info.selfSigned) parts.push('self-signed');
     else parts.push(`issued by ${info.issuerFields.CN ? [info.issuerFields.CN].flat()[0] : info.issuer}`);
     if (result.chain) parts.push(result.chain.summary);
@@ -747,7 +758,11 @@ function summarize(result: InspectResult, leaf: ParsedCertificate | undefined): 
   const checks = result.checks;
   if (checks.host) parts.push(checks.host.matches ? `valid for ${checks.host.name}` : `WRONG HOST ${checks.host.name}`);
   if (checks.keyMatchesCertificate !== undefined) parts.push(checks.keyMatchesCertificate ? 'key matches' : 'KEY DOES NOT MATCH');
-  const otherProblems = result.problems.filter((p) => !result.chain || !result.chain.problems.includes(p)).filter((p) => !/^wrong host|^the private key/.test(p));
+  // problems the parts above do not already say
+  const otherProblems = result.problems
+    .filter((p) => !result.chain || !result.chain.problems.includes(p))
+    .filter((p) => !/^wrong host|^the private key/.test(p))
+    .filter((p) => !leaf || !(p.startsWith(`${leaf.label} expired on`) || p.startsWith(`${leaf.label} is not valid before`)));
   if (otherProblems.length) parts.push(otherProblems[0]);
   if (result.warnings.length) parts.push(plural(result.warnings.length, 'warning'));
   return parts.join(', ');
@@ -761,4 +776,3 @@ function day(date: Date): string {
   return date.toISOString().slice(0, 10);
 }
 
-export { derToPem };

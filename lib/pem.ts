@@ -72,6 +72,12 @@ const PEM_BLOCK = /-----BEGIN ([A-Z0-9 #]+)-----([\s\S]*?)-----END ([A-Z0-9 #]+)
 export function decodeInput(input: unknown, opts: DecodeOptions = {}): DecodedItem[] {
   const source = opts.source ?? 'the input';
   if (isBundle(input)) return decodeBundle(input as Record<string, unknown>, source);
+  if (Array.isArray(input) && input.some((v) => typeof v !== 'string')) {
+    // a list of PEM strings / Buffers / bundles (e.g. a chain as separate Buffers)
+    const parts = input.filter((v) => !isEmptyValue(v));
+    if (parts.length === 0) throw emptyInput(source);
+    return parts.flatMap((part, i) => decodeInput(part, { source: `${source}[${i}]` }));
+  }
   const bytesOrText = normalize(input, source);
   return decodeScalar(bytesOrText, source);
 }
@@ -141,17 +147,20 @@ function decodeBundle(bundle: Record<string, unknown>, source: string): DecodedI
     throw new CertflowError('EMPTY_INPUT', `${source} is an object with no cert, chain, fullchain, ca, csr, key or publicKey${known}: nothing to read`);
   }
   const items: DecodedItem[] = [];
-  const seenCertificates = new Set<string>();
+  // fullchain repeats cert and chain: each certificate once among those fields; ca is counted
+  // on its own, since the same root may be both sent in the chain and trusted as the ca
+  const seenInChain = new Set<string>();
+  const seenInCa = new Set<string>();
   for (const field of present) {
     const values = Array.isArray(bundle[field]) ? (bundle[field] as unknown[]) : [bundle[field]];
     for (const value of values) {
       if (isEmptyValue(value)) continue;
       for (const item of decodeScalar(normalize(value, `${source}.${field}`), `${source}.${field}`)) {
         if (item.kind === 'certificate') {
-          // fullchain repeats cert and chain: report each certificate once
+          const seen = field === 'ca' ? seenInCa : seenInChain;
           const id = item.der.toString('base64');
-          if (seenCertificates.has(id)) continue;
-          seenCertificates.add(id);
+          if (seen.has(id)) continue;
+          seen.add(id);
         }
         items.push({ ...item, field });
       }

@@ -194,7 +194,7 @@ function decryptSafeContents(encryptedData: forge.asn1.Asn1, password: string): 
   try {
     cipher = pbe.getCipher(algorithmOid, children(algorithm)[1], passwordFor(algorithmOid, password));
   } catch (err) {
-    throw unsupportedAlgorithm(algorithmOid, err);
+    throw unsupportedAlgorithm(algorithm, err);
   }
   const bytes = typeof encrypted.value === 'string' ? encrypted.value : (encrypted.value as forge.asn1.Asn1[]).map((p) => p.value as string).join('');
   cipher.update(forge.util.createBuffer(bytes));
@@ -223,12 +223,13 @@ function readSafeContents(safeContents: string, password: string, content: Pkcs1
 }
 
 function decryptKey(encryptedPrivateKeyInfo: forge.asn1.Asn1, password: string): forge.asn1.Asn1 {
-  const algorithmOid = asn1.derToOid(children(children(encryptedPrivateKeyInfo)[0])[0].value as string);
+  const algorithm = children(encryptedPrivateKeyInfo)[0];
+  const algorithmOid = asn1.derToOid(children(algorithm)[0].value as string);
   let info: forge.asn1.Asn1 | null;
   try {
     info = pki.decryptPrivateKeyInfo(encryptedPrivateKeyInfo, passwordFor(algorithmOid, password));
   } catch (err) {
-    if (/unsupported|cannot read|not supported/i.test(String((err as Error).message))) throw unsupportedAlgorithm(algorithmOid, err);
+    if (/unsupported|cannot read|not supported/i.test(String((err as Error).message))) throw unsupportedAlgorithm(algorithm, err);
     throw wrongPassword(password);
   }
   if (!info) throw wrongPassword(password);
@@ -257,8 +258,31 @@ function wrongPassword(password: string): CertflowError {
     : new CertflowError('P12_WRONG_PASSWORD', 'wrong password for the PKCS#12 file');
 }
 
-function unsupportedAlgorithm(oid: string, err: unknown): CertflowError {
-  const name = (pki.oids as Record<string, string>)[oid] ?? oid;
+/** A readable name for an encryption AlgorithmIdentifier: 'PBES2 with 1.2.392.200011.61.1.1.1.4'. */
+function algorithmName(algorithm: forge.asn1.Asn1): string {
+  const names = pki.oids as Record<string, string>;
+  const nameOf = (oid: string) => CIPHER_NAMES[oid] ?? names[oid] ?? oid;
+  try {
+    const oid = asn1.derToOid(children(algorithm)[0].value as string);
+    if (oid !== OID.pbes2) return nameOf(oid);
+    // PBES2-params ::= SEQUENCE { keyDerivationFunc, encryptionScheme AlgorithmIdentifier }
+    const scheme = children(children(algorithm)[1])[1];
+    return `PBES2 with ${nameOf(asn1.derToOid(children(scheme)[0].value as string))}`;
+  } catch {
+    return 'an unknown algorithm';
+  }
+}
+const CIPHER_NAMES: Record<string, string> = {
+  '1.2.392.200011.61.1.1.1.2': 'Camellia-128-CBC',
+  '1.2.392.200011.61.1.1.1.3': 'Camellia-192-CBC',
+  '1.2.392.200011.61.1.1.1.4': 'Camellia-256-CBC',
+  '1.2.840.113549.1.12.1.1': 'RC4-128 (PKCS#12)',
+  '1.2.840.113549.1.12.1.2': 'RC4-40 (PKCS#12)',
+  '1.2.840.113549.1.12.1.5': 'RC2-128 (PKCS#12)',
+};
+
+function unsupportedAlgorithm(algorithm: forge.asn1.Asn1, err: unknown): CertflowError {
+  const name = algorithmName(algorithm);
   return new CertflowError(
     'P12_UNSUPPORTED',
     `this PKCS#12 file is encrypted with ${name}, which node-forge cannot decrypt: export it again with AES-256 (openssl pkcs12 -export, OpenSSL 3's default) or 3DES (-certpbe PBE-SHA1-3DES -keypbe PBE-SHA1-3DES)`,

@@ -23,6 +23,7 @@ let browser;
 let page;
 
 before(async () => {
+  editor.clearFailureScreenshots((file) => file === 'acme-dialog.png');
   pebble = await startPebble({ eab: { [EAB_KID]: EAB_HMAC } });
   nodeRed = await startNodeRed();
   browser = await editor.launchBrowser();

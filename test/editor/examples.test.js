@@ -36,6 +36,7 @@ let page;
 let knownTypes = [];
 
 before(async () => {
+  editor.clearFailureScreenshots((file) => file.startsWith('example-'));
   nodeRed = await startNodeRed();
   const nodeSets = await nodeRed.adminGet('/nodes');
   knownTypes = nodeSets.filter((s) => s.enabled && !s.err).flatMap((s) => s.types);
@@ -173,8 +174,8 @@ async function runExample(exampleNodes) {
     await page.waitForTimeout(700);
   }
   await editor.dismissNotifications(page);
-  // For the picture: the palette shows just this package's nodes.
-  await editor.searchPalette(page, 'certflow');
+  // For the picture: the palette scrolled to this package's category.
+  await page.evaluate(() => document.getElementById('red-ui-palette-container-certificates')?.scrollIntoView({ block: 'start' }));
   await page.evaluate(() => RED.view.select({ nodes: [] }));
   const statuses = await page.evaluate((ids) => ids.map((id) => {
     const n = RED.nodes.node(id);

@@ -99,6 +99,7 @@ function helpParagraph(type) {
 }
 
 before(async () => {
+  editor.clearFailureScreenshots((file) => declared.some((type) => file.startsWith(`${type}-`)));
   nodeRed = await startNodeRed();
   const nodeSets = await nodeRed.adminGet('/nodes');
   for (const set of nodeSets.filter((s) => s.module === PACKAGE_NAME)) {

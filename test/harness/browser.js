@@ -139,7 +139,7 @@ async function editorTypes(page) {
 /** Texts of the notifications currently shown, with their kind (error, warning, success...). */
 async function notifications(page) {
   return page.$$eval(SEL.notification, (elements) =>
-    elements.map((el) => ({
+    elements.filter((el) => !el.closed).map((el) => ({
       kind: (el.className.match(/red-ui-notification-(\w+)/) || [])[1] || 'info',
       text: el.innerText.trim(),
     })),
@@ -148,9 +148,11 @@ async function notifications(page) {
 
 /** Closes every notification, so the next step's assertions see only its own. */
 async function dismissNotifications(page) {
+  // Through the editor's own close() (removing the element by hand breaks its slide-up).
   await page.evaluate(() => {
-    document.querySelectorAll('.red-ui-notification').forEach((el) => el.remove());
+    document.querySelectorAll('.red-ui-notification').forEach((el) => { if (typeof el.close === 'function') el.close(); });
   });
+  await page.waitForFunction(() => document.querySelectorAll('.red-ui-notification').length === 0, null, { timeout: 3000 }).catch(() => {});
 }
 
 /** Types `text` into the palette filter and returns the palette types left visible. */
@@ -172,9 +174,18 @@ async function searchPalette(page, text) {
     text,
     { timeout: 5000 },
   );
-  return page.$$eval('#red-ui-palette-container .red-ui-palette-node', (elements) =>
-    elements.filter((el) => el.offsetParent !== null).map((el) => el.getAttribute('data-palette-type')),
+  // Categories slide open: read what is visible once two looks agree.
+  const visible = () => page.$$eval('#red-ui-palette-container .red-ui-palette-node', (elements) =>
+    elements.filter((el) => el.offsetParent !== null && el.getBoundingClientRect().height > 0).map((el) => el.getAttribute('data-palette-type')).join('\n'),
   );
+  let last = await visible();
+  for (let i = 0; i < 20; i++) {
+    await page.waitForTimeout(100);
+    const now = await visible();
+    if (now === last) break;
+    last = now;
+  }
+  return last ? last.split('\n') : [];
 }
 
 async function clearPaletteSearch(page) {
@@ -446,9 +457,17 @@ async function resetFlows(page, nodeRed, types) {
   await openEditor(page, nodeRed.url, types);
 }
 
+/** Removes a suite's old failure pictures, so .screenshots/failures shows only this run's. */
+function clearFailureScreenshots(matches) {
+  const dir = path.join(screenshotsRoot, 'failures');
+  if (!fs.existsSync(dir)) return;
+  for (const file of fs.readdirSync(dir)) if (matches(file)) fs.rmSync(path.join(dir, file), { force: true });
+}
+
 module.exports = {
   launchBrowser,
   screenshotPath,
+  clearFailureScreenshots,
   CHROMIUM,
   CHROMIUM_ARGS,
   SEL,

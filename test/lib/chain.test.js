@@ -145,6 +145,14 @@ test('a chain lib/sign made; a bundle trusts its own ca; a real root is trusted 
   assert.equal(result.checks.keyMatchesCertificate, true);
   assert.equal((await opensslVerify(libLeaf, { intermediates: [libInt], roots: [libRoot] })).code, 0);
 
+  // what the sign node hands on for a leaf of a root CA: { key, cert, ca }, and the chain may carry the root too
+  const direct = await makeLeaf(tmp, 'direct.example', { issuer: root });
+  for (const bundle of [{ key: direct.keyPem, cert: direct.pem, ca: root.pem }, { key: direct.keyPem, cert: direct.pem, chain: [root.pem], ca: root.pem }]) {
+    const signed = await inspect(bundle);
+    assert.equal(signed.ok, true, signed.problems.join('; '));
+    assert.match(signed.summary, /issued by Chain Root, chain OK, trusted via CN=Chain Root, key matches$/);
+  }
+
   const wrongOrder = await inspect({ cert: libInt, chain: [libLeaf], ca: libRoot });
   assert.match(wrongOrder.problems[0], /^wrong order/);
 

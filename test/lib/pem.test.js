@@ -41,6 +41,7 @@ test('DER, base64 DER and base64 of a PEM file are recognized by what parses the
   assert.deepEqual(kinds(decodeInput(der.toString('base64'))), ['certificate']);
   assert.deepEqual(kinds(decodeInput(Buffer.from(leaf.pem).toString('base64'))), ['certificate'], 'a Kubernetes secret value');
   assert.deepEqual(kinds(decodeInput(new Uint8Array(der))), ['certificate']);
+  assert.deepEqual(decodeInput([der, derOf(ca.pem)]).map((i) => i.der), [der, derOf(ca.pem)], 'a chain as a list of DER Buffers');
 });
 
 test('every kind, as PEM and as DER: CSR, PKCS#8 / PKCS#1 / SEC1 keys, encrypted keys, public key, PKCS#12', async () => {
@@ -82,6 +83,9 @@ test('a bundle object: certificate fields first, fullchain duplicates dropped, e
   assert.deepEqual(certificatesFrom({ ca: ca.pem }).map(derOf), [derOf(ca.pem)]);
   // ca is not part of the presented chain when a cert is there
   assert.equal(certificatesFrom({ cert: leaf.pem, ca: ca.pem }).length, 1);
+  // a root both sent in the chain and named as the ca stays in both roles
+  const both = decodeInput({ cert: leaf.pem, chain: [ca.pem], ca: ca.pem });
+  assert.deepEqual(both.map((i) => `${i.kind}:${i.field}`), ['certificate:cert', 'certificate:chain', 'certificate:ca']);
 });
 
 test('empty input: a clear error for every empty shape', () => {

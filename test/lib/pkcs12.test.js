@@ -91,6 +91,14 @@ test('files openssl writes (OpenSSL 3 default AES-256, and -legacy RC2/3DES) are
       assert.equal(content.friendlyName, 'from openssl');
     }
   }
+  // a cipher forge lacks: the error names it and says how to export a readable file
+  const leaf = await makeLeaf(tmp, 'ossl-camellia.example', { issuer: opensslCa });
+  const file = tmp.file('camellia.p12');
+  await opensslOk(['pkcs12', '-export', '-in', leaf.cert, '-inkey', leaf.key, '-passout', 'pass:pw', '-keypbe', 'CAMELLIA-256-CBC', '-certpbe', 'CAMELLIA-256-CBC', '-out', file]);
+  assert.throws(() => importPkcs12(require('node:fs').readFileSync(file), 'pw'), {
+    code: 'P12_UNSUPPORTED',
+    message: /^this PKCS#12 file is encrypted with PBES2 with Camellia-256-CBC, which node-forge cannot decrypt: export it again with AES-256/,
+  });
 });
 
 test('a wrong password, a missing one, a key that does not match, and not-a-PKCS#12 are clear errors', async () => {
