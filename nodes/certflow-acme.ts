@@ -174,13 +174,15 @@ export = function register(RED: RED): void {
     }
 
     let nextCheckAt: Date | undefined;
+    /** The next check: after the interval (with jitter) or when renewal is due; never later than one already set. */
     function schedule(due?: Date, delayMs = jitter(intervalMs)): void {
       if (closed || config.autoRenew === false) return;
-      clearTimeout(timer);
       const untilDue = due ? Math.max(due.getTime() - Date.now(), 1000) : Infinity;
-      const delay = Math.min(delayMs, untilDue, MAX_TIMER_MS);
-      nextCheckAt = new Date(Date.now() + delay);
-      timer = setTimeout(scheduledCheck, delay);
+      const at = Date.now() + Math.min(delayMs, untilDue, MAX_TIMER_MS);
+      if (timer && nextCheckAt && nextCheckAt.getTime() <= at) return;
+      clearTimeout(timer);
+      nextCheckAt = new Date(at);
+      timer = setTimeout(scheduledCheck, at - Date.now());
     }
 
     async function scheduledCheck(): Promise<void> {
@@ -269,7 +271,8 @@ export = function register(RED: RED): void {
         // an http request node leaves statusCode: an HTTP status, or a code like ECONNREFUSED
         const code = msg.statusCode;
         const failed = code !== undefined && code !== null && code !== '' && (/^\d+$/.test(String(code)) ? Number(code) >= 300 : true);
-        if (failed) entry.reject(new Error(RED._('certflow-acme.errors.dnsFlowFailed', { name: String((msg.dns01 as { name?: unknown })?.name ?? echo!.name ?? ''), status: /^\d+$/.test(String(code)) ? `HTTP ${code}` : String(code) })));
+        const status = /^\d+$/.test(String(code)) ? `HTTP ${code}` : String(code);
+        if (failed) entry.reject(new Error(RED._('certflow-acme.errors.dnsFlowFailed', { name: String(echo!.name ?? ''), status })));
         else entry.resolve();
         return true;
       },

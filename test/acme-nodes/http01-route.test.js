@@ -149,6 +149,29 @@ test('names from msg.domains, an RSA key, revocation by message, then a new orde
   assert.notEqual(new X509Certificate(again.ok.payload.cert).serialNumber, new X509Certificate(issued.ok.payload.cert).serialNumber);
 });
 
+test("msg.topic 'rollover-account-key' gives the account a new key; the account keeps ordering with it", async () => {
+  await kit.loadFlow(flow({ certName: 'rollover', identifiers: 'roll.example.test' }));
+  const first = await kit.outcome('acme', { payload: 1 }, 'out', 'caught');
+  assert.ok(first.ok, first.caught && first.caught.error.message);
+  remember(first.ok.payload);
+  const { account: before } = await rememberAccountKey();
+
+  const caught = kit.collect('caught');
+  helper.getNode('acme').receive({ topic: 'rollover-account-key' });
+  await kit.waitFor(() => caught.length || kit.statusCalls('acme').at(-1).text === 'account key changed');
+  assert.equal(caught.length, 0, caught[0] && caught[0].error.message);
+  const { account: after, mode } = await rememberAccountKey();
+  assert.notEqual(after.accountKeyPem, before.accountKeyPem);
+  assert.equal(after.accountUrl, before.accountUrl);
+  assert.equal(mode, 0o600);
+
+  const renewed = await kit.outcome('acme', { renew: true }, 'out', 'caught');
+  assert.ok(renewed.ok, renewed.caught && renewed.caught.error.message);
+  remember(renewed.ok.payload);
+  const state = JSON.parse(await fsp.readFile(path.join(userDir, 'certflow', 'acme', 'rollover', 'state.json'), 'utf8'));
+  assert.equal(state.accountUrl, before.accountUrl);
+});
+
 test('with automatic renewal on, the node orders by itself soon after deploy', async () => {
   await kit.loadFlow(flow({ certName: 'auto', identifiers: 'auto.example.test', autoRenew: true, checkInterval: 0.0005 }));
   const msg = await kit.nextMessage('out', 30000);

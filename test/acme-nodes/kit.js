@@ -53,9 +53,10 @@ function captureHttpNode(RED) {
   currentNodeApp = RED.httpNode;
 }
 
-/** Starts the helper's HTTP server with RED.httpNode mounted; resolves its port. */
-async function startServer() {
+/** Starts the helper's HTTP server with RED.httpNode mounted (after `first`, if given); resolves its port. */
+async function startServer(first) {
   await helper.startServer();
+  if (first) helper._app.use(first);
   helper._app.use((req, res, next) => (currentNodeApp ? currentNodeApp(req, res, next) : next()));
   return new URL(helper.url()).port * 1;
 }
