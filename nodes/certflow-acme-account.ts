@@ -190,7 +190,7 @@ function registerAdminEndpoints(RED: RED): void {
 
   RED.httpAdmin.post('/certflow-acme-account/:id/rollover', write, async (req, res) => {
     const node = deployed(req.params.id);
-    if (!node) return fail(res, 404, 'deploy the account first: key rollover works on a deployed account');
+    if (!node) return fail(res, 404, RED._('certflow-acme-account.errors.deployFirst'));
     try {
       const account = await node.rolloverKey();
       res.json({ accountUrl: account.accountUrl });

@@ -181,18 +181,20 @@ test('with automatic renewal on, the node orders by itself soon after deploy', a
   assert.match(kit.statusCalls('acme').at(-1).text, /^expires in 8\d d, next check \d\d:\d\d$/);
 });
 
-test('clear errors through Catch: terms not agreed, invalid name, CA unreachable; no file written', async () => {
+test('clear errors through Catch: terms not agreed, invalid name, CA unreachable; no file written', async (t) => {
   const before = await listFiles(path.join(userDir, 'certflow'));
 
   await kit.loadFlow(flow({ certName: 'tos', identifiers: 'tos.example.test' }, { id: 'acct', agreeTos: false }));
   let r = await kit.outcome('acme', { payload: 1 }, 'out', 'caught');
   assert.match(r.caught.error.message, /terms of service/);
+  t.diagnostic(r.caught.error.message);
   assert.equal(kit.statusCalls('acme').at(-1).fill, 'red');
   await helper.unload();
 
   await kit.loadFlow(flow({ certName: 'bad', identifiers: 'exa mple.com' }));
   r = await kit.outcome('acme', { payload: 1 }, 'out', 'caught');
   assert.match(r.caught.error.message, /exa mple\.com/);
+  t.diagnostic(r.caught.error.message);
   await helper.unload();
 
   const closedPort = await freeTcpPort();
@@ -201,6 +203,7 @@ test('clear errors through Catch: terms not agreed, invalid name, CA unreachable
   r = await kit.outcome('acme', { payload: 1 }, 'out', 'caught');
   assert.match(r.caught.error.message, new RegExp(`cannot reach the ACME server 127\\.0\\.0\\.1:${closedPort}`));
   assert.ok(Date.now() - started < 15000);
+  t.diagnostic(`${r.caught.error.message} (${Date.now() - started} ms)`);
 
   assert.deepEqual(await listFiles(path.join(userDir, 'certflow')), before, 'a failed order changed stored files');
 });

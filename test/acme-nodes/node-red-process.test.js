@@ -101,6 +101,20 @@ test('admin endpoints give the editor the CA presets and the directory\'s terms,
   assert.match((await res.json()).error, /not trusted/);
 });
 
+test('the dialog\'s "Change account key" (POST /certflow-acme-account/:id/rollover) changes the key at the CA, keeps the account', async () => {
+  const before = await readJson(accountFile());
+  const res = await fetch(`${nodeRed.url}/certflow-acme-account/acct/rollover`, { method: 'POST' });
+  const body = await res.json();
+  assert.equal(res.status, 200, JSON.stringify(body));
+  assert.equal(body.accountUrl, before.accountUrl);
+  assert.deepEqual(Object.keys(body), ['accountUrl']); // nothing secret in the answer
+  const after = await readJson(accountFile());
+  assert.notEqual(after.accountKeyPem, before.accountKeyPem);
+  const notDeployed = await fetch(`${nodeRed.url}/certflow-acme-account/nosuchnode/rollover`, { method: 'POST' });
+  assert.equal(notDeployed.status, 404);
+  assert.match((await notDeployed.json()).error, /deploy/);
+});
+
 test('a wrong EAB HMAC key gives a clear error', async () => {
   const before = nodeRed.log().length;
   await fetch(`${nodeRed.url}/inject/go-wrong`, { method: 'POST' });
