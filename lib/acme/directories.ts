@@ -119,7 +119,12 @@ export function resolveDirectoryUrl(directory: string): string {
 export async function fetchDirectoryMeta(directory: string, caPem?: string, transport?: TransportOptions): Promise<DirectoryMeta> {
   const directoryUrl = resolveDirectoryUrl(directory);
   const acme = new AcmeTransport(directoryUrl, { caPem, ...transport });
-  const dir = await acme.getDirectory();
+  let dir: Record<string, any>;
+  try {
+    dir = await acme.getDirectory();
+  } finally {
+    acme.close(); // a one-off lookup: do not leave its connection pool open
+  }
   const meta = (dir.meta ?? {}) as Record<string, unknown>;
   const profiles: Record<string, string> = {};
   if (meta.profiles && typeof meta.profiles === 'object') {
