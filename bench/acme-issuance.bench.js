@@ -21,18 +21,12 @@ const acme = require('acme-client');
 const kit = require('../test/acme-nodes/kit');
 const { startPebble, freeTcpPort } = require('../test/harness/pebble');
 const { startLagSampler } = require('./lib/event-loop-lag');
+const { median, p90, formatMs: fmt, printTable } = require('./lib/report');
 
 const RUNS = process.argv.includes('--quick') ? 3 : 20;
 const WARMUP = 2;
 const NAMES = ['a.bench.example.test', 'b.bench.example.test'];
 
-const median = (values) => {
-  const s = [...values].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
-};
-const p90 = (values) => [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.ceil(0.9 * values.length) - 1)];
-const fmt = (ms) => (ms === undefined ? '-' : ms >= 100 ? ms.toFixed(0) : ms.toFixed(1));
 
 /** The bare script's http-01 tokens, answered on the test server before Node-RED's routes. */
 const bareTokens = new Map();
@@ -179,12 +173,12 @@ async function main() {
   rows.push(...(await externalClients()));
 
   console.log(`ACME issuance: 2 names, EC P-256, http-01, Pebble with PEBBLE_VA_NOSLEEP=1, Node ${process.version}, ${os.cpus().length} CPUs`);
-  console.log('| client | runs | median ms | p90 ms | ratio to bare | max event-loop lag ms (timer / histogram) |');
-  console.log('|---|---:|---:|---:|---:|---:|');
-  for (const r of rows) {
-    if (r.note) console.log(`| ${r.name} | - | ${r.note} | | | |`);
-    else console.log(`| ${r.name} | ${r.runs} | ${fmt(r.median)} | ${fmt(r.p90)} | ${r.ratio === undefined ? '-' : r.ratio.toFixed(2)} | ${r.lag === undefined ? '-' : `${fmt(r.lag)} / ${fmt(r.histLag)}`} |`);
-  }
+  printTable(
+    ['client', 'runs', 'median ms', 'p90 ms', 'ratio to bare', 'max event-loop lag ms (timer / histogram)'],
+    rows.map((r) => (r.note
+      ? [r.name, '-', r.note, '', '', '']
+      : [r.name, String(r.runs), fmt(r.median), fmt(r.p90), r.ratio === undefined ? '-' : r.ratio.toFixed(2), r.lag === undefined ? '-' : `${fmt(r.lag)} / ${fmt(r.histLag)}`])),
+  );
   const nodeRow = rows[0];
   console.log(`target median ratio <= 1.2: ${nodeRow.ratio <= 1.2 ? 'met' : 'NOT met'} (${nodeRow.ratio.toFixed(2)}); target lag < 20 ms: ${nodeRow.lag < 20 ? 'met' : 'NOT met'} (${fmt(nodeRow.lag)} ms)`);
 }

@@ -15,6 +15,7 @@ const dist = path.join(__dirname, '..', 'dist', 'lib');
 const { inspect } = require(path.join(dist, 'inspect'));
 const keys = require(path.join(dist, 'keys'));
 const sign = require(path.join(dist, 'sign'));
+const { median } = require('./lib/report');
 
 const COUNT = 1000;
 const ROUNDS = process.argv.includes('--quick') ? 3 : 7;
@@ -50,11 +51,6 @@ async function bundle() {
   return text;
 }
 
-const median = (values) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-};
 
 async function main() {
   const text = await bundle();

@@ -10,6 +10,7 @@ const os = require('node:os');
 const path = require('node:path');
 const { generateKey } = require(path.join(__dirname, '..', 'dist', 'lib', 'keys'));
 const { startLagSampler } = require('./lib/event-loop-lag');
+const { median, formatMs: fmt, printTable } = require('./lib/report');
 
 const CASES = [
   { alg: 'ec-p256', genpkey: ['-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256'], runs: 31 },
@@ -27,13 +28,6 @@ function runOpenssl(args) {
     execFile('openssl', args, { maxBuffer: 1 << 20 }, (err, stdout) => (err ? reject(err) : resolve(stdout)));
   });
 }
-
-const median = (values) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-};
-const fmt = (ms) => (ms >= 100 ? ms.toFixed(0) : ms >= 10 ? ms.toFixed(1) : ms.toFixed(2));
 
 async function main() {
   await runOpenssl(['version']).catch(() => {
@@ -109,11 +103,7 @@ async function main() {
     fmt(r.controlLag),
     `${r.ratio <= 1.1 ? 'ratio ok' : 'ratio HIGH'}, ${r.lag < 20 ? 'lag ok' : 'lag HIGH'}`,
   ]);
-  const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)));
-  const row = (cells) => `| ${cells.map((c, i) => c.padEnd(widths[i])).join(' | ')} |`;
-  console.log(row(header));
-  console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
-  for (const l of lines) console.log(row(l));
+  printTable(header, lines);
   console.log('');
   console.log(`openssl process start-up (openssl version), median: ${fmt(median(startup))} ms - included in every genpkey time above,`);
   console.log('so for the fast key types (EC, Ed25519) the ratio mostly compares our call with a process spawn.');

@@ -22,6 +22,7 @@ const { createCsr } = require(path.join(dist, 'csr'));
 const { signCsr, issueCertificate } = require(path.join(dist, 'sign'));
 const { createLocalCa, issueLeaf } = require(path.join(dist, 'local-ca'));
 const { startLagSampler } = require('./lib/event-loop-lag');
+const { printTable } = require('./lib/report');
 
 const quick = process.argv.includes('--quick');
 const SECONDS = quick ? 1 : 4;
@@ -88,11 +89,7 @@ async function main() {
     rows.push([c.name, r.perSecond.toFixed(0), (1000 / r.perSecond).toFixed(2), r.perCpuSecond.toFixed(0), r.lag.maxLagMs.toFixed(1), r.perSecond >= 500 ? 'yes' : 'no']);
   }
   const header = ['path (local EC P-256 CA, EC P-256 leaf)', 'leaves/s (wall)', 'ms/leaf', 'leaves per CPU-second', 'max loop lag ms', '>= 500/s (wall)'];
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const line = (cells) => `| ${cells.map((c, i) => c.padEnd(widths[i])).join(' | ')} |`;
-  console.log(line(header));
-  console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
-  for (const r of rows) console.log(line(r));
+  printTable(header, rows);
   console.log('\n"leaves per CPU-second" divides by the CPU time this process used (all its threads): it stays');
   console.log('meaningful when other processes share the machine, where wall-clock throughput drops with the load.');
   console.log(`${SECONDS} s per row after a warm-up; node ${process.version}; ${require('node:os').cpus().length} CPUs, load average ${require('node:os').loadavg().map((l) => l.toFixed(2)).join(' ')}`);

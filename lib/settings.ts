@@ -34,7 +34,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { writeFileAtomic, SECRET_FILE_MODE } from './atomic-file';
 import { CertflowError } from './errors';
-import { createLocalCa, issueLeaf, loadLocalCa, type LocalCa } from './local-ca';
+import { createLocalCa, issueBootstrapLeaf, loadLocalCa, localHostNames, namesNotPermitted, type LocalCa } from './local-ca';
 import { classifyAltName, type AltName } from './names';
 import {
   certificatesDir,
@@ -173,14 +173,14 @@ export function https(helperOptions: HttpsHelperOptions = {}): HttpsSettingsFunc
       return result(previous);
     }
     warnOnce(`${problem}; serving a temporary bootstrap certificate until a good one is installed`);
-    lastGood = await issueBootstrapCertificate(userDir, wantedNames());
+    lastGood = await issueBootstrapCertificate(userDir, wantedNames(), log);
     return result(lastGood);
   }
 
   /** Makes and stores a bootstrap certificate, unless the store moved on from `replacing` meanwhile. */
   async function makeBootstrap(why: string, replacing: string | null): Promise<StoredBundle> {
     const names = wantedNames();
-    const bundle = await issueBootstrapCertificate(userDir, names);
+    const bundle = await issueBootstrapCertificate(userDir, names, log);
     await installBundle(location, { key: bundle.key, cert: bundle.cert, chain: bundle.chain }, { source: BOOTSTRAP_SOURCE, ifCurrentIs: replacing });
     const stored = await readStoredBundle(location, { passphrase });
     if (!stored) throw new CertflowError('store-broken', `the bootstrap certificate was written to ${storeDir(location)} but cannot be read back`);
@@ -242,25 +242,13 @@ export function localCaPaths(userDir: string): { dir: string; cert: string; key:
 }
 
 /**
- * The names the bootstrap certificate is for: the ones given, the machine's host name (and
- * `<host>.local` for mDNS, as on a Raspberry Pi), localhost, 127.0.0.1, ::1 and the machine's
- * IPv4 LAN addresses. Names that are not valid in a certificate are skipped.
+ * The names the bootstrap certificate is for: the ones given, then this machine's (host name,
+ * `<host>.local`, localhost, 127.0.0.1, ::1, IPv4 LAN addresses: local-ca's localHostNames).
+ * Names that are not valid in a certificate are skipped; a given one with a warning.
  */
 export function bootstrapNames(extra?: string[] | string, log?: Logger): AltName[] {
-  const wanted: string[] = [];
   const given = typeof extra === 'string' ? extra.split(/[\s,;]+/) : (extra ?? []);
-  wanted.push(...given.filter(Boolean));
-  const host = os.hostname().toLowerCase();
-  if (host) wanted.push(host, ...(host.includes('.') ? [] : [`${host}.local`]));
-  wanted.push('localhost', '127.0.0.1', '::1');
-  for (const addresses of Object.values(os.networkInterfaces())) {
-    for (const address of addresses ?? []) {
-      if (address.internal) continue;
-      // IPv4 only: global IPv6 addresses rotate (privacy extensions) and would re-issue the
-      // certificate every day; name them in `hostnames` when wanted.
-      if (address.family === 'IPv4' || (address.family as unknown) === 4) wanted.push(address.address);
-    }
-  }
+  const wanted = [...given.filter(Boolean), ...localHostNames()];
   const names: AltName[] = [];
   const seen = new Set<string>();
   for (const text of wanted) {
@@ -297,20 +285,29 @@ function canonicalIp(ip: string): string {
   return [...headParts, ...fill, ...tailParts].map((p) => parseInt(p, 16).toString(16).toUpperCase()).join(':');
 }
 
-/** The local CA of this userDir: made once (EC P-256, 10 years, leaves only), reused after. */
-export async function ensureLocalCa(userDir: string): Promise<LocalCa> {
+/**
+ * The local CA of this userDir: made once (EC P-256, 10 years, leaves only, limited to local
+ * names plus `names`), reused while it can sign a full-length bootstrap certificate for
+ * `names`. A name it may not sign for (a new address outside the private ranges, a new name in
+ * `hostnames`) makes a new one, which browsers must then be told to trust.
+ */
+export async function ensureLocalCa(userDir: string, names: AltName[] = [], log?: Logger): Promise<LocalCa> {
   const paths = localCaPaths(userDir);
   const [keyPem, certPem] = await Promise.all([fs.readFile(paths.key, 'utf8').catch(() => null), fs.readFile(paths.cert, 'utf8').catch(() => null)]);
   if (keyPem && certPem) {
     try {
       const ca = loadLocalCa({ keyPem, certPem });
       // keep it while it can still sign a full-length bootstrap certificate
-      if (new Date(new X509Certificate(certPem).validTo).getTime() > Date.now() + (BOOTSTRAP_DAYS + 35) * 86400_000) return ca;
+      if (new Date(new X509Certificate(certPem).validTo).getTime() > Date.now() + (BOOTSTRAP_DAYS + 35) * 86400_000) {
+        const outside = namesNotPermitted(ca, names);
+        if (outside.length === 0) return ca;
+        log?.('warn', `the local CA ${paths.cert} may not sign for ${outside.map((n) => n.value).join(', ')}: making a new local CA (trust the new file in your browser)`);
+      }
     } catch {
       // damaged or mismatched: make a new one below
     }
   }
-  const ca = await createLocalCa({ days: LOCAL_CA_DAYS });
+  const ca = await createLocalCa({ days: LOCAL_CA_DAYS, limitedTo: names });
   // Key first, then certificate: a crash in between leaves a key without its certificate,
   // which the check above treats as "no CA" and redoes.
   await writeFileAtomic(paths.key, ca.keyPem, SECRET_FILE_MODE);
@@ -319,10 +316,9 @@ export async function ensureLocalCa(userDir: string): Promise<LocalCa> {
 }
 
 /** A fresh leaf certificate for `names`, signed by the userDir's local CA (made if missing). */
-export async function issueBootstrapCertificate(userDir: string, names: AltName[]): Promise<ValidatedBundle> {
-  const ca = await ensureLocalCa(userDir);
-  const commonName = names.find((n) => n.type === 'dns' && n.value !== 'localhost')?.value ?? 'localhost';
-  const leaf = await issueLeaf({ ca, names, commonName, days: BOOTSTRAP_DAYS });
+export async function issueBootstrapCertificate(userDir: string, names: AltName[], log?: Logger): Promise<ValidatedBundle> {
+  const ca = await ensureLocalCa(userDir, names, log);
+  const leaf = await issueBootstrapLeaf(ca, names, BOOTSTRAP_DAYS);
   return validateBundle({ key: leaf.keyPem, cert: leaf.certPem, chain: [ca.certPem] });
 }
 

@@ -7,6 +7,7 @@ import { createHash, createPublicKey, KeyObject, randomBytes } from 'node:crypto
 import { altNameFromCommonName, altNamesFromExtension, normalizeSubject, readCsr, sanExtensionOf, Subject, subjectFromX509Name, subjectToX509Name, toGeneralNames, verifyCsrSignature } from './csr';
 import { CertflowError } from './errors';
 import { describeKey, loadPrivateKey, publicKeyOf, signingAlgorithmFor, toCryptoKey } from './keys';
+import { nameConstraintsExtension, type NameConstraintsSpec } from './name-constraints';
 import { AltName, AltNamesInput, dedupeAltNames, parseAltNames, validateAltName } from './names';
 import { x509 } from './x509';
 
@@ -37,6 +38,8 @@ export interface CaCertificateOptions {
   pathLength?: number;
   /** Given: an intermediate CA signed by this issuer. Absent: a self-signed root. */
   issuer?: { key: KeyObject | string | Buffer; cert: string | Buffer; passphrase?: string };
+  /** Limits the names this CA may sign for (a critical nameConstraints extension). */
+  nameConstraints?: NameConstraintsSpec;
 }
 
 export interface SignCsrOptions {
@@ -103,11 +106,13 @@ export async function createCaCertificate(options: CaCertificateOptions): Promis
   const name = subjectToX509Name(subject);
   const days = validDays(options.days, 3650);
   const skid = await subjectKeyIdentifier(publicKey);
+  const constraints = options.nameConstraints ? [nameConstraintsExtension(options.nameConstraints)] : [];
   const caExtensions = (pathLen: number | undefined, aki?: InstanceType<typeof x509.Extension>) => [
     new x509.BasicConstraintsExtension(true, pathLen, true),
     new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true),
     skid,
     ...(aki ? [aki] : []),
+    ...constraints,
   ];
   if (!options.issuer) {
     return signCertificate({ subject: name, issuer: name, publicKey, signingKey: key, days, extensions: caExtensions(pathLength ?? undefined) });

@@ -24,6 +24,7 @@ const ALLOWED = [
   /^examples\/.+\.json$/,
   /^icons\/[^/]+\.(svg|png)$/,
   /^locales\/[^/]+\/[^/]+\.(json|html)$/,
+  /^resources\/[^/]+\.js$/, // editor scripts Node-RED serves at resources/<module>/
 ];
 
 const FORBIDDEN = [
@@ -66,8 +67,9 @@ function requiredFiles(pkg = JSON.parse(fs.readFileSync(path.join(root, 'package
     add(file);
     add(file.replace(/\.js$/, '.html'));
   }
-  if (fs.existsSync(path.join(root, 'examples'))) {
-    for (const file of fs.readdirSync(path.join(root, 'examples'))) if (file.endsWith('.json')) add(`examples/${file}`);
+  for (const [dir, ext] of [['examples', '.json'], ['resources', '.js']]) {
+    if (!fs.existsSync(path.join(root, dir))) continue;
+    for (const file of fs.readdirSync(path.join(root, dir))) if (file.endsWith(ext)) add(`${dir}/${file}`);
   }
   return [...required];
 }

@@ -33,3 +33,10 @@ export function statusError(node: Node, err: unknown): void {
 export function statusClear(node: Node): void {
   node.status({});
 }
+
+/** A time for a status line: '14:05' today, 'Mar 3 14:05' on another day. */
+export function shortTime(date: Date, now = new Date()): string {
+  const time = `${String(date.getHours()).padStart(2, '0')}:${String(date.getMinutes()).padStart(2, '0')}`;
+  if (date.toDateString() === now.toDateString()) return time;
+  return `${date.toLocaleString('en', { month: 'short' })} ${date.getDate()} ${time}`;
+}

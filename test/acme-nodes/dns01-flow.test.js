@@ -2,39 +2,18 @@
 // dns-01 through the flow, against a real Pebble: the node's 2nd output asks for a TXT
 // record, a change node + an http request node set it on challtestsrv's management API (the
 // stand-in for a DNS provider's API), and the http request's output goes back into the node.
-const { test, before, after, afterEach } = require('node:test');
+const { test } = require('node:test');
 const assert = require('node:assert/strict');
 const { X509Certificate } = require('node:crypto');
-const fsp = require('node:fs/promises');
-const { startPebble } = require('../harness/pebble');
 const { opensslVerify } = require('../harness/acme-helpers');
 const { lookupTxt } = require('../../dist/lib/acme');
 const kit = require('./kit');
-const { helper } = kit;
 
-let pebble;
-let userDir;
-const secrets = new Set();
-
-before(async () => {
-  userDir = await kit.useTempUserDir();
-  pebble = await startPebble();
-});
-
-afterEach(async () => {
-  const shown = kit.everythingShown();
-  assert.doesNotMatch(shown, /PRIVATE KEY/);
-  for (const line of secrets) assert.ok(!shown.includes(line), 'a private key line appeared in a status, log or error');
-  await helper.unload();
-});
-
-after(async () => {
-  await pebble?.stop();
-  await fsp.rm(userDir, { recursive: true, force: true });
-});
+const { state, remember } = kit.setUpAcmeNodeTests();
 
 /** acme -> (2nd output) change: build the provider request -> http request -> back into acme. */
 function flow(acme = {}, apiPath = null) {
+  const { pebble } = state;
   const api = apiPath ? `'${pebble.ctsMgmtUrl}${apiPath}'` : `'${pebble.ctsMgmtUrl}/' & (payload.action = 'set' ? 'set-txt' : 'clear-txt')`;
   return [
     kit.accountNode(pebble),
@@ -52,8 +31,7 @@ function flow(acme = {}, apiPath = null) {
     { id: 'http', type: 'http request', method: 'POST', ret: 'txt', url: '', wires: [['acme']] },
     { id: 'out', type: 'helper' },
     { id: 'dnsseen', type: 'helper' },
-    { id: 'catch', type: 'catch', scope: null, uncaught: false, wires: [['caught']] },
-    { id: 'caught', type: 'helper' },
+    ...kit.catchNodes,
   ];
 }
 
@@ -62,9 +40,9 @@ test('a wildcard plus its base name, both by dns-01 through the flow; the TXT re
   const requests = kit.collect('dnsseen');
   const { ok, caught } = await kit.outcome('acme', { payload: 'go' }, 'out', 'caught');
   assert.equal(caught, undefined, caught && caught.error.message);
-  for (const line of kit.secretLines(ok.payload.key)) secrets.add(line);
+  remember(ok.payload.key);
   assert.equal(ok.topic, 'wild');
-  assert.match(await opensslVerify(ok.payload.cert, pebble.rootPem, ok.payload.chain.join('')), /OK/);
+  assert.match(await opensslVerify(ok.payload.cert, state.pebble.rootPem, ok.payload.chain.join('')), /OK/);
   const cert = new X509Certificate(ok.payload.cert);
   assert.ok(cert.checkHost('x.wild.example.test') && cert.checkHost('wild.example.test'));
 
@@ -79,7 +57,7 @@ test('a wildcard plus its base name, both by dns-01 through the flow; the TXT re
     assert.match(m.payload.value, /^[A-Za-z0-9_-]{43}$/);
   }
   assert.deepEqual(sets.map((m) => m.payload.identifier).sort(), ['*.wild.example.test', 'wild.example.test']);
-  assert.deepEqual(await lookupTxt('_acme-challenge.wild.example.test', [pebble.dnsResolver]), []);
+  assert.deepEqual(await lookupTxt('_acme-challenge.wild.example.test', [state.pebble.dnsResolver]), []);
   assert.ok(kit.statusCalls('acme').some((s) => /^dns-01/.test(s.text)));
 });
 

@@ -2,60 +2,37 @@
 // certflow-acme against a real Pebble, answering http-01 through Node-RED's own HTTP server
 // (the /.well-known/acme-challenge/:token route on RED.httpNode): issue, renew, share one
 // order, 'get', revoke, the renewal timer, and the errors a user sees through a Catch node.
-const { test, before, after, afterEach } = require('node:test');
+const { test } = require('node:test');
 const assert = require('node:assert/strict');
 const { X509Certificate } = require('node:crypto');
 const fsp = require('node:fs/promises');
 const path = require('node:path');
-const { startPebble, freeTcpPort } = require('../harness/pebble');
+const { freeTcpPort } = require('../harness/pebble');
 const { opensslVerify } = require('../harness/acme-helpers');
 const kit = require('./kit');
+
 const { helper } = kit;
-
-let pebble;
-let userDir;
-let port;
-/** Every private key the tests saw (certificate keys, the account key): none may ever be shown. */
-const secrets = new Set();
-
-before(async () => {
-  port = await kit.startServer();
-  userDir = await kit.useTempUserDir();
-  pebble = await startPebble({ httpPort: port }); // Pebble's VA connects to Node-RED's port for http-01
-});
-
-afterEach(async () => {
-  const shown = kit.everythingShown();
-  assert.doesNotMatch(shown, /PRIVATE KEY/);
-  for (const line of secrets) assert.ok(!shown.includes(line), 'a private key line appeared in a status, log or error');
-  await helper.unload();
-});
-
-after(async () => {
-  await helper.stopServer();
-  await pebble?.stop();
-  await fsp.rm(userDir, { recursive: true, force: true });
-});
+/** Every private key the tests saw (certificate keys, the account key) is remembered: none may ever be shown. */
+const { state, remember: rememberKey } = kit.setUpAcmeNodeTests({ withServer: true });
 
 function flow(acme = {}, account = {}) {
   return [
-    kit.accountNode(pebble, account),
+    kit.accountNode(state.pebble, account),
     { id: 'acme', type: 'certflow-acme', account: 'acct', identifiers: 'a.example.test, b.example.test', profile: 'default', autoRenew: false, wires: [['out'], ['dns']], ...acme },
     { id: 'out', type: 'helper' },
     { id: 'dns', type: 'helper' },
-    { id: 'catch', type: 'catch', scope: null, uncaught: false, wires: [['caught']] },
-    { id: 'caught', type: 'helper' },
+    ...kit.catchNodes,
   ];
 }
 
 function remember(bundle) {
-  for (const line of kit.secretLines(bundle.key)) secrets.add(line);
+  rememberKey(bundle.key);
 }
 
 async function rememberAccountKey() {
-  const file = path.join(userDir, 'certflow', 'accounts', 'acct', 'account.json');
+  const file = path.join(state.userDir, 'certflow', 'accounts', 'acct', 'account.json');
   const account = JSON.parse(await fsp.readFile(file, 'utf8'));
-  for (const line of kit.secretLines(account.accountKeyPem)) secrets.add(line);
+  rememberKey(account.accountKeyPem);
   return { account, mode: (await fsp.stat(file)).mode & 0o777 };
 }
 
@@ -66,7 +43,7 @@ test('issues a certificate through the Node-RED route that openssl verifies; key
   const bundle = ok.payload;
   remember(bundle);
   assert.equal(ok.topic, 'a.example.test');
-  assert.match(await opensslVerify(bundle.cert, pebble.rootPem, bundle.chain.join('')), /OK/);
+  assert.match(await opensslVerify(bundle.cert, state.pebble.rootPem, bundle.chain.join('')), /OK/);
   assert.equal(bundle.fullchain, bundle.cert + bundle.chain.join(''));
   const cert = new X509Certificate(bundle.cert);
   assert.ok(cert.checkHost('a.example.test') && cert.checkHost('b.example.test'));
@@ -81,7 +58,7 @@ test('issues a certificate through the Node-RED route that openssl verifies; key
   }
   assert.match(texts[texts.length - 1], /^expires in 8\d d$/);
 
-  const keyFile = path.join(userDir, 'certflow', 'acme', 'a.example.test', 'privkey.pem');
+  const keyFile = path.join(state.userDir, 'certflow', 'acme', 'a.example.test', 'privkey.pem');
   assert.equal((await fsp.stat(keyFile)).mode & 0o777, 0o600);
   const { mode } = await rememberAccountKey();
   assert.equal(mode, 0o600);
@@ -113,7 +90,7 @@ test('a plain trigger does not renew a fresh certificate; msg.renew = true does;
   assert.ok(renewed.ok, renewed.caught && renewed.caught.error.message);
   remember(renewed.ok.payload);
   assert.notEqual(new X509Certificate(renewed.ok.payload.cert).serialNumber, serial);
-  assert.match(await opensslVerify(renewed.ok.payload.cert, pebble.rootPem, renewed.ok.payload.chain.join('')), /OK/);
+  assert.match(await opensslVerify(renewed.ok.payload.cert, state.pebble.rootPem, renewed.ok.payload.chain.join('')), /OK/);
 });
 
 test('concurrent triggers share one order', async () => {
@@ -126,8 +103,8 @@ test('concurrent triggers share one order', async () => {
   const serials = new Set(outputs.map((m) => new X509Certificate(m.payload.cert).serialNumber));
   assert.equal(serials.size, 1, 'three triggers made more than one certificate');
   outputs.forEach((m) => remember(m.payload));
-  const state = JSON.parse(await fsp.readFile(path.join(userDir, 'certflow', 'acme', 'shared', 'state.json'), 'utf8'));
-  assert.equal(state.serialNumber.toLowerCase(), [...serials][0].toLowerCase());
+  const stored = JSON.parse(await fsp.readFile(path.join(state.userDir, 'certflow', 'acme', 'shared', 'state.json'), 'utf8'));
+  assert.equal(stored.serialNumber.toLowerCase(), [...serials][0].toLowerCase());
 });
 
 test('names from msg.domains, an RSA key, revocation by message, then a new order', async () => {
@@ -168,8 +145,8 @@ test("msg.topic 'rollover-account-key' gives the account a new key; the account 
   const renewed = await kit.outcome('acme', { renew: true }, 'out', 'caught');
   assert.ok(renewed.ok, renewed.caught && renewed.caught.error.message);
   remember(renewed.ok.payload);
-  const state = JSON.parse(await fsp.readFile(path.join(userDir, 'certflow', 'acme', 'rollover', 'state.json'), 'utf8'));
-  assert.equal(state.accountUrl, before.accountUrl);
+  const stored = JSON.parse(await fsp.readFile(path.join(state.userDir, 'certflow', 'acme', 'rollover', 'state.json'), 'utf8'));
+  assert.equal(stored.accountUrl, before.accountUrl);
 });
 
 test('with automatic renewal on, the node orders by itself soon after deploy', async () => {
@@ -177,12 +154,12 @@ test('with automatic renewal on, the node orders by itself soon after deploy', a
   const msg = await kit.nextMessage('out', 30000);
   remember(msg.payload);
   assert.equal(msg.topic, 'auto');
-  assert.match(await opensslVerify(msg.payload.cert, pebble.rootPem, msg.payload.chain.join('')), /OK/);
+  assert.match(await opensslVerify(msg.payload.cert, state.pebble.rootPem, msg.payload.chain.join('')), /OK/);
   assert.match(kit.statusCalls('acme').at(-1).text, /^expires in 8\d d, next check \d\d:\d\d$/);
 });
 
 test('clear errors through Catch: terms not agreed, invalid name, CA unreachable; no file written', async (t) => {
-  const before = await listFiles(path.join(userDir, 'certflow'));
+  const before = await listFiles(path.join(state.userDir, 'certflow'));
 
   await kit.loadFlow(flow({ certName: 'tos', identifiers: 'tos.example.test' }, { id: 'acct', agreeTos: false }));
   let r = await kit.outcome('acme', { payload: 1 }, 'out', 'caught');
@@ -205,7 +182,7 @@ test('clear errors through Catch: terms not agreed, invalid name, CA unreachable
   assert.ok(Date.now() - started < 15000);
   t.diagnostic(`${r.caught.error.message} (${Date.now() - started} ms)`);
 
-  assert.deepEqual(await listFiles(path.join(userDir, 'certflow')), before, 'a failed order changed stored files');
+  assert.deepEqual(await listFiles(path.join(state.userDir, 'certflow')), before, 'a failed order changed stored files');
 });
 
 async function listFiles(dir) {

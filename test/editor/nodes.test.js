@@ -133,11 +133,15 @@ function assertLoaded(type) {
   assert.ok(editorKnown.includes(type), `the editor has no definition for ${type} (its .html: RED.nodes.registerType, script errors: ${JSON.stringify(browser.pageErrors)})`);
 }
 
-/** Fills every empty config select by adding a new config node through its dialog. */
-async function addMissingConfigNodes(t, type, prefix) {
+/**
+ * Fills every empty config select by adding a new config node through its dialog. Returns the
+ * config types added and the titles their dialogs showed ({ type: title }).
+ */
+async function addMissingConfigNodes(t, type, prefix, titles = {}) {
   const exercised = [];
   for (const select of await editor.emptyConfigSelects(page, type, prefix)) {
-    const probe = await editor.addConfigNode(page, { prefix, prop: select.prop, configType: select.configType, fill: CONFIG_FILL[select.configType] });
+    const onOpen = async () => { titles[select.configType] = await editor.trayTitle(page); };
+    const probe = await editor.addConfigNode(page, { prefix, prop: select.prop, configType: select.configType, fill: CONFIG_FILL[select.configType], onOpen });
     t.diagnostic(`${select.configType} (via ${type}): ${JSON.stringify(probe)}`);
     exercised.push(select.configType);
   }
@@ -247,9 +251,18 @@ function nodeSteps(type, { configUnderTest }) {
         const el = document.querySelector(selector);
         if (!el) return null;
         const category = el.closest('.red-ui-palette-category');
-        return { label: el.getAttribute('data-palette-label'), icon: el.querySelector('.red-ui-palette-icon-container')?.getAttribute('data-palette-icon') || null, category: category && category.id };
+        const shown = el.querySelector('.red-ui-palette-label');
+        return {
+          label: el.getAttribute('data-palette-label'),
+          shown: shown ? shown.innerText : '',
+          icon: el.querySelector('.red-ui-palette-icon-container')?.getAttribute('data-palette-icon') || null,
+          category: category && category.id,
+        };
       }, editor.SEL.paletteNode(type));
       assert.ok(palette, `${type} is not in the palette`);
+      // The palette breaks labels into lines at spaces and at "-" (shown as " - "): the label
+      // must read the same when its lines are put back together.
+      assert.equal(normalise(palette.shown), normalise(palette.label), `${type}: the palette shows its label "${palette.label}" as "${normalise(palette.shown)}"`);
       const visible = await editor.searchPalette(page, palette.label);
       assert.ok(visible.includes(type), `searching the palette for "${palette.label}" should show ${type}; it shows ${visible.join(', ')}`);
       state.found = true;
@@ -271,9 +284,17 @@ function nodeSteps(type, { configUnderTest }) {
       await checkMustReject(type);
     }],
     ...(configUnderTest ? [[`${configUnderTest}: added from the ${type} dialog, its bad input flagged`, ['dialogOpen'], async (state, st) => {
-      const configs = await addMissingConfigNodes(st, type, 'node-input');
+      const titles = {};
+      const configs = await addMissingConfigNodes(st, type, 'node-input', titles);
       configs.forEach((c) => exercisedConfigTypes.add(c));
       assert.ok(configs.includes(configUnderTest), `the ${type} dialog offered no way to add a ${configUnderTest}`);
+      // The dialog names the config node in words (its paletteLabel), not by its type.
+      const label = await page.evaluate((t) => {
+        const def = RED.nodes.getType(t);
+        return typeof def.paletteLabel === 'function' ? def.paletteLabel.call(def) : def.paletteLabel;
+      }, configUnderTest);
+      assert.ok(label && label !== configUnderTest, `${configUnderTest} should have a paletteLabel (a name in words for its dialog title and the help)`);
+      assert.equal(titles[configUnderTest], `Add new ${label} config node`);
       // Reopen the new config node with the pencil button, to check its named cases.
       const prop = await page.evaluate(({ type, config }) => Object.entries(RED.nodes.getType(type).defaults).find(([, s]) => s.type === config)[0], { type, config: configUnderTest });
       await page.locator(`#node-input-btn-${prop}-edit`).click();

@@ -396,15 +396,28 @@ async function emptyConfigSelects(page, type, prefix) {
   }, { type, prefix });
 }
 
+/** The title of the topmost edit tray (e.g. "Add new ACME account config node"). */
+async function trayTitle(page) {
+  return page.evaluate(() => {
+    const titles = [...document.querySelectorAll('.red-ui-tray .red-ui-tray-titlebar')];
+    if (!titles.length) return null;
+    // A nested dialog's title bar is a breadcrumb trail ("Edit X node" > "Add new Y config node").
+    const crumbs = titles[titles.length - 1].querySelectorAll('li');
+    return (crumbs.length ? crumbs[crumbs.length - 1] : titles[titles.length - 1]).textContent.trim();
+  });
+}
+
 /**
  * In the open node dialog, clicks the "+" beside a config-node select, probes the config
  * dialog's validated fields, fills what `fill` says ({ fieldId: value | true for a checkbox }),
- * and clicks Add. Returns the probe results of the config dialog.
+ * and clicks Add. Returns the probe results of the config dialog; `onOpen(page)` runs first,
+ * while the dialog is fresh (e.g. to read its title).
  */
-async function addConfigNode(page, { prefix, prop, configType, fill = {} }) {
+async function addConfigNode(page, { prefix, prop, configType, fill = {}, onOpen }) {
   await page.locator(`#${prefix}-btn-${prop}-add`).click();
   await page.locator(SEL.configDone).waitFor({ state: 'visible', timeout: 10000 });
   await page.waitForTimeout(400);
+  if (onOpen) await onOpen(page);
   for (const [id, value] of Object.entries(fill)) {
     if (value === true || value === false) await page.locator(`#${id}`).setChecked(value);
     else await typeInto(page, `#${id}`, value);
@@ -490,5 +503,6 @@ module.exports = {
   probeValidatedFields,
   emptyConfigSelects,
   addConfigNode,
+  trayTitle,
   nodeValidity,
 };

@@ -10,7 +10,7 @@ const tls = require('node:tls');
 const { createLocalCa, issueLeaf } = require('../../dist/lib/local-ca');
 const { createCaCertificate } = require('../../dist/lib/sign');
 const { generateKey } = require('../../dist/lib/keys');
-const { opensslOk } = require('../lib/openssl');
+const { opensslOk } = require('../helpers/openssl');
 
 function tempDir(prefix = 'certflow-https-') {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));

@@ -8,9 +8,8 @@ const fs = require('node:fs');
 const http = require('node:http');
 const https = require('node:https');
 const path = require('node:path');
-const { i18n } = require('@node-red/util');
 
-const { helper, nodeModule, moduleName, distNodes } = require('../nodes/node-test-kit');
+const { helper, nodeModule, registerCatalogs } = require('../helpers/node-red-kit');
 const certflow = require('../../settings.js');
 const { installBundle, readStoredBundle } = require('../../dist/lib/store');
 const { tempDir, leafBundle, intermediateBundle, fingerprintOf, peerCertificate, snapshot, nodeRedRefresh } = require('./fixtures');
@@ -18,10 +17,7 @@ const { tempDir, leafBundle, intermediateBundle, fingerprintOf, peerCertificate,
 const catchNode = require('@node-red/nodes/core/common/25-catch.js');
 const DAY = 86400_000;
 
-before(async () => {
-  i18n.init({ lang: 'en-US' });
-  await i18n.registerMessageCatalog(`${moduleName}/certflow-https`, path.join(distNodes, 'locales'), 'certflow-https.json');
-});
+before(() => registerCatalogs(['certflow-https']));
 
 let cleanups = [];
 afterEach(async () => {

@@ -18,13 +18,19 @@ function capture() {
   return { lines, log: (level, message) => lines.push(`[${level}] ${message}`) };
 }
 
+/** A temp userDir, removed when test `t` ends. */
+function userDirFor(t) {
+  const userDir = tempDir();
+  t.after(() => fs.rmSync(userDir, { recursive: true, force: true }));
+  return userDir;
+}
+
 function listen(server) {
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server.address().port)));
 }
 
 test('first boot: a bootstrap certificate from a local CA, stored once, for localhost, 127.0.0.1, ::1 and the host name', async (t) => {
-  const userDir = tempDir();
-  t.after(() => fs.rmSync(userDir, { recursive: true, force: true }));
+  const userDir = userDirFor(t);
   const { lines, log } = capture();
   const settingsHttps = certflow.https({ name: 'node-red', userDir, log });
   assert.equal(typeof settingsHttps, 'function');
@@ -81,8 +87,7 @@ test('with Node-RED\'s refresh logic: unchanged store -> no reload; new certific
 });
 
 test('user options are merged in; key and cert always come from the store', async (t) => {
-  const userDir = tempDir();
-  t.after(() => fs.rmSync(userDir, { recursive: true, force: true }));
+  const userDir = userDirFor(t);
   const settingsHttps = certflow.https({ userDir, log: () => {}, options: { minVersion: 'TLSv1.3', ciphers: 'TLS_AES_256_GCM_SHA384', key: 'ignored', cert: 'ignored' } });
   const options = await settingsHttps();
   assert.equal(options.minVersion, 'TLSv1.3');
@@ -92,8 +97,7 @@ test('user options are merged in; key and cert always come from the store', asyn
 });
 
 test('a broken store is a warning: the last good pair keeps being served (never nothing)', async (t) => {
-  const userDir = tempDir();
-  t.after(() => fs.rmSync(userDir, { recursive: true, force: true }));
+  const userDir = userDirFor(t);
   const location = { userDir, name: 'node-red' };
   const good = await leafBundle();
   await installBundle(location, good);
@@ -136,8 +140,7 @@ test('a broken store is a warning: the last good pair keeps being served (never 
 });
 
 test('after a restart with a damaged current generation the previous one is served', async (t) => {
-  const userDir = tempDir();
-  t.after(() => fs.rmSync(userDir, { recursive: true, force: true }));
+  const userDir = userDirFor(t);
   const location = { userDir, name: 'node-red' };
   const first = await leafBundle();
   await installBundle(location, first);
@@ -150,23 +153,52 @@ test('after a restart with a damaged current generation the previous one is serv
 });
 
 test('bootstrap follows its names; a real certificate is never replaced automatically', async (t) => {
-  const userDir = tempDir();
-  t.after(() => fs.rmSync(userDir, { recursive: true, force: true }));
+  const userDir = userDirFor(t);
+  const caFile = path.join(userDir, 'certificates', 'local-ca', 'ca.pem');
   const { lines, log } = capture();
   const first = await certflow.https({ userDir, log, hostnames: 'nodered.lan, 10.1.2.3 not_a_name' })();
   const { X509Certificate } = require('node:crypto');
   assert.match(new X509Certificate(first.cert).subjectAltName, /DNS:nodered\.lan.*IP Address:10\.1\.2\.3/);
   assert.match(lines.join('\n'), /skipping "not_a_name"/);
-  // A new name asked for: a new bootstrap certificate from the same local CA.
+  const firstCa = fs.readFileSync(caFile, 'utf8');
+  // A new name asked for, local by definition: a new bootstrap certificate from the same local CA.
   const second = await certflow.https({ userDir, log, hostnames: ['nodered.lan', 'pi.home.arpa'] })();
   assert.notEqual(second.cert, first.cert);
   assert.match(new X509Certificate(second.cert).subjectAltName, /DNS:pi\.home\.arpa/);
-  assert.equal(new X509Certificate(second.cert).issuer, new X509Certificate(first.cert).issuer);
+  assert.equal(fs.readFileSync(caFile, 'utf8'), firstCa, 'the local CA the browser trusts stays the same');
+  assert.match((await openssl(['verify', '-CAfile', caFile, '-verify_hostname', 'pi.home.arpa', path.join(userDir, 'certificates', 'node-red', 'cert.pem')])).stdout, /OK/);
+  // A name outside what the CA may sign for: a new local CA that may, said in the log.
+  const third = await certflow.https({ userDir, log, hostnames: ['nodered.example.com'] })();
+  assert.match(new X509Certificate(third.cert).subjectAltName, /DNS:nodered\.example\.com/);
+  assert.notEqual(fs.readFileSync(caFile, 'utf8'), firstCa);
+  assert.match(lines.join('\n'), /\[warn\] the local CA .*ca\.pem may not sign for nodered\.example\.com: making a new local CA/);
+  assert.match((await openssl(['verify', '-CAfile', caFile, '-verify_hostname', 'nodered.example.com', path.join(userDir, 'certificates', 'node-red', 'cert.pem')])).stdout, /OK/);
   // A real certificate installed: names asked for in settings never replace it.
   const real = await leafBundle(['node-red.example']);
   await installBundle({ userDir, name: 'node-red' }, real);
   const served = await certflow.https({ userDir, log, hostnames: ['other.lan'] })();
   assert.equal(fingerprintOf(served.cert), fingerprintOf(real.cert));
+});
+
+test('the bootstrap local CA may sign only for local names and this machine\'s: its key cannot impersonate example.com', async (t) => {
+  const userDir = userDirFor(t);
+  const options = await certflow.https({ userDir, log: () => {} })();
+  const caFile = path.join(userDir, 'certificates', 'local-ca', 'ca.pem');
+  const caText = (await openssl(['x509', '-in', caFile, '-noout', '-ext', 'nameConstraints'])).stdout;
+  assert.match(caText, /Name Constraints: critical/);
+  // every name of the bootstrap leaf (this machine's addresses included, whatever they are) is permitted
+  const leafFile = path.join(userDir, 'certificates', 'node-red', 'cert.pem');
+  assert.match((await openssl(['verify', '-CAfile', caFile, '-purpose', 'sslserver', leafFile])).stdout, /OK/);
+  assert.ok(keyMatches(options.key, options.cert));
+  // a certificate for example.com made with the CA's key, as a thief would: refused
+  const { makeLeaf, tempDir: opensslTempDir, openssl: run } = require('../helpers/openssl');
+  const tmp = await opensslTempDir();
+  t.after(() => tmp.cleanup());
+  const issuer = { cert: caFile, key: path.join(userDir, 'certificates', 'local-ca', 'ca-key.pem') };
+  const forged = await makeLeaf(tmp, 'forged', { issuer, subject: '/CN=example.com', san: 'DNS:example.com' });
+  const verdict = await run(['verify', '-CAfile', caFile, forged.cert]);
+  assert.notEqual(verdict.code, 0);
+  assert.match(verdict.stderr + verdict.stdout, /permitted subtree violation/);
 });
 
 test('userDir: the option, else -u / --userDir in the command line, else Node-RED\'s default', () => {

@@ -3,7 +3,7 @@ const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const crypto = require('node:crypto');
 const keys = require('../../dist/lib/keys');
-const { openssl, opensslOk, tempDir } = require('./openssl');
+const { openssl, opensslOk, tempDir } = require('../helpers/openssl');
 
 let tmp;
 before(async () => {

@@ -5,7 +5,7 @@ const { X509Certificate } = require('node:crypto');
 const keys = require('../../dist/lib/keys');
 const { createCsr } = require('../../dist/lib/csr');
 const sign = require('../../dist/lib/sign');
-const { openssl, opensslOk, tempDir } = require('./openssl');
+const { openssl, opensslOk, tempDir } = require('../helpers/openssl');
 
 let tmp;
 let root; // { key, pem } EC P-256 root CA, pathlen 1

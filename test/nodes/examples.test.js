@@ -1,33 +1,55 @@
 'use strict';
 // The example flows do what their comments promise, run in the real runtime: the inject,
-// change and comment nodes are Node-RED's own; each debug node is replaced by a helper node
-// with the same id, so the test sees what the Debug sidebar would show.
+// change, switch, split, http in and comment nodes are Node-RED's own; each debug node is
+// replaced by a helper node with the same id, so the test sees what the Debug sidebar would show.
 const { test, afterEach } = require('node:test');
 const assert = require('node:assert/strict');
+const crypto = require('node:crypto');
 const fs = require('node:fs');
+const http = require('node:http');
+const https = require('node:https');
+const os = require('node:os');
 const path = require('node:path');
+const tls = require('node:tls');
+const { i18n } = require('@node-red/util');
 const kit = require('./node-test-kit');
 
 const { helper } = kit;
-afterEach(() => helper.unload());
+afterEach(async () => {
+  await helper.unload();
+  // Example 21 gave the runtime an HTTPS server and a userDir: back to the plain setup.
+  helper._server = null;
+  helper.settings({});
+});
 
 const core = (file) => require(require.resolve(`@node-red/nodes/core/${file}`));
 const coreModules = [core('common/20-inject.js'), core('function/15-change.js'), core('common/90-comment.js')];
+const switchNode = core('function/10-switch.js');
+const splitNode = core('sequence/17-split.js');
+const httpInNode = core('network/21-httpin.js');
+
+/** Registers the catalogue of a node type the kit does not load by default (certflow-https). */
+async function registerCatalog(type) {
+  await kit.registerCatalogs(); // initialises i18n once
+  await i18n.registerMessageCatalog(`${kit.moduleName}/${type}`, path.join(kit.distNodes, 'locales'), `${type}.json`);
+}
 
 /**
- * Loads an example; returns its node ids by name, plus `errors`: the debug node behind the
- * example's Catch node.
+ * Loads an example; returns its node ids by name (and `type:<type>` for the first node of a
+ * type), plus `errors`: the debug node behind the example's Catch node. options: modules (more Node-RED nodes), types (more of ours), edit(node).
  */
-async function load(file) {
+async function load(file, { modules = [], types = [], edit = (n) => n } = {}) {
   const nodes = JSON.parse(fs.readFileSync(path.join(kit.root, 'examples', file), 'utf8'));
   const byName = {};
   const flow = nodes.map((n) => {
     if (n.name) byName[n.name] = n.id;
+    byName[`type:${n.type}`] ??= n.id; // the first node of each type, e.g. an unnamed one
     if (n.type === 'catch') byName.errors = n.wires[0][0];
-    return n.type === 'debug' ? { id: n.id, type: 'helper', name: n.name, x: n.x, y: n.y, z: 'f1', wires: [] } : { ...n, z: 'f1' };
+    return n.type === 'debug' ? { id: n.id, type: 'helper', name: n.name, x: n.x, y: n.y, z: 'f1', wires: [] } : edit({ ...n, z: 'f1' });
   });
   await kit.registerCatalogs();
-  await helper.load([...coreModules, ...kit.TYPES.map(kit.nodeModule)], [{ id: 'f1', type: 'tab', label: file }, ...flow]);
+  for (const type of types) await registerCatalog(type);
+  await helper.load([...coreModules, ...modules, ...[...kit.TYPES, ...types].map(kit.nodeModule)], [{ id: 'f1', type: 'tab', label: file }, ...flow]);
   return byName;
 }
 
@@ -36,6 +58,43 @@ async function press(injectName, debugName, byName, property) {
   const result = await kit.firstOf(byName[injectName], {}, { shown: byName[debugName], error: byName.errors });
   if (result.name === 'error') return { error: result.msg.error.message };
   return { shown: property.split('.').reduce((v, k) => (v === undefined ? v : v[k]), result.msg) };
+}
+
+/**
+ * Everything that arrives at the given helper nodes from now on: { messages: {name: [msg]},
+ * next(name, ms) } - next resolves with the next message at `name` not yet taken, and fails
+ * early with the flow's error when the Catch node's debug node (`errors`) gets one first.
+ */
+function recorder(byName, names) {
+  const messages = {};
+  const taken = {};
+  const waiters = [];
+  for (const name of names) {
+    messages[name] = [];
+    taken[name] = 0;
+    helper.getNode(byName[name]).on('input', (msg) => {
+      messages[name].push(msg);
+      for (const waiter of waiters.splice(0)) waiter();
+    });
+  }
+  function next(name, ms = 20000) {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`nothing arrived at "${name}" within ${ms} ms`)), ms);
+      const check = () => {
+        if (messages.errors && messages.errors.length) {
+          clearTimeout(timer);
+          return reject(new Error(`the flow reported an error: ${messages.errors[0].error && messages.errors[0].error.message}`));
+        }
+        if (messages[name].length > taken[name]) {
+          clearTimeout(timer);
+          return resolve(messages[name][taken[name]++]);
+        }
+        waiters.push(check);
+      };
+      check();
+    });
+  }
+  return { messages, next };
 }
 
 test('01: generate key and self-signed certificate - the summary shows a trusted, matching certificate', async () => {
@@ -63,4 +122,126 @@ test('03: inspect a certificate file - the ISRG Root X1 file from the system sto
   assert.equal(first.shown.certificates[0].subjectFields.CN, 'ISRG Root X1');
   const second = await press('path in msg.filename', 'summary', byName, 'payload.summary');
   assert.match(second.shown, /ISRG Root X1/);
+});
+
+/** The certificate a TLS server presents for `servername`, verified against `ca`. */
+function servedCertificate(port, servername, ca) {
+  return new Promise((resolve, reject) => {
+    const socket = tls.connect({ host: '127.0.0.1', port, servername, ca: [ca] }, () => {
+      const cert = socket.getPeerCertificate();
+      socket.end();
+      resolve({ authorized: socket.authorized, fingerprint256: cert.fingerprint256, issuer: cert.issuer });
+    });
+    socket.once('error', reject);
+  });
+}
+
+function listen(server) {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve(server.address().port));
+  });
+}
+
+function tempDir(t) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'certflow-example-'));
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+test('21: local CA for a LAN-only Node-RED - at start a CA is made, then Node-RED serves a certificate it signed, renewed from the same CA', async (t) => {
+  // Node-RED in HTTPS, configured by the settings helper as `npx ... setup-https` does.
+  const userDir = tempDir(t);
+  const settingsHttps = require('../../settings.js').https({ name: 'node-red', userDir, log: () => {} });
+  const server = https.createServer(await settingsHttps(), (req, res) => res.end('ok'));
+  const port = await listen(server);
+  t.after(() => new Promise((resolve) => server.close(resolve)));
+  helper._server = server; // RED.server for the nodes, as Node-RED's runtime.server
+  helper.settings({ userDir, https: settingsHttps });
+  let httpNode;
+  const captureHttpNode = (RED) => { httpNode = RED.httpNode; };
+
+  const byName = await load('21 local CA for a LAN-only Node-RED.json', { modules: [switchNode, httpInNode, captureHttpNode], types: ['certflow-https'] });
+  const seen = recorder(byName, ['CA certificate (to trust)', 'installed', 'errors']);
+
+  // Nothing pressed: the inject nodes fire at start, the CA first.
+  const caMsg = await seen.next('CA certificate (to trust)');
+  const ca = caMsg.payload.cert;
+  const caCert = new crypto.X509Certificate(ca);
+  assert.equal(caCert.ca, true, 'the CA certificate should be a CA');
+  assert.match(caCert.subject, /CN=My LAN CA/);
+  const first = (await seen.next('installed')).installed;
+  assert.equal(first.served, true, 'the certificate should be served at once');
+  assert.deepEqual(first.altNames, ['DNS:nodered.home.arpa', 'DNS:nodered.local', 'IP:192.168.1.10']);
+
+  // A browser that trusts the CA (and nothing else) accepts Node-RED for its LAN name.
+  const served = await servedCertificate(port, 'nodered.home.arpa', ca);
+  assert.equal(served.authorized, true);
+  assert.equal(served.fingerprint256, first.fingerprint256);
+  assert.equal(served.issuer.CN, 'My LAN CA');
+  const status = kit.statusCalls(byName['type:certflow-https']).at(-1);
+  assert.equal(status.fill, 'green', `Node-RED HTTPS status: ${JSON.stringify(status)}`);
+  assert.match(status.text, /^serving until \d{4}-\d\d-\d\d \((89|90) d\)$/);
+
+  // The CA certificate can be downloaded from Node-RED, as the comment tells.
+  const app = http.createServer(httpNode);
+  const appPort = await listen(app);
+  t.after(() => new Promise((resolve) => app.close(resolve)));
+  const download = await fetch(`http://127.0.0.1:${appPort}/lan-ca.crt`);
+  assert.equal(download.status, 200);
+  assert.match(download.headers.get('content-type'), /^application\/x-x509-ca-cert\b/);
+  assert.equal(await download.text(), ca);
+
+  // Pressing "make the CA" again keeps the CA; the daily run renews from that same CA.
+  const inject = (name) => helper.getNode(byName[name]).receive({});
+  inject('make the CA (once)');
+  inject('renew daily (and at start)');
+  const second = (await seen.next('installed')).installed;
+  assert.notEqual(second.fingerprint256, first.fingerprint256, 'the daily run should install a new certificate');
+  assert.equal((await servedCertificate(port, 'nodered.home.arpa', ca)).fingerprint256, second.fingerprint256);
+  assert.equal(seen.messages['CA certificate (to trust)'].length, 1, 'a CA exists: no new CA should be made');
+});
+
+test('23: expiry monitor - files and servers with less than 21 days left are alerted, a failed check too, long-lived ones only reported', async (t) => {
+  const { generateKey } = require('../../dist/lib/keys');
+  const { createSelfSigned } = require('../../dist/lib/sign');
+  const dir = tempDir(t);
+  async function certificate(name, days) {
+    const { privateKeyPem } = await generateKey('ec-p256');
+    const cert = await createSelfSigned({ key: privateKeyPem, subject: { CN: name }, altNames: [name], days });
+    return { key: privateKeyPem, cert };
+  }
+  const soon = await certificate('soon.example', 5);
+  const later = await certificate('later.example', 200);
+  fs.writeFileSync(path.join(dir, 'soon.pem'), soon.cert);
+  fs.writeFileSync(path.join(dir, 'later.pem'), later.cert);
+  const server = tls.createServer({ key: soon.key, cert: soon.cert }, (socket) => socket.end());
+  const port = await listen(server);
+  t.after(() => new Promise((resolve) => server.close(resolve)));
+
+  // The example's own list needs the internet: the test sends its list into "split", as the inject would.
+  const byName = await load('23 expiry monitor with alerts.json', {
+    modules: [switchNode, splitNode],
+    edit: (n) => (n.type === 'inject' ? { ...n, once: false, crontab: '' } : n),
+  });
+  const seen = recorder(byName, ['report', 'ALERT (your e-mail node here)']);
+  const list = [
+    { file: path.join(dir, 'soon.pem') },
+    { file: path.join(dir, 'later.pem') },
+    { host: '127.0.0.1', port },
+    { file: path.join(dir, 'missing.pem') },
+  ];
+  helper.getNode(byName['one check each']).receive({ payload: list });
+
+  const alerts = [];
+  for (let i = 0; i < 3; i++) alerts.push(await seen.next('ALERT (your e-mail node here)'));
+  const reports = [];
+  for (let i = 0; i < 3; i++) reports.push((await seen.next('report')).payload.summary);
+  const byTopic = alerts.map((m) => `${m.topic} | ${m.payload}`).sort();
+  assert.equal(alerts.length, 3);
+  assert.ok(byTopic.some((a) => a.startsWith(`Certificate expires soon: ${path.join(dir, 'soon.pem')} | ${path.join(dir, 'soon.pem')}: CN=soon.example, expires in `)), byTopic.join('\n'));
+  assert.ok(byTopic.some((a) => a.startsWith(`Certificate expires soon: 127.0.0.1:${port} | 127.0.0.1:${port}: `) && /expires in [45] days/.test(a)), byTopic.join('\n'));
+  assert.ok(byTopic.some((a) => a.startsWith('Certificate check failed | Certificate check failed: ') && a.includes('missing.pem')), byTopic.join('\n'));
+  assert.ok(!byTopic.some((a) => a.includes('later')), 'a certificate with 200 days left is no alert');
+  assert.ok(reports.some((r) => /CN=later\.example, expires in 19\d days/.test(r)), reports.join('\n'));
 });

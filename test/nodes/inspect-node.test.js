@@ -15,28 +15,18 @@ before(() => { tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'certflow-inspect-'))
 after(() => fs.rmSync(tmp, { recursive: true, force: true }));
 afterEach(() => helper.unload());
 
-const catchNodes = [
-  { id: 'catch', type: 'catch', scope: null, uncaught: false, wires: [['caught']] },
-  { id: 'caught', type: 'helper' },
-];
+const { catchNodes } = kit;
 
-/** A CA and a leaf for `name` valid `days` days, made by the nodes themselves. */
+/** A CA and a leaf for `name` (and 127.0.0.1) valid `days` days, made by the nodes themselves. */
 async function makeLeaf(name, days) {
   await kit.loadFlow([
-    { id: 'key', type: 'certflow-key', algorithm: 'ec-p256', wires: [['keyOut']] },
-    { id: 'keyOut', type: 'helper' },
-    { id: 'ca', type: 'certflow-sign', mode: 'ca', cn: 'Inspect Test CA', cnType: 'str', wires: [['out']] },
-    { id: 'csr', type: 'certflow-csr', cn: name, cnType: 'str', altNames: '127.0.0.1', altNamesType: 'str', wires: [['sign']] },
-    { id: 'sign', type: 'certflow-sign', mode: 'csr', days: String(days), caKeyFrom: 'ca', caKeyFromType: 'flow', caCertFrom: 'ca', caCertFromType: 'flow', wires: [['out']] },
+    ...kit.ownCaNodes({ caName: 'Inspect Test CA', cn: name, altNames: '127.0.0.1', days }),
     { id: 'out', type: 'helper' },
     ...catchNodes,
   ]);
-  const newKey = async () => (await kit.outcome('key', { payload: 1 }, 'keyOut', 'caught')).ok.payload;
-  helper.getNode('sign').context().flow.set('ca', (await kit.outcome('ca', { payload: await newKey() }, 'out', 'caught')).ok.payload);
-  const result = await kit.outcome('csr', { payload: await newKey() }, 'out', 'caught');
-  assert.ok(result.ok, result.caught && result.caught.error.message);
+  const issued = await kit.issueWithOwnCa();
   await helper.unload();
-  return result.ok.payload;
+  return issued.payload;
 }
 
 const monitor = (extra) => [

@@ -1,96 +1,55 @@
 'use strict';
-// Shared setup for the node tests: the REAL Node-RED runtime through node-red-node-test-helper,
-// our built nodes from dist/nodes, and Node-RED's real i18n with our message catalogues (the
-// helper replaces RED._ with an identity function; the runtime gives each node file a RED._
-// bound to "<module>/<file>" exactly as done here).
-const path = require('node:path');
-const fs = require('node:fs');
-const helper = require('node-red-node-test-helper');
-const { i18n } = require('@node-red/util');
+// Setup for the offline node tests (key, csr, sign, inspect) in the real Node-RED runtime:
+// test/helpers/node-red-kit.js bound to these four node types, plus a small own-CA flow that
+// several tests build their certificates with.
+const assert = require('node:assert/strict');
+const kit = require('../helpers/node-red-kit');
 
-helper.init(require.resolve('node-red'));
-
-const root = path.resolve(__dirname, '..', '..');
-const distNodes = path.join(root, 'dist', 'nodes');
-const moduleName = require(path.join(root, 'package.json')).name;
+const { helper } = kit;
 const TYPES = ['certflow-key', 'certflow-csr', 'certflow-sign', 'certflow-inspect'];
 
-let catalogsReady;
-function registerCatalogs() {
-  if (!catalogsReady) {
-    i18n.init({ lang: 'en-US' });
-    catalogsReady = Promise.all(
-      TYPES.map((type) => i18n.registerMessageCatalog(`${moduleName}/${type}`, path.join(distNodes, 'locales'), `${type}.json`)),
-    );
-  }
-  return catalogsReady;
-}
-
-/** The node module for `type`, given a RED whose `_` resolves keys in that file's catalogue. */
-function nodeModule(type) {
-  const file = path.join(distNodes, `${type}.js`);
-  if (!fs.existsSync(file)) throw new Error(`${file} is missing: run "npx tsc -p . && node scripts/copy-assets.js" first`);
-  const register = require(file);
-  const namespace = `${moduleName}/${type}`;
-  return function registerWithCatalogue(RED) {
-    const red = Object.create(RED);
-    red._ = (key, substitutions) => i18n._(key.includes(':') ? key : `${namespace}:${key}`, substitutions);
-    return register(red);
-  };
-}
-
-const allModules = () => TYPES.map(nodeModule);
-
 /** Loads a flow (an array of nodes on tab "f1") with our four node types and catch/helper nodes. */
-async function loadFlow(nodes, credentials = {}) {
-  await registerCatalogs();
-  const flow = [{ id: 'f1', type: 'tab', label: 'test' }, ...nodes.map((n) => ({ z: 'f1', x: 100, y: 100, ...n }))];
-  await helper.load(allModules(), flow, credentials);
+function loadFlow(nodes, credentials = {}) {
+  return kit.loadFlow(nodes, { types: TYPES, credentials });
 }
 
 /**
- * Sends msg into `nodeId` and waits for the first message at any of `outputs` (a map
- * name -> helper node id, e.g. {ok: 'out', caught: 'caught'}). Resolves {name, msg}.
+ * The nodes of an own CA that signs a CSR: 'key' (-> 'keyOut') makes keys, 'ca' turns a key
+ * into a CA certificate (-> 'out'), 'csr' (-> 'sign') makes a CSR for `cn`, and 'sign' signs
+ * it with the CA kept in flow context 'ca' (-> `signWires`). Add 'out' and whatever else.
  */
-function firstOf(nodeId, msg, outputs, ms = 20000) {
-  return new Promise((resolve, reject) => {
-    const listeners = [];
-    const finish = (result, err) => {
-      clearTimeout(timer);
-      for (const [node, listener] of listeners) node.removeListener('input', listener);
-      if (err) reject(err);
-      else resolve(result);
-    };
-    const timer = setTimeout(() => finish(null, new Error(`nothing arrived at ${Object.values(outputs).join(' or ')} within ${ms} ms`)), ms);
-    for (const [name, id] of Object.entries(outputs)) {
-      const node = helper.getNode(id);
-      const listener = (received) => finish({ name, msg: received });
-      node.on('input', listener);
-      listeners.push([node, listener]);
-    }
-    helper.getNode(nodeId).receive(msg);
-  });
+function ownCaNodes({ caName = 'Root', cn, altNames, days, signWires = [['out']] }) {
+  return [
+    { id: 'key', type: 'certflow-key', algorithm: 'ec-p256', wires: [['keyOut']] },
+    { id: 'keyOut', type: 'helper' },
+    { id: 'ca', type: 'certflow-sign', mode: 'ca', cn: caName, cnType: 'str', wires: [['out']] },
+    { id: 'csr', type: 'certflow-csr', cn, cnType: 'str', ...(altNames ? { altNames, altNamesType: 'str' } : {}), wires: [['sign']] },
+    {
+      id: 'sign', type: 'certflow-sign', mode: 'csr', ...(days ? { days: String(days) } : {}),
+      caKeyFrom: 'ca', caKeyFromType: 'flow', caCertFrom: 'ca', caCertFromType: 'flow', wires: signWires,
+    },
+  ];
 }
 
-/** Sends msg and resolves {ok: msg} or {caught: msg} (the helper node behind a Catch node). */
-async function outcome(nodeId, msg, okId, caughtId, ms) {
-  const { name, msg: received } = await firstOf(nodeId, msg, { ok: okId, caught: caughtId }, ms);
-  return { [name]: received };
+/** Runs the own-CA flow: a CA into flow context, then a new key through csr -> sign; resolves the message at 'out'. */
+async function issueWithOwnCa() {
+  const newKey = async () => (await outcome('key', { payload: 1 }, 'keyOut', 'caught')).ok.payload;
+  helper.getNode('sign').context().flow.set('ca', (await outcome('ca', { payload: await newKey() }, 'out', 'caught')).ok.payload);
+  const result = await outcome('csr', { payload: await newKey() }, 'out', 'caught');
+  assert.ok(result.ok, result.caught && result.caught.error.message);
+  return result.ok;
 }
 
-/** Every status text a node has shown since the flow was loaded (Node.prototype.status is a spy). */
-function statusCalls(nodeId) {
-  const node = helper.getNode(nodeId);
-  const spy = helper._NodePrototype.status; // proxied sinon spy, shared by every node
-  const calls = [];
-  for (const call of spy.getCalls ? spy.getCalls() : []) if (call.thisValue === node) calls.push(call.args[0]);
-  return calls;
+function outcome(nodeId, msg, okId, caughtId, ms = 20000) {
+  return kit.outcome(nodeId, msg, okId, caughtId, ms);
 }
 
-/** Every line Node-RED logged since the flow was loaded, as text. */
-function logLines() {
-  const spy = helper.log();
-  return spy.getCalls().map((call) => JSON.stringify(call.args[0]));
-}
-
-module.exports = { helper, registerCatalogs, loadFlow, firstOf, outcome, statusCalls, logLines, TYPES, moduleName, root, distNodes, nodeModule };
+module.exports = {
+  ...kit,
+  TYPES,
+  registerCatalogs: () => kit.registerCatalogs(TYPES),
+  loadFlow,
+  outcome,
+  ownCaNodes,
+  issueWithOwnCa,
+};

@@ -1,0 +1,34 @@
+/**
+ * http-01 on Node-RED's own HTTP server: GET /.well-known/acme-challenge/:token on
+ * RED.httpNode answers the tokens of orders in progress (lib/acme's http01Registry) and 404
+ * otherwise. One route per runtime, shared by every ACME node.
+ */
+import { HTTP01_PATH_PREFIX, http01Registry } from '../../lib/acme';
+import type { Node, NodeAPI } from './node-red';
+
+export interface HttpNodeRuntime {
+  settings: { httpNodeRoot?: string | false };
+  httpNode?: { get(path: string, handler: (req: any, res: any) => void): void };
+  _: NodeAPI['_'];
+}
+
+/** Apps that already have the challenge route (RED.httpNode is new at every runtime start). */
+const routedApps = new WeakSet<object>();
+
+/**
+ * Adds the route once per RED.httpNode; warns on `node` when Node-RED serves http-in routes
+ * elsewhere than at the root, where a CA never looks.
+ */
+export function ensureHttp01Route(RED: HttpNodeRuntime, node: Node): void {
+  const app = RED.httpNode;
+  if (!app || routedApps.has(app)) return;
+  routedApps.add(app);
+  app.get(`${HTTP01_PATH_PREFIX}:token`, (req, res) => {
+    const body = http01Registry.lookup(String(req.params.token));
+    if (body === undefined) res.status(404).type('text/plain').send('Not Found');
+    else res.status(200).type('text/plain').send(body);
+  });
+  const root = RED.settings.httpNodeRoot;
+  if (root === false) node.warn(RED._('certflow-acme.warnings.httpNodeOff'));
+  else if (root && root !== '/') node.warn(RED._('certflow-acme.warnings.httpNodeRoot', { root }));
+}

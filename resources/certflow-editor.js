@@ -1,0 +1,277 @@
+/**
+ * Editor helpers shared by every certflow node's dialog: the checks a dialog runs as the user
+ * types (the same rules as lib/names.ts, so a name the runtime would refuse shows as invalid
+ * at once) and small dialog utilities.
+ *
+ * Node-RED serves a module's resources/ folder at resources/<module>/<file>; each node's .html
+ * loads this file with a <script src> before its own script runs. All seven .html files load
+ * it, so it defines window.certflowEditor once and keeps the first definition.
+ *
+ * Checks return '' (or null) when the value is fine, else a reason code; the node's .html turns
+ * the code into a sentence from its own message catalogue (locales/en-US/<type>.json,
+ * `validation.reason.<code>`). Validators built here take (v, opt): Node-RED 4 counts a
+ * returned string as "invalid, because ..." only from a validator declared with two arguments.
+ */
+(function (global) {
+    'use strict';
+    if (global.certflowEditor) { return; }
+
+    var LDH_LABEL = /^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$/i;
+    var IDN_LABEL = /^[\p{L}\p{N}](?:[\p{L}\p{N}-]*[\p{L}\p{N}])?$/u;
+    var EMAIL_LOCAL = /^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*$/;
+    // Host names to connect to (inspect a live server): "_" is common in internal names there.
+    var HOST = /^(\[[0-9a-f:.]+\]|[0-9a-f:]+:[0-9a-f:.]*|(\d{1,3}\.){3}\d{1,3}|[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?(?:\.[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?)*\.?)$/i;
+    // A folder name in <userDir>/certificates/ (lib/store.ts) or an ACME certificate name.
+    var FOLDER_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+
+    function text(v) {
+        return v === undefined || v === null ? '' : String(v).trim();
+    }
+
+    // ------------------------------------------------------------------ names (lib/names.ts)
+
+    function isIpv4(t) {
+        var parts = t.split('.');
+        return parts.length === 4 && parts.every(function (p) { return /^(0|[1-9]\d{0,2})$/.test(p) && Number(p) <= 255; });
+    }
+
+    function isIpv6(t) {
+        var tail = /(\d+\.\d+\.\d+\.\d+)$/.exec(t);
+        if (tail) {
+            if (!isIpv4(tail[1])) { return false; }
+            t = t.slice(0, -tail[1].length) + '0:0';
+        }
+        var halves = t.split('::');
+        if (halves.length > 2) { return false; }
+        var split = function (s) { return s === '' ? [] : s.split(':'); };
+        var groups = split(halves[0]).concat(halves.length === 2 ? split(halves[1]) : []);
+        if (!groups.every(function (g) { return /^[0-9a-f]{1,4}$/i.test(g); })) { return false; }
+        return halves.length === 2 ? groups.length < 8 : groups.length === 8;
+    }
+
+    /** An IPv4 or IPv6 address (brackets allowed): '' or 'ip'. */
+    function validateIpAddress(value) {
+        var t = text(value);
+        if (t.charAt(0) === '[' && t.charAt(t.length - 1) === ']') { t = t.slice(1, -1); }
+        return isIpv4(t) || isIpv6(t) ? '' : 'ip';
+    }
+
+    /**
+     * A DNS name for a certificate: '' or why not (empty, space, wildcard, emptyLabel,
+     * longLabel, underscore, characters, digitsLast, wildcardShort, tooLong).
+     * opt.allowWildcard (default true): "*.example.com" allowed.
+     */
+    function validateDnsName(value, opt) {
+        var allowWildcard = !opt || opt.allowWildcard !== false;
+        var t = value === undefined || value === null ? '' : String(value).trim();
+        if (t === '') { return 'empty'; }
+        if (/\s/.test(t)) { return 'space'; }
+        if (t.length > 1 && t.charAt(t.length - 1) === '.') { t = t.slice(0, -1); }
+        var wildcard = t.indexOf('*.') === 0;
+        if (wildcard) {
+            if (!allowWildcard) { return 'wildcard'; }
+            t = t.slice(2);
+        }
+        if (t.indexOf('*') >= 0) { return 'wildcard'; }
+        var labels = t.split('.');
+        for (var i = 0; i < labels.length; i++) {
+            if (labels[i] === '') { return 'emptyLabel'; }
+            if (labels[i].length > 63) { return 'longLabel'; }
+            if (!LDH_LABEL.test(labels[i]) && !IDN_LABEL.test(labels[i])) {
+                return labels[i].indexOf('_') >= 0 ? 'underscore' : 'characters';
+            }
+        }
+        if (labels.length > 1 && /^\d+$/.test(labels[labels.length - 1])) { return 'digitsLast'; }
+        if (wildcard && labels.length < 2) { return 'wildcardShort'; }
+        if (t.length > 253) { return 'tooLong'; }
+        return '';
+    }
+
+    /** An e-mail address: '' or 'email'. */
+    function validateEmail(value) {
+        var t = text(value);
+        var at = t.lastIndexOf('@');
+        if (at <= 0 || at === t.length - 1) { return 'email'; }
+        var local = t.slice(0, at);
+        if (local.length > 64 || !EMAIL_LOCAL.test(local)) { return 'email'; }
+        var domain = t.slice(at + 1);
+        return validateDnsName(domain, { allowWildcard: false }) === '' ? '' : 'email';
+    }
+
+    /** A URI with a scheme (https://..., urn:..., spiffe://...): '' or 'uri'. */
+    function validateUri(value) {
+        var t = text(value);
+        if (!/^[A-Za-z][A-Za-z0-9+.-]*:[\x21-\x7e]+$/.test(t)) { return 'uri'; }
+        try { new URL(t); return ''; } catch (e) { return 'uri'; }
+    }
+
+    /** One alternative name - DNS name, IP, e-mail or URI, optionally written "DNS:...", "IP:...": '' or why not. */
+    function validateAltName(value) {
+        var given = text(value);
+        var prefix = /^(dns|ip|ip address|email|e-mail|rfc822|uri|url)\s*:\s*/i.exec(given);
+        if (prefix) {
+            var rest = given.slice(prefix[0].length);
+            var kind = prefix[1].toLowerCase();
+            if (kind === 'dns') { return validateDnsName(rest); }
+            if (kind.indexOf('ip') === 0) { return validateIpAddress(rest); }
+            if (kind === 'uri' || kind === 'url') { return validateUri(rest); }
+            return validateEmail(rest);
+        }
+        if (validateIpAddress(given) === '') { return ''; }
+        if (/^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(given) || /^(urn|tag|did|mailto|spiffe):/i.test(given)) { return validateUri(given); }
+        if (given.indexOf('@') >= 0) { return validateEmail(given); }
+        if (/^[\d.]+$/.test(given) && given.indexOf('.') >= 0) { return 'ip'; }
+        if (/^[0-9a-f:]+$/i.test(given) && given.split(':').length > 2) { return 'ip'; }
+        return validateDnsName(given);
+    }
+
+    /** The first name of a list that `check` refuses, as { name, reason }, or null. */
+    function firstProblem(names, check) {
+        for (var i = 0; i < names.length; i++) {
+            var reason = check(names[i]);
+            if (reason) { return { name: names[i], reason: reason }; }
+        }
+        return null;
+    }
+
+    /** A list separated by commas, spaces, semicolons or new lines (as lib/names parseAltNames): null or { name, reason }. */
+    function validateAltNames(value) {
+        var names = text(value).split(/[\s,;]+/).filter(function (n) { return n !== ''; });
+        return firstProblem(names, validateAltName);
+    }
+
+    /** A common name: free text ("My Device") unless it looks like a host name, address or e-mail. */
+    function validateCommonName(value) {
+        var cn = text(value);
+        if (cn === '' || !/[.:@]/.test(cn)) { return null; }
+        var reason = validateAltName(cn);
+        return reason ? { name: cn, reason: reason } : null;
+    }
+
+    /**
+     * What an ACME order can hold: DNS names (wildcards too) and IP addresses, separated by
+     * commas, semicolons or new lines as the ACME node splits them ("exa mple.com" is one bad
+     * name, not two good ones): null or { name, reason }.
+     */
+    function validateAcmeIdentifiers(value) {
+        var names = text(value).split(/[,;\n]+/).map(function (n) { return n.trim(); }).filter(function (n) { return n !== ''; });
+        return firstProblem(names, function (name) {
+            return validateIpAddress(name) === '' ? '' : validateDnsName(name);
+        });
+    }
+
+    /** ACME contact addresses (comma, space or semicolon separated, "mailto:" allowed): null or { name, reason: 'email' }. */
+    function validateEmails(value) {
+        var names = text(value).split(/[\s,;]+/).filter(function (n) { return n !== ''; });
+        return firstProblem(names, function (name) { return validateEmail(name.replace(/^mailto:/i, '')); });
+    }
+
+    // ------------------------------------------------------------------ other values
+
+    /** A host to connect to: a name (underscores allowed), IPv4 or IPv6. */
+    function isHost(value) {
+        return HOST.test(text(value));
+    }
+
+    /** A TCP port 1-65535 (a number or its text). */
+    function isPort(value) {
+        var t = text(value);
+        return /^\d+$/.test(t) && Number(t) >= 1 && Number(t) <= 65535;
+    }
+
+    /** Empty, or a whole number from min to max. */
+    function isWholeNumberOrEmpty(value, min, max) {
+        var t = text(value);
+        return t === '' || (/^\d+$/.test(t) && Number(t) >= min && Number(t) <= max);
+    }
+
+    /** A folder name: letters, digits, ".", "_" and "-", starting with a letter or digit. */
+    function isFolderName(value, maxLength) {
+        var t = value === undefined || value === null ? '' : String(value);
+        return FOLDER_NAME.test(t) && t.length <= (maxLength || 64);
+    }
+
+    /** PEM text holding at least one block of this kind (default CERTIFICATE). */
+    function isPem(value, label) {
+        return new RegExp('-----BEGIN ' + (label || 'CERTIFICATE') + '-----').test(value || '');
+    }
+
+    // ------------------------------------------------------------------ dialog helpers
+
+    /**
+     * A property's value as the dialog shows it now (while the dialog is open the node object
+     * still holds the saved value), else the node's saved value. prefix: 'node-input' (default)
+     * or 'node-config-input'.
+     */
+    function dialogValue(node, field, prefix) {
+        var input = $('#' + (prefix || 'node-input') + '-' + field);
+        if (!input.length) { return node ? node[field] : undefined; }
+        return input.is(':checkbox') ? input.is(':checked') : input.val();
+    }
+
+    /** A message from the node's own catalogue (validators run with the node as `this`). */
+    function message(node, key, substitutions) {
+        return node && typeof node._ === 'function' ? node._(key, substitutions) : key;
+    }
+
+    /** '"exa mple.com" is not valid: a DNS name cannot contain a space', from `<type>.validation.*`. */
+    function nameMessage(node, type, problem) {
+        return message(node, type + '.validation.invalidName', {
+            name: problem.name,
+            reason: message(node, type + '.validation.reason.' + problem.reason)
+        });
+    }
+
+    /**
+     * A validator for a TypedInput field: while its type is not `plainType` (a msg / flow /
+     * global / env reference), Node-RED's own TypedInput check applies; for a plain value,
+     * `check.call(node, v, opt)`, which returns true or a message.
+     */
+    function typedInputValidator(field, check, opts) {
+        var plainType = (opts && opts.plainType) || 'str';
+        var defaultType = (opts && opts.defaultType) || plainType;
+        var isConfig = !!(opts && opts.isConfig);
+        return function (v, opt) {
+            var type = dialogValue(this, field + 'Type', isConfig ? 'node-config-input' : 'node-input') || defaultType;
+            if (type !== plainType) { return RED.validators.typedInput({ typeField: field + 'Type', isConfig: isConfig })(v, opt); }
+            return check.call(this, v, opt);
+        };
+    }
+
+    /** TypedInput types for a secret: none / stored credential / msg / flow / global / env (never a plain string in the flow). */
+    function secretTypes(node, keyPrefix) {
+        return [
+            { value: 'none', label: node._(keyPrefix + '.none'), hasValue: false },
+            { value: 'cred', label: node._(keyPrefix + '.cred'), icon: 'fa fa-lock', hasValue: false },
+            'msg', 'flow', 'global', 'env'
+        ];
+    }
+
+    /** The TypedInput type "the key of the bundle in msg.payload" (a fresh object: typedInput keeps it). */
+    function bundleKeyType() {
+        return { value: 'bundle', label: 'msg.payload.key', icon: 'fa fa-key', hasValue: false };
+    }
+
+    global.certflowEditor = {
+        validateDnsName: validateDnsName,
+        validateIpAddress: validateIpAddress,
+        validateEmail: validateEmail,
+        validateUri: validateUri,
+        validateAltName: validateAltName,
+        validateAltNames: validateAltNames,
+        validateCommonName: validateCommonName,
+        validateAcmeIdentifiers: validateAcmeIdentifiers,
+        validateEmails: validateEmails,
+        isHost: isHost,
+        isPort: isPort,
+        isWholeNumberOrEmpty: isWholeNumberOrEmpty,
+        isFolderName: isFolderName,
+        isPem: isPem,
+        dialogValue: dialogValue,
+        message: message,
+        nameMessage: nameMessage,
+        typedInputValidator: typedInputValidator,
+        secretTypes: secretTypes,
+        bundleKeyType: bundleKeyType
+    };
+})(window);
