@@ -247,6 +247,8 @@ for (const example of examples) {
         const run = await runExample(exampleNodes);
         const problemsAfterRun = unexpectedProblems(nodeRed.log().slice(logBefore));
         await page.screenshot({ path: editor.screenshotPath('examples', `${slug(example)}-run.png`) });
+        // The flow alone with the statuses the run left (a picture for the README).
+        await page.screenshot({ path: editor.screenshotPath('examples', `${slug(example)}-run-flow.png`), clip: await frameActiveFlow() });
         t.diagnostic(`${label} run: ${run.debugMessages} debug messages; statuses ${JSON.stringify(run.statuses)}`);
         assert.ok(run.debugMessages > 0, `pressing the inject buttons of ${label} produced no debug output`);
         assert.deepEqual(run.statuses.filter((s) => s.fill === 'red'), [], `nodes of ${label} show an error status after a run`);

@@ -11,8 +11,8 @@ const https = require('node:https');
 const os = require('node:os');
 const path = require('node:path');
 const tls = require('node:tls');
-const { i18n } = require('@node-red/util');
 const kit = require('./node-test-kit');
+const { registerCatalogs } = require('../helpers/node-red-kit');
 
 const { helper } = kit;
 afterEach(async () => {
@@ -28,11 +28,6 @@ const switchNode = core('function/10-switch.js');
 const splitNode = core('sequence/17-split.js');
 const httpInNode = core('network/21-httpin.js');
 
-/** Registers the catalogue of a node type the kit does not load by default (certflow-https). */
-async function registerCatalog(type) {
-  await kit.registerCatalogs(); // initialises i18n once
-  await i18n.registerMessageCatalog(`${kit.moduleName}/${type}`, path.join(kit.distNodes, 'locales'), `${type}.json`);
-}
 
 /**
  * Loads an example; returns its node ids by name (and `type:<type>` for the first node of a
@@ -47,8 +42,7 @@ async function load(file, { modules = [], types = [], edit = (n) => n } = {}) {
     if (n.type === 'catch') byName.errors = n.wires[0][0];
     return n.type === 'debug' ? { id: n.id, type: 'helper', name: n.name, x: n.x, y: n.y, z: 'f1', wires: [] } : edit({ ...n, z: 'f1' });
   });
-  await kit.registerCatalogs();
-  for (const type of types) await registerCatalog(type);
+  await registerCatalogs([...kit.TYPES, ...types]);
   await helper.load([...coreModules, ...modules, ...[...kit.TYPES, ...types].map(kit.nodeModule)], [{ id: 'f1', type: 'tab', label: file }, ...flow]);
   return byName;
 }
