@@ -4,7 +4,7 @@
  */
 import * as http from 'node:http';
 import { Http01Registry } from './http01-registry';
-import { closeServer, listenOn } from './listen';
+import { acquireSharedListener, type ListenerPool } from './listen';
 
 export interface Http01Listener {
   /** Tokens answered by this listener. */
@@ -15,23 +15,11 @@ export interface Http01Listener {
   release(): Promise<void>;
 }
 
-interface Shared {
-  server: http.Server;
-  registry: Http01Registry;
-  port: number;
-  users: number;
-  ready: Promise<number>;
-}
-
-const listeners = new Map<string, Shared>();
+const listeners: ListenerPool<Http01Registry> = new Map();
 
 /** Opens (or joins) the listener on host:port (default 0.0.0.0:80). */
 export async function startHttp01Listener(opts: { host?: string; port?: number } = {}): Promise<Http01Listener> {
-  const host = opts.host || '0.0.0.0';
-  const port = opts.port ?? 80;
-  const key = `${host}:${port}`;
-  let shared = port === 0 ? undefined : listeners.get(key);
-  if (!shared) {
+  const held = await acquireSharedListener(listeners, opts.host || '0.0.0.0', opts.port ?? 80, 'the http-01 listener', () => {
     const registry = new Http01Registry();
     const server = http.createServer((req, res) => {
       const body = req.method === 'GET' || req.method === 'HEAD' ? registry.lookup(req.url ?? '') : undefined;
@@ -43,32 +31,7 @@ export async function startHttp01Listener(opts: { host?: string; port?: number }
       res.writeHead(200, { 'Content-Type': 'text/plain', 'Content-Length': Buffer.byteLength(body) });
       res.end(req.method === 'HEAD' ? undefined : body);
     });
-    const created: Shared = { server, registry, port, users: 0, ready: listenOn(server, host, port, 'the http-01 listener') };
-    shared = created;
-    if (port !== 0) listeners.set(key, created);
-    try {
-      created.port = await created.ready;
-    } catch (err) {
-      if (listeners.get(key) === created) listeners.delete(key);
-      throw err;
-    }
-  } else {
-    await shared.ready;
-  }
-  const entry = shared;
-  entry.users += 1;
-  let released = false;
-  return {
-    registry: entry.registry,
-    port: entry.port,
-    async release() {
-      if (released) return;
-      released = true;
-      entry.users -= 1;
-      if (entry.users === 0) {
-        if (listeners.get(key) === entry) listeners.delete(key);
-        await closeServer(entry.server);
-      }
-    },
-  };
+    return { server, state: registry };
+  });
+  return { registry: held.state, port: held.port, release: () => held.release() };
 }

@@ -40,3 +40,67 @@ export function closeServer(server: Server): Promise<void> {
     (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
   });
 }
+
+/** A listener that orders running at the same time on the same host:port share. */
+export interface SharedListener<State> {
+  readonly state: State;
+  /** The bound port (useful with port 0). */
+  readonly port: number;
+  /** Releases this user's hold; the server closes when the last user releases. */
+  release(): Promise<void>;
+}
+
+interface PoolEntry<State> {
+  server: Server;
+  state: State;
+  port: number;
+  users: number;
+  ready: Promise<number>;
+}
+
+export type ListenerPool<State> = Map<string, PoolEntry<State>>;
+
+/**
+ * Opens the server on host:port, or joins the one already open there (reference counted), so
+ * two orders pending at once do not fight over port 80 or 443. Port 0 always opens a new one.
+ */
+export async function acquireSharedListener<State>(
+  pool: ListenerPool<State>,
+  host: string,
+  port: number,
+  what: string,
+  create: () => { server: Server; state: State },
+): Promise<SharedListener<State>> {
+  const key = `${host}:${port}`;
+  let entry = port === 0 ? undefined : pool.get(key);
+  if (!entry) {
+    const { server, state } = create();
+    const created: PoolEntry<State> = { server, state, port, users: 0, ready: listenOn(server, host, port, what) };
+    entry = created;
+    if (port !== 0) pool.set(key, created);
+    try {
+      created.port = await created.ready;
+    } catch (err) {
+      if (pool.get(key) === created) pool.delete(key);
+      throw err;
+    }
+  } else {
+    await entry.ready;
+  }
+  const held = entry;
+  held.users += 1;
+  let released = false;
+  return {
+    state: held.state,
+    port: held.port,
+    async release() {
+      if (released) return;
+      released = true;
+      held.users -= 1;
+      if (held.users === 0) {
+        if (pool.get(key) === held) pool.delete(key);
+        await closeServer(held.server);
+      }
+    },
+  };
+}

@@ -8,7 +8,7 @@ import { createHash, webcrypto, randomBytes } from 'node:crypto';
 import * as tls from 'node:tls';
 import { AsnConvert, OctetString } from '@peculiar/asn1-schema';
 import { x509 } from '../../x509';
-import { closeServer, listenOn } from './listen';
+import { acquireSharedListener, type ListenerPool } from './listen';
 import type { AcmeIdentifier } from '../types';
 
 export const ACME_IDENTIFIER_OID = '1.3.6.1.5.5.7.1.31';
@@ -66,23 +66,11 @@ export interface TlsAlpnListener {
   release(): Promise<void>;
 }
 
-interface Shared {
-  server: tls.Server;
-  contexts: Map<string, tls.SecureContext>;
-  port: number;
-  users: number;
-  ready: Promise<number>;
-}
-
-const listeners = new Map<string, Shared>();
+const listeners: ListenerPool<Map<string, tls.SecureContext>> = new Map();
 
 /** Opens (or joins) the tls-alpn-01 listener on host:port (default 0.0.0.0:443). */
 export async function startTlsAlpnListener(opts: { host?: string; port?: number } = {}): Promise<TlsAlpnListener> {
-  const host = opts.host || '0.0.0.0';
-  const port = opts.port ?? 443;
-  const key = `${host}:${port}`;
-  let shared = port === 0 ? undefined : listeners.get(key);
-  if (!shared) {
+  const held = await acquireSharedListener(listeners, opts.host || '0.0.0.0', opts.port ?? 443, 'the tls-alpn-01 listener', () => {
     const contexts = new Map<string, tls.SecureContext>();
     const server = tls.createServer({
       ALPNProtocols: [ACME_TLS_ALPN_PROTOCOL],
@@ -95,40 +83,20 @@ export async function startTlsAlpnListener(opts: { host?: string; port?: number 
     // the validator closes the connection after the handshake; nothing to serve
     server.on('secureConnection', (socket) => socket.end());
     server.on('tlsClientError', () => undefined);
-    const created: Shared = { server, contexts, port, users: 0, ready: listenOn(server, host, port, 'the tls-alpn-01 listener') };
-    shared = created;
-    if (port !== 0) listeners.set(key, created);
-    try {
-      created.port = await created.ready;
-    } catch (err) {
-      if (listeners.get(key) === created) listeners.delete(key);
-      throw err;
-    }
-  } else {
-    await shared.ready;
-  }
-  const entry = shared;
-  entry.users += 1;
-  let released = false;
+    return { server, state: contexts };
+  });
+  const contexts = held.state;
   return {
-    port: entry.port,
+    port: held.port,
     async add(id, keyAuthorization) {
       const { certPem, keyPem } = await createTlsAlpnCertificate(id, keyAuthorization);
       const name = tlsAlpnServerName(id);
       const ctx = tls.createSecureContext({ cert: certPem, key: keyPem });
-      entry.contexts.set(name, ctx);
+      contexts.set(name, ctx);
       return () => {
-        if (entry.contexts.get(name) === ctx) entry.contexts.delete(name);
+        if (contexts.get(name) === ctx) contexts.delete(name);
       };
     },
-    async release() {
-      if (released) return;
-      released = true;
-      entry.users -= 1;
-      if (entry.users === 0) {
-        if (listeners.get(key) === entry) listeners.delete(key);
-        await closeServer(entry.server);
-      }
-    },
+    release: () => held.release(),
   };
 }
