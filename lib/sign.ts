@@ -1,12 +1,17 @@
 /**
  * Making certificates: self-signed, CA (root or intermediate), and leaves signed by your own CA
- * from a CSR. Built with @peculiar/x509 and signed through Node's native WebCrypto; the CA's
- * imported CryptoKey is cached on its KeyObject, so a CA signs many leaves cheaply.
+ * from a CSR. Names and extensions come from @peculiar/x509; certificate-builder encodes the
+ * certificate once and signs it with node:crypto (async, on the thread pool). What a CA needs
+ * for every leaf (its parsed certificate, key, AKI, the constant extensions) is kept, so a CA
+ * signs many leaves cheaply.
  */
 import { createHash, createPublicKey, KeyObject, randomBytes } from 'node:crypto';
-import { altNameFromCommonName, altNamesFromExtension, normalizeSubject, readCsr, sanExtensionOf, Subject, subjectFromX509Name, subjectToX509Name, toGeneralNames, verifyCsrSignature } from './csr';
+import { AsnConvert } from '@peculiar/asn1-schema';
+import { Extension as AsnExtension, Extensions as AsnExtensions, Name as AsnName, SubjectPublicKeyInfo } from '@peculiar/asn1-x509';
+import { asnExtension, asnName, asnPublicKeyInfo, signCertificateFields, subjectKeyIdentifierExtension } from './certificate-builder';
+import { altNameFromCommonName, altNamesFromExtension, normalizeSubject, readCsr, Subject, subjectFromX509Name, subjectToX509Name, toGeneralNames, verifyCsrSignature } from './csr';
 import { CertflowError } from './errors';
-import { describeKey, loadPrivateKey, publicKeyOf, signingAlgorithmFor, toCryptoKey } from './keys';
+import { describeKey, loadPrivateKey, publicKeyOf } from './keys';
 import { nameConstraintsExtension, type NameConstraintsSpec } from './name-constraints';
 import { AltName, AltNamesInput, dedupeAltNames, parseAltNames, validateAltName } from './names';
 import { x509 } from './x509';
@@ -15,6 +20,8 @@ type X509Cert = InstanceType<typeof x509.X509Certificate>;
 type X509Name = InstanceType<typeof x509.Name>;
 type PublicKeyInput = KeyObject | InstanceType<typeof x509.PublicKey>;
 type SanExtension = InstanceType<typeof x509.SubjectAlternativeNameExtension>;
+type Csr = InstanceType<typeof x509.Pkcs10CertificateRequest>;
+type X509Extension = InstanceType<typeof x509.Extension>;
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 /** notBefore is backdated so a client whose clock is a little behind accepts a fresh certificate. */
@@ -107,7 +114,7 @@ export async function createCaCertificate(options: CaCertificateOptions): Promis
   const days = validDays(options.days, 3650);
   const skid = await subjectKeyIdentifier(publicKey);
   const constraints = options.nameConstraints ? [nameConstraintsExtension(options.nameConstraints)] : [];
-  const caExtensions = (pathLen: number | undefined, aki?: InstanceType<typeof x509.Extension>) => [
+  const caExtensions = (pathLen: number | undefined, aki?: X509Extension): (X509Extension | AsnExtension)[] => [
     new x509.BasicConstraintsExtension(true, pathLen, true),
     new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true),
     skid,
@@ -156,27 +163,44 @@ export async function signCsr(options: SignCsrOptions): Promise<string> {
   } catch {
     throw new CertflowError('CSR_INVALID', "the CSR's public key could not be read: it is damaged or of an unsupported type");
   }
-  if (!(await verifyCsrSignature(csr, csrKey))) {
-    throw new CertflowError('CSR_SIGNATURE_INVALID', "the CSR's signature does not verify: it was altered or signed with another key; create the CSR again");
+  // The signature check runs on the thread pool while the certificate is prepared here. Nothing
+  // is signed before it passed, and a bad signature is reported before any other problem.
+  const signatureChecked = verifyCsrSignature(csr, csrKey);
+  let leaf: SignParams;
+  try {
+    leaf = await leafFromCsr(csr, csrKey, caKey, caCert, options);
+  } catch (err) {
+    if (!(await signatureChecked)) throw badCsrSignature();
+    throw err;
   }
+  if (!(await signatureChecked)) throw badCsrSignature();
+  return signCertificate(leaf);
+}
+
+function badCsrSignature(): CertflowError {
+  return new CertflowError('CSR_SIGNATURE_INVALID', "the CSR's signature does not verify: it was altered or signed with another key; create the CSR again");
+}
+
+function leafFromCsr(csr: Csr, csrKey: KeyObject, caKey: KeyObject, caCert: X509Cert, options: SignCsrOptions): Promise<SignParams> {
   const subject = options.subject !== undefined && options.subject !== null && options.subject !== ''
     ? normalizeSubject(options.subject)
     : csr.subjectName;
   let altNames: AltName[];
-  let sanExtension: SanExtension | undefined;
+  let sanExtension: AsnExtension | undefined;
   if (options.altNames !== undefined && options.altNames !== null && options.altNames !== '') {
     altNames = parseAltNames(options.altNames);
   } else {
     // A CSR may come from anywhere: its names get the same checks as names typed in a flow.
-    const csrSan = sanExtensionOf(csr);
-    const requested = altNamesFromExtension(csrSan);
+    const csrSan = requestedExtensions(csr).find((extension) => extension.extnID === SAN_OID);
+    const requested = altNamesFromExtension(csrSan && new x509.SubjectAlternativeNameExtension(AsnConvert.serialize(csrSan)));
     altNames = dedupeAltNames(requested.map(validateAltName));
     const unchanged = altNames.length === requested.length && altNames.every((n, i) => n.type === requested[i].type && n.value === requested[i].value);
     if (unchanged) sanExtension = csrSan;
   }
-  return issueCertificate({
+  return leafParams({
     publicKey: csr.publicKey,
     publicKeyObject: csrKey,
+    subjectPublicKeyInfo: requestInfoOf(csr)?.subjectPKInfo,
     subject,
     altNames,
     sanExtension,
@@ -187,11 +211,49 @@ export async function signCsr(options: SignCsrOptions): Promise<string> {
   });
 }
 
+const SAN_OID = '2.5.29.17';
+const EXTENSION_REQUEST_OID = '1.2.840.113549.1.9.14';
+
+interface RequestInfo {
+  subjectPKInfo: SubjectPublicKeyInfo;
+  attributes: { type: string; values: ArrayBuffer[] }[];
+}
+
+/**
+ * The parsed certificationRequestInfo, which @peculiar/x509 keeps in a field its typings mark
+ * protected (its own `extensions` getter re-encodes and re-parses every attribute and extension,
+ * a third of a leaf's cost). Undefined if that field ever changes shape: callers then use the
+ * public getters.
+ */
+function requestInfoOf(csr: Csr): RequestInfo | undefined {
+  const info = (csr as unknown as { asn?: { certificationRequestInfo?: Partial<RequestInfo> } }).asn?.certificationRequestInfo;
+  return info && info.subjectPKInfo instanceof SubjectPublicKeyInfo && Array.isArray(info.attributes) ? info as RequestInfo : undefined;
+}
+
+/** The extensions a CSR asks for (its first extensionRequest attribute), as ASN.1 objects. */
+function requestedExtensions(csr: Csr): AsnExtension[] {
+  const info = requestInfoOf(csr);
+  if (!info) return csr.extensions.map(asnExtension);
+  const request = info.attributes.find((attribute) => attribute.type === EXTENSION_REQUEST_OID);
+  return request && request.values[0] ? [...AsnConvert.parse(request.values[0], AsnExtensions)] : [];
+}
+
 /**
  * A leaf certificate for a public key, signed by a CA (used by signCsr, and directly by the
  * local CA, which has no need for a CSR round-trip).
  */
 export async function issueCertificate(options: IssueOptions): Promise<string> {
+  return signCertificate(await leafParams(options));
+}
+
+interface LeafOptions extends Omit<IssueOptions, 'sanExtension'> {
+  /** The CSR's SAN extension when it holds exactly `altNames` (reused rather than re-encoded). */
+  sanExtension?: SanExtension | AsnExtension;
+  /** The CSR's SubjectPublicKeyInfo, already parsed (the same key as publicKey). */
+  subjectPublicKeyInfo?: SubjectPublicKeyInfo;
+}
+
+async function leafParams(options: LeafOptions): Promise<SignParams> {
   const caCert = readCertificate(options.ca.cert, 'the CA certificate');
   assertUsableCa(caCert, options.ca.key);
   const serverAuth = options.serverAuth ?? true;
@@ -211,21 +273,21 @@ export async function issueCertificate(options: IssueOptions): Promise<string> {
     : options.publicKeyObject ?? createPublicKey({ key: Buffer.from(options.publicKey.rawData), format: 'der', type: 'spki' });
   // Re-encoding the same names costs an ASN.1 round-trip per leaf: reuse the CSR's extension when it says exactly this.
   const reuseSan = options.sanExtension && options.sanExtension.critical === emptySubject && altNames.length === (options.altNames ?? []).length;
-  const extensions: InstanceType<typeof x509.Extension>[] = [
+  const extensions: (X509Extension | AsnExtension)[] = [
     ...leafExtensions(publicKey, serverAuth, clientAuth),
     ...(altNames.length ? [reuseSan ? options.sanExtension! : new x509.SubjectAlternativeNameExtension(toGeneralNames(altNames), emptySubject)] : []),
-    await subjectKeyIdentifier(publicKey),
+    await subjectKeyIdentifier(publicKey, options.subjectPublicKeyInfo),
     await authorityKeyIdentifier(caCert),
   ];
-  return signCertificate({
+  return {
     subject: subjectName,
     issuer: caCert.subjectName, // exactly the CA's subject, so chain building matches byte for byte
-    publicKey: options.publicKey instanceof KeyObject ? publicKey : options.publicKey, // a CSR's SPKI bytes as they are
+    publicKey: options.subjectPublicKeyInfo ?? (options.publicKey instanceof KeyObject ? publicKey : options.publicKey), // a CSR's SPKI as it is
     signingKey: options.ca.key,
     days: validDays(options.days, 365),
     notAfterLimit: caCert.notAfter,
     extensions,
-  });
+  };
 }
 
 // ---- checks ---------------------------------------------------------------------------------
@@ -275,13 +337,13 @@ function spkiHashOfCertificate(cert: X509Cert): string {
 // ---- building blocks ------------------------------------------------------------------------
 
 interface SignParams {
-  subject: X509Name;
-  issuer: X509Name;
-  publicKey: PublicKeyInput;
+  subject: X509Name | AsnName;
+  issuer: X509Name | AsnName;
+  publicKey: PublicKeyInput | SubjectPublicKeyInfo;
   signingKey: KeyObject;
   days: number;
   notAfterLimit?: Date;
-  extensions: InstanceType<typeof x509.Extension>[];
+  extensions: (X509Extension | AsnExtension)[];
 }
 
 async function signCertificate(params: SignParams): Promise<string> {
@@ -290,18 +352,29 @@ async function signCertificate(params: SignParams): Promise<string> {
   let notAfter = new Date(now + params.days * DAY_MS);
   // A certificate cannot outlive its issuer in any useful way: clients reject it after the CA expires.
   if (params.notAfterLimit && notAfter > params.notAfterLimit) notAfter = params.notAfterLimit;
-  const cert = await x509.X509CertificateGenerator.create({
+  return signCertificateFields({
     serialNumber: randomSerialNumber(),
-    subject: params.subject,
-    issuer: params.issuer,
+    subject: params.subject instanceof AsnName ? params.subject : asnName(params.subject),
+    issuer: params.issuer instanceof AsnName ? params.issuer : asnName(params.issuer),
     notBefore,
     notAfter,
-    publicKey: spkiOf(params.publicKey),
-    signingKey: (await toCryptoKey(params.signingKey)) as unknown as CryptoKey,
-    signingAlgorithm: signingAlgorithmFor(params.signingKey) as Algorithm,
-    extensions: params.extensions,
+    subjectPublicKeyInfo: publicKeyInfoOf(params.publicKey),
+    extensions: params.extensions.map((extension) => (extension instanceof AsnExtension ? extension : asnExtension(extension))),
+    signingKey: params.signingKey,
   });
-  return withNewline(cert.toString('pem'));
+}
+
+// Parsed once per KeyObject: a self-signed or CA certificate reads its own key's SPKI.
+const publicKeyInfos = new WeakMap<KeyObject, SubjectPublicKeyInfo>();
+function publicKeyInfoOf(publicKey: PublicKeyInput | SubjectPublicKeyInfo): SubjectPublicKeyInfo {
+  if (publicKey instanceof SubjectPublicKeyInfo) return publicKey;
+  if (!(publicKey instanceof KeyObject)) return asnPublicKeyInfo(publicKey.rawData);
+  let info = publicKeyInfos.get(publicKey);
+  if (!info) {
+    info = asnPublicKeyInfo(spkiOf(publicKey));
+    publicKeyInfos.set(publicKey, info);
+  }
+  return info;
 }
 
 /**
@@ -343,12 +416,22 @@ function leafExtensions(publicKey: KeyObject, serverAuth: boolean, clientAuth: b
 /**
  * SKI by RFC 5280's method 1: SHA-1 of the subjectPublicKey bits (what OpenSSL writes too).
  * The bits come from the key's JWK (EC point, Ed25519 key) or PKCS#1 (RSA): a synchronous hash
- * of a few bytes, where @peculiar/x509's own helper parses the SPKI and awaits WebCrypto.
+ * of a few bytes, where @peculiar/x509's own helper parses the SPKI and awaits WebCrypto. Given
+ * the key's parsed SPKI (a CSR's), its bits are used as they are when they are exactly what
+ * the export would give.
  */
-async function subjectKeyIdentifier(publicKey: KeyObject): Promise<InstanceType<typeof x509.Extension>> {
-  const bits = subjectPublicKeyBits(publicKey);
-  if (!bits) return x509.SubjectKeyIdentifierExtension.create(spkiOf(publicKey), false);
-  return new x509.SubjectKeyIdentifierExtension(createHash('sha1').update(bits).digest('hex'), false);
+async function subjectKeyIdentifier(publicKey: KeyObject, info?: SubjectPublicKeyInfo): Promise<AsnExtension> {
+  const bits = (info && sameBitsAsExport(publicKey, info)) || subjectPublicKeyBits(publicKey);
+  if (!bits) return asnExtension(await x509.SubjectKeyIdentifierExtension.create(spkiOf(publicKey), false));
+  return subjectKeyIdentifierExtension(createHash('sha1').update(bits).digest());
+}
+
+/** The SPKI's key bits when they equal subjectPublicKeyBits(key): an uncompressed EC point, an Ed25519 key. */
+function sameBitsAsExport(key: KeyObject, info: SubjectPublicKeyInfo): Uint8Array | undefined {
+  const bits = new Uint8Array(info.subjectPublicKey);
+  if (key.asymmetricKeyType === 'ec' && bits[0] === 0x04) return bits;
+  if (key.asymmetricKeyType === 'ed25519' && bits.length === 32) return bits;
+  return undefined;
 }
 
 function subjectPublicKeyBits(key: KeyObject): Buffer | undefined {
@@ -454,9 +537,4 @@ function parseCertificate(data: string | Uint8Array<ArrayBuffer>, what: string):
   } catch {
     throw new CertflowError('CERT_INVALID', `${what} could not be read: it is damaged or incomplete`);
   }
-}
-
-function withNewline(pem: string): string {
-  const unix = pem.replace(/\r\n/g, '\n');
-  return unix.endsWith('\n') ? unix : `${unix}\n`;
 }
