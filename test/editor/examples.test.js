@@ -79,11 +79,26 @@ async function importExampleThroughMenu({ folders, name }) {
   for (const label of [PACKAGE_NAME, ...folders]) {
     await treeEntry(label).click();
   }
-  await treeEntry(name).click();
+  // Selecting the file makes the editor fetch it; Import is enabled once it has arrived. A click
+  // that lands while the tree is still redrawing after a folder opened selects nothing, so
+  // click again (a bounded number of times) until the editor has the flow.
+  const importOk = page.locator(editor.SEL.importOk);
+  for (let attempt = 1; ; attempt++) {
+    await treeEntry(name).click();
+    try {
+      await page.waitForFunction((sel) => {
+        const button = document.querySelector(sel);
+        return button && !button.disabled;
+      }, editor.SEL.importOk, { timeout: 4000 });
+      break;
+    } catch (err) {
+      if (attempt >= 4) throw new Error(`Import stayed disabled after selecting "${name}" ${attempt} times: ${err.message}`);
+    }
+  }
   // Import into a new flow tab, so the screenshot shows this example alone.
   const newFlow = page.locator('#red-ui-clipboard-dialog-import-opt-new');
   if (await newFlow.isVisible()) await newFlow.click();
-  await page.locator(editor.SEL.importOk).click();
+  await importOk.click();
   await page.locator(editor.SEL.importOk).waitFor({ state: 'hidden' });
   // The editor attaches imported nodes to the mouse pointer (unless they bring their own
   // tab); a click on the workspace puts them down, as a user does.
