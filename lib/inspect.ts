@@ -179,7 +179,8 @@ async function inspectItems(items: DecodedItem[], opts: InspectOptions, containe
   if (parsed.length) {
     // A chain is checked when there is one, when trust was asked about, or when a bundle brings its CA.
     const bundleCa = certItems.every((i) => i.field !== 'ca') && items.some((i) => i.kind === 'certificate' && i.field === 'ca');
-    if (parsed.length > 1 || opts.trustAnchors !== undefined || bundleCa) {
+    // "none" asks only that the links of a chain fit: a lone certificate has no links.
+    if (parsed.length > 1 || (opts.trustAnchors !== undefined && opts.trustAnchors !== 'none') || bundleCa) {
       chain = analyzeChain(parsed, { anchors: trustAnchorsFor(opts, bundleCa ? items : []), now });
       checks.chainOk = chain.ok;
       problems.push(...chain.problems);

@@ -82,7 +82,10 @@ export = function register(RED: NodeAPI): void {
         password: secret,
         passphrase: secret,
         host: checkHost,
-        trustAnchors: anchors,
+        // The default (system roots) is lib's own default: a lone certificate, such as a
+        // cert.pem watched for expiry, is then judged on its own instead of failing for the
+        // intermediate it does not carry; a chain or a bundle with its CA is still verified.
+        trustAnchors: anchors === 'system' ? undefined : anchors,
         ...(alertDays ? { warnDays: alertDays } : {}),
       };
       let result: InspectResult;

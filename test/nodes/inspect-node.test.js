@@ -98,6 +98,26 @@ test('a certificate file: msg.filename and a clear error for a missing file', as
   assert.match(missing.caught[0].error.message, /cannot read the file ".*nope\.pem": it does not exist/);
 });
 
+test('a lone cert.pem watched with the default trust is judged on its own; its full chain is verified', async () => {
+  const bundle = await makeLeaf('lone.example.test', 60);
+  const certFile = path.join(tmp, 'cert.pem');
+  const chainFile = path.join(tmp, 'fullchain.pem');
+  fs.writeFileSync(certFile, bundle.cert); // the leaf only, as certbot's cert.pem
+  fs.writeFileSync(chainFile, bundle.fullchain);
+  await kit.loadFlow(monitor({ source: 'file', path: 'filename', pathType: 'msg', trust: 'system', alertDays: '' }));
+
+  const lone = await collect({ payload: 'tick', filename: certFile });
+  assert.equal(lone.caught.length, 0, lone.caught[0] && lone.caught[0].error.message);
+  assert.equal(lone.result[0].payload.ok, true, lone.result[0].payload.summary);
+  assert.deepEqual(kit.statusCalls('inspect').pop(), { fill: 'green', shape: 'dot', text: `expires in ${lone.result[0].payload.checks.daysRemaining} days` });
+
+  // The same leaf with its private CA as a chain: the system roots do not know that CA.
+  const chain = await collect({ payload: 'tick', filename: chainFile });
+  assert.equal(chain.result[0].payload.ok, false);
+  assert.match(chain.result[0].payload.problems.join('\n'), /ends at the root "CN=Inspect Test CA", which is not in Node's root store/);
+  assert.equal(kit.statusCalls('inspect').pop().fill, 'red');
+});
+
 test('a live TLS server on loopback: its chain, host check and trust against the given CA', async () => {
   const bundle = await makeLeaf('live.example.test', 45);
   const server = tls.createServer({ key: bundle.key, cert: bundle.fullchain }, (socket) => socket.end());
