@@ -532,19 +532,12 @@ const KEY_USAGES: [number, string][] = [
   [32, 'keyCertSign'], [64, 'cRLSign'], [128, 'encipherOnly'], [256, 'decipherOnly'],
 ];
 
-interface ExtensionFacts {
-  altNames: AltName[];
-  isCa: boolean;
-  pathLength?: number;
-  keyUsage: string[];
-  extendedKeyUsage: string[];
-  subjectKeyIdentifier?: string;
-  authorityKeyIdentifier?: string;
-  ocspUrls: string[];
-  caIssuersUrls: string[];
-  crlDistributionPoints: string[];
-  policies: string[];
-}
+/** The fields of CertificateInfo that come from extensions. */
+type ExtensionFacts = Pick<
+  CertificateInfo,
+  | 'altNames' | 'isCa' | 'pathLength' | 'keyUsage' | 'extendedKeyUsage' | 'subjectKeyIdentifier'
+  | 'authorityKeyIdentifier' | 'ocspUrls' | 'caIssuersUrls' | 'crlDistributionPoints' | 'policies'
+>;
 
 /** One reader per extension: raw Extension DER in, the facts it states out. */
 const EXTENSION_READERS: Record<string, (raw: BufferSource, value: Buffer) => Partial<ExtensionFacts>> = {
