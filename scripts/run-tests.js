@@ -1,11 +1,73 @@
 'use strict';
-// Runs every test file under test/ with Node's own test runner. Files run in parallel
-// processes; each one that needs Pebble or Node-RED starts its own on free loopback ports.
+// `npm test`: everything the suite needs, then every test file under test/ with Node's own
+// test runner, then the date-sensitive files again with the clock moved two years ahead.
+//
+// A fresh machine needs nothing but `npm install`: the tools that are not npm packages are
+// fetched into .cache/ from Debian's archive (Pebble 2.10, libfaketime) or, where that cannot
+// work, the run stops at once with the command to run. Files run in parallel processes; each
+// one that needs Pebble or Node-RED starts its own on free loopback ports.
 const { spawnSync } = require('node:child_process');
 const fs = require('node:fs');
 const path = require('node:path');
 
 const root = path.resolve(__dirname, '..');
+const cache = path.join(root, '.cache');
+
+/** Folders whose tests depend on the clock but not on a Go program (Pebble ignores libfaketime). */
+const DATE_SENSITIVE = ['test/lib', 'test/https', 'test/nodes'];
+/** The shifted run: two years ahead, so a certificate or root that a test relies on and that
+ *  expires within two years fails today, not on the day it expires. */
+const CLOCK_SHIFT = '+730d';
+
+function fail(lines) {
+  console.error(['', ...lines, ''].join('\n'));
+  process.exit(1);
+}
+
+function has(command) {
+  return spawnSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' }).status === 0;
+}
+
+function requireTools() {
+  const missing = ['openssl', 'curl'].filter((tool) => !has(tool));
+  if (missing.length) {
+    fail([`npm test needs ${missing.join(' and ')}, which this machine lacks. Install with:`, `  sudo apt-get install -y ${missing.join(' ')}`]);
+  }
+}
+
+function runScript(script, args, what) {
+  const result = spawnSync('bash', [path.join(root, 'scripts', script), ...args], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
+  if (result.status !== 0) fail([`npm test could not fetch ${what} (see above). Fetch it by hand with:`, `  bash scripts/${script} ${args.join(' ')}`]);
+}
+
+function ensurePebble() {
+  if (process.env.PEBBLE_BIN || fs.existsSync(path.join(cache, 'pebble', 'bin', 'pebble'))) return;
+  console.error('npm test: fetching Pebble 2.10 from Debian into .cache/pebble (once)');
+  runScript('get-pebble.sh', [], 'Pebble 2.10');
+}
+
+/** libfaketime: the system's, else Debian's package unpacked into .cache/faketime. */
+function fakeTimeLibrary() {
+  const relative = 'usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1';
+  for (const candidate of [path.join('/', relative), path.join(cache, 'faketime', relative)]) {
+    if (fs.existsSync(candidate)) return candidate;
+  }
+  console.error('npm test: fetching libfaketime from Debian into .cache/faketime (once)');
+  runScript('fetch-debian-package.sh', [debianSuite(), 'libfaketime', '.cache/faketime'], 'libfaketime');
+  return path.join(cache, 'faketime', relative);
+}
+
+/** The host's own Debian release when it is Debian (matching libc), else bookworm. */
+function debianSuite() {
+  try {
+    const release = fs.readFileSync('/etc/os-release', 'utf8');
+    if (/^ID=debian$/m.test(release)) return /^VERSION_CODENAME=(\w+)$/m.exec(release)?.[1] ?? 'bookworm';
+  } catch {
+    // not Linux, or no os-release: fall through
+  }
+  return 'bookworm';
+}
+
 function collect(dir) {
   const found = [];
   for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
@@ -13,18 +75,30 @@ function collect(dir) {
     if (entry.isDirectory()) found.push(...collect(full));
     else if (entry.name.endsWith('.test.js')) found.push(full);
   }
-  return found;
+  return found.sort();
 }
-const only = process.argv.slice(2);
-const files = only.length ? only.map((f) => path.resolve(f)) : collect(path.join(root, 'test')).sort();
-if (files.length === 0) {
-  console.error('no test files found under test/');
-  process.exit(1);
+
+function runNodeTest(files, env, label) {
+  if (label) console.log(`\n# ${label}`);
+  const concurrency = process.env.TEST_CONCURRENCY || '3';
+  const result = spawnSync(process.execPath, ['--test', `--test-concurrency=${concurrency}`, '--test-reporter=spec', ...files], {
+    cwd: root,
+    stdio: 'inherit',
+    env: { ...process.env, NODE_ENV: 'test', NODE_OPTIONS: [process.env.NODE_OPTIONS, '--enable-source-maps'].filter(Boolean).join(' '), ...env },
+  });
+  return result.status === null ? 1 : result.status;
 }
-const concurrency = process.env.TEST_CONCURRENCY || '3';
-const result = spawnSync(process.execPath, ['--test', `--test-concurrency=${concurrency}`, '--test-reporter=spec', ...files], {
-  cwd: root,
-  stdio: 'inherit',
-  env: { ...process.env, NODE_ENV: 'test' },
-});
-process.exit(result.status === null ? 1 : result.status);
+
+requireTools();
+ensurePebble();
+const only = process.argv.slice(2).map((f) => path.resolve(f));
+const files = only.length ? only : collect(path.join(root, 'test'));
+if (files.length === 0) fail(['no test files found under test/']);
+
+let status = runNodeTest(files, {});
+const shifted = files.filter((f) => DATE_SENSITIVE.some((dir) => f.startsWith(path.join(root, dir) + path.sep)));
+if (shifted.length && process.env.CERTFLOW_NO_CLOCK_SHIFT !== '1') {
+  const clock = { LD_PRELOAD: fakeTimeLibrary(), FAKETIME: CLOCK_SHIFT, FAKETIME_DONT_FAKE_MONOTONIC: '1', CERTFLOW_CLOCK_SHIFT: CLOCK_SHIFT };
+  status = runNodeTest(shifted, clock, `the date-sensitive files again, with the clock ${CLOCK_SHIFT} ahead (libfaketime)`) || status;
+}
+process.exit(status);

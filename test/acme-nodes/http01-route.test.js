@@ -22,6 +22,7 @@ function flow(acme = {}, account = {}) {
     { id: 'out', type: 'helper' },
     { id: 'dns', type: 'helper' },
     ...kit.catchNodes,
+    ...kit.completeNodes('acme'),
   ];
 }
 
@@ -30,7 +31,7 @@ function remember(bundle) {
 }
 
 async function rememberAccountKey() {
-  const file = path.join(state.userDir, 'certflow', 'accounts', 'acct', 'account.json');
+  const file = path.join(state.userDir, 'certificates', '_accounts', 'acct', 'account.json');
   const account = JSON.parse(await fsp.readFile(file, 'utf8'));
   rememberKey(account.accountKeyPem);
   return { account, mode: (await fsp.stat(file)).mode & 0o777 };
@@ -58,7 +59,7 @@ test('issues a certificate through the Node-RED route that openssl verifies; key
   }
   assert.match(texts[texts.length - 1], /^expires in 8\d d$/);
 
-  const keyFile = path.join(state.userDir, 'certflow', 'acme', 'a.example.test', 'privkey.pem');
+  const keyFile = path.join(state.userDir, 'certificates', 'a.example.test', 'privkey.pem');
   assert.equal((await fsp.stat(keyFile)).mode & 0o777, 0o600);
   const { mode } = await rememberAccountKey();
   assert.equal(mode, 0o600);
@@ -78,8 +79,7 @@ test('a plain trigger does not renew a fresh certificate; msg.renew = true does;
   remember(first.ok.payload);
 
   const outputs = kit.collect('out');
-  helper.getNode('acme').receive({ payload: 2 });
-  await kit.sleep(1500);
+  await kit.firstOf('acme', { payload: 2 }, { done: 'completed-acme', caught: 'caught' });
   assert.equal(outputs.length, 0, 'a fresh certificate was renewed by a plain trigger');
   assert.match(kit.statusCalls('acme').at(-1).text, /^expires in 8\d d$/);
 
@@ -103,7 +103,7 @@ test('concurrent triggers share one order', async () => {
   const serials = new Set(outputs.map((m) => new X509Certificate(m.payload.cert).serialNumber));
   assert.equal(serials.size, 1, 'three triggers made more than one certificate');
   outputs.forEach((m) => remember(m.payload));
-  const stored = JSON.parse(await fsp.readFile(path.join(state.userDir, 'certflow', 'acme', 'shared', 'state.json'), 'utf8'));
+  const stored = JSON.parse(await fsp.readFile(path.join(state.userDir, 'certificates', 'shared', 'state.json'), 'utf8'));
   assert.equal(stored.serialNumber.toLowerCase(), [...serials][0].toLowerCase());
 });
 
@@ -145,7 +145,7 @@ test("msg.topic 'rollover-account-key' gives the account a new key; the account 
   const renewed = await kit.outcome('acme', { renew: true }, 'out', 'caught');
   assert.ok(renewed.ok, renewed.caught && renewed.caught.error.message);
   remember(renewed.ok.payload);
-  const stored = JSON.parse(await fsp.readFile(path.join(state.userDir, 'certflow', 'acme', 'rollover', 'state.json'), 'utf8'));
+  const stored = JSON.parse(await fsp.readFile(path.join(state.userDir, 'certificates', 'rollover', 'state.json'), 'utf8'));
   assert.equal(stored.accountUrl, before.accountUrl);
 });
 
@@ -159,7 +159,7 @@ test('with automatic renewal on, the node orders by itself soon after deploy', a
 });
 
 test('clear errors through Catch: terms not agreed, invalid name, CA unreachable; no file written', async (t) => {
-  const before = await listFiles(path.join(state.userDir, 'certflow'));
+  const before = await listFiles(path.join(state.userDir, 'certificates'));
 
   await kit.loadFlow(flow({ certName: 'tos', identifiers: 'tos.example.test' }, { id: 'acct', agreeTos: false }));
   let r = await kit.outcome('acme', { payload: 1 }, 'out', 'caught');
@@ -182,7 +182,7 @@ test('clear errors through Catch: terms not agreed, invalid name, CA unreachable
   assert.ok(Date.now() - started < 15000);
   t.diagnostic(`${r.caught.error.message} (${Date.now() - started} ms)`);
 
-  assert.deepEqual(await listFiles(path.join(state.userDir, 'certflow')), before, 'a failed order changed stored files');
+  assert.deepEqual(await listFiles(path.join(state.userDir, 'certificates')), before, 'a failed order changed stored files');
 });
 
 async function listFiles(dir) {

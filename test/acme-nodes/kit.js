@@ -14,6 +14,7 @@ const { before, after, afterEach } = require('node:test');
 const assert = require('node:assert/strict');
 const kit = require('../helpers/node-red-kit');
 const { startPebble } = require('../harness/pebble');
+const { tempDir } = require('../harness/temp-dir');
 
 const { helper } = kit;
 const TYPES = ['certflow-acme-account', 'certflow-acme'];
@@ -38,7 +39,7 @@ async function startServer(first) {
 
 /** A fresh userDir for the runtime (accounts and certificates are stored under it). */
 async function useTempUserDir() {
-  const userDir = await fsp.mkdtemp(path.join(os.tmpdir(), 'certflow-acme-nodes-'));
+  const userDir = tempDir('certflow-acme-nodes-');
   helper.settings({ userDir });
   return userDir;
 }

@@ -10,7 +10,9 @@ const fs = require('node:fs');
 const http = require('node:http');
 const path = require('node:path');
 
-const { userDirWithPackage, startNodeRed, servedCertificate, adminRequest, pressInject, waitForNewCertificate, sleep } = require('./https-node-red');
+const { startNodeRed, sleep } = require('../harness/node-red-process');
+const { userDirWithPackage } = require('../harness/packed-package');
+const { servedCertificate, adminRequest, pressInject, waitForNewCertificate } = require('../harness/tls-client');
 const { createLocalCa } = require('../../dist/lib/local-ca');
 const { startPebble, freeTcpPort } = require('../harness/pebble');
 
@@ -76,6 +78,30 @@ function opensslSClient(port, caFile, name = 'localhost') {
   });
 }
 
+/** settings.js as README tells users to write it: the HTTPS helper, refreshed every hour. */
+function httpsSettingsSource() {
+  return `// written by test/e2e/https.test.js
+module.exports = {
+  uiHost: '127.0.0.1',
+  flowFile: 'flows.json',
+  credentialSecret: 'certflow-e2e-secret',
+  https: require('@certflow/node-red-certificates/settings').https({ name: 'node-red', userDir: __dirname }),
+  httpsRefreshInterval: 1,
+  logging: { console: { level: 'info', metrics: false, audit: false } },
+  telemetry: { enabled: false, updateNotification: false },
+  diagnostics: { enabled: false, ui: false },
+  externalModules: { autoInstall: false },
+  editorTheme: { tours: false, projects: { enabled: false }, palette: { catalogues: [] } },
+};
+`;
+}
+
+async function startHttpsNodeRed(userDir) {
+  const nodeRed = await startNodeRed({ userDir, linkPackage: false, settingsFile: path.join(userDir, 'settings.js'), timeoutMs: 120000 });
+  assert.equal(nodeRed.protocol, 'https', `Node-RED started on plain HTTP: the settings helper gave no certificate. Log:\n${nodeRed.log()}`);
+  return nodeRed;
+}
+
 function storedPair(userDir) {
   const dir = path.join(userDir, 'certificates', 'node-red');
   return {
@@ -84,7 +110,7 @@ function storedPair(userDir) {
   };
 }
 
-describe('Node-RED serving HTTPS through @certflow/node-red-certificates (real processes)', { timeout: 170000 }, () => {
+describe('Node-RED serving HTTPS through @certflow/node-red-certificates (real processes)', { timeout: 480000 } /* a guard against a hang, not a speed check: 20 Node-RED boots take minutes on a busy machine */, () => {
   let userDir;
   let nodeRed;
   let testCa;
@@ -106,7 +132,10 @@ describe('Node-RED serving HTTPS through @certflow/node-red-certificates (real p
     const port80Port = await freeTcpPort();
     await new Promise((resolve) => port80.listen(port80Port, '127.0.0.1', resolve));
     [userDir, testCa, pebble] = await Promise.all([
-      userDirWithPackage(),
+      userDirWithPackage().then((dir) => {
+        fs.writeFileSync(path.join(dir, 'settings.js'), httpsSettingsSource());
+        return dir;
+      }),
       createLocalCa({ commonName: 'certflow e2e test CA' }),
       startPebble({ httpPort: port80Port }),
     ]);
@@ -114,7 +143,7 @@ describe('Node-RED serving HTTPS through @certflow/node-red-certificates (real p
     caFile = path.join(userDir, 'test-ca.pem');
     fs.writeFileSync(caFile, testCa.certPem);
     t0 = Date.now();
-    nodeRed = await startNodeRed(userDir);
+    nodeRed = await startHttpsNodeRed(userDir);
     timings.firstStart = Date.now() - t0;
   });
 
@@ -162,7 +191,7 @@ describe('Node-RED serving HTTPS through @certflow/node-red-certificates (real p
   it('3. after a restart the stored certificate is served from the boot', async () => {
     await nodeRed.stop();
     const t0 = Date.now();
-    nodeRed = await startNodeRed(userDir);
+    nodeRed = await startHttpsNodeRed(userDir);
     timings.restart = Date.now() - t0;
     assert.equal((await servedCertificate(nodeRed.port)).fingerprint256, installed);
     assert.doesNotMatch(nodeRed.log(), /bootstrap certificate|\[warn\] \[certflow-https\]/);
@@ -182,27 +211,25 @@ describe('Node-RED serving HTTPS through @certflow/node-red-certificates (real p
     await adminRequest(nodeRed.port, [testCa.certPem], 'POST', '/flows', signingFlow(testCa, { loop: true }));
     await nodeRed.stop();
     const generation = () => fs.readlinkSync(path.join(userDir, 'certificates', 'node-red', 'current'));
-    let roundsWithInstalls = 0;
     const t0 = Date.now();
     for (let round = 0; round < KILL_ROUNDS; round++) {
       const before = generation();
-      const proc = await startNodeRed(userDir);
+      const proc = await startHttpsNodeRed(userDir);
       // Wait until the loop has installed at least once (start-up is slow on a busy machine),
       // then let it run a random while (an install takes tens of ms) and pull the plug.
-      const deadline = Date.now() + 20000;
+      const deadline = Date.now() + 90000;
       while (generation() === before && Date.now() < deadline) await sleep(20);
+      assert.notEqual(generation(), before, `round ${round}: the install loop did not install within 90 s of the start`);
       await sleep(Math.random() * 300);
       await proc.kill();
-      if (generation() !== before) roundsWithInstalls += 1;
       const { key, cert } = storedPair(userDir);
       assert.ok(new X509Certificate(cert).checkPrivateKey(createPrivateKey(key)), `round ${round}: privkey.pem and cert.pem do not match`);
     }
-    timings.killRounds = { rounds: KILL_ROUNDS, ms: Date.now() - t0, roundsWithInstalls };
-    assert.equal(roundsWithInstalls, KILL_ROUNDS, `installs ran in only ${roundsWithInstalls} of ${KILL_ROUNDS} rounds`);
+    timings.killRounds = { rounds: KILL_ROUNDS, ms: Date.now() - t0 };
 
     // And Node-RED boots on what the crash left: no flows this time, the stored pair is served.
     fs.writeFileSync(path.join(userDir, 'flows.json'), '[]');
-    nodeRed = await startNodeRed(userDir);
+    nodeRed = await startHttpsNodeRed(userDir);
     const served = await servedCertificate(nodeRed.port);
     assert.equal(served.fingerprint256, new X509Certificate(storedPair(userDir).cert).fingerprint256);
     assert.equal((await opensslSClient(nodeRed.port, caFile)).code, 0);
@@ -239,7 +266,7 @@ describe('Node-RED serving HTTPS through @certflow/node-red-certificates (real p
 
   it('8. ACME: after a restart the renewed certificate is served from the boot', async () => {
     await nodeRed.stop();
-    nodeRed = await startNodeRed(userDir);
+    nodeRed = await startHttpsNodeRed(userDir);
     assert.equal((await servedCertificate(nodeRed.port)).fingerprint256, acmeServed);
     assert.equal((await opensslSClient(nodeRed.port, path.join(userDir, 'pebble-root.pem'), ACME_NAME)).code, 0);
   });

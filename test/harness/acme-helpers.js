@@ -7,10 +7,8 @@ const fsp = require('node:fs/promises');
 const http = require('node:http');
 const os = require('node:os');
 const path = require('node:path');
+const { tempDir } = require('./temp-dir');
 
-async function tempDir(prefix = 'certflow-acme-') {
-  return fsp.mkdtemp(path.join(os.tmpdir(), prefix));
-}
 
 function listen(server, port) {
   return new Promise((resolve, reject) => {

@@ -1,13 +1,14 @@
 'use strict';
-// A real Node-RED 4 process for end-to-end tests: `node node_modules/node-red/red.js` with a
+// A real Node-RED process for end-to-end tests: `node node_modules/node-red/red.js` with a
 // throw-away userDir, a settings file written here, and this package loadable the way a user
 // installs it (a dependency in <userDir>/package.json, the module under <userDir>/node_modules).
 // It listens on 127.0.0.1 port 0 (the OS picks a free port; we read it from the log), and is
 // stopped by its PID: SIGTERM, then SIGKILL if it does not exit.
 const { spawn } = require('node:child_process');
+const { EventEmitter } = require('node:events');
 const fs = require('node:fs');
-const os = require('node:os');
 const path = require('node:path');
+const { tempDir } = require('./temp-dir');
 
 const repoRoot = path.resolve(__dirname, '..', '..');
 const packageJson = JSON.parse(fs.readFileSync(path.join(repoRoot, 'package.json'), 'utf8'));
@@ -62,7 +63,7 @@ function writeUserDirPackageJson(userDir, dependencies) {
 }
 
 function makeUserDir(prefix = 'certflow-nr-') {
-  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  return tempDir(prefix);
 }
 
 async function httpGetJson(url, timeoutMs = 5000) {
@@ -75,84 +76,114 @@ async function httpGetJson(url, timeoutMs = 5000) {
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
- * Starts Node-RED. Options:
+ * Starts Node-RED: the one launcher for every test that needs a real Node-RED process.
+ * Options:
  *   userDir        an existing userDir (else a fresh temp dir, removed on stop)
  *   linkPackage    symlink this repo into the userDir (default true; false when the caller
  *                  installed the package itself, e.g. from the npm pack tarball)
- *   extraSettings  merged over the settings above
- *   timeoutMs      how long to wait for "Server now running" + a working admin API
- * Returns { url, port, pid, userDir, log(), logLines(), adminGet(path), adminPost(path, body), stop() }.
+ *   settingsFile   keep this settings file (e.g. one that uses the HTTPS helper) instead of
+ *                  writing the test settings below
+ *   extraSettings  merged over the test settings
+ *   waitFor        'ready' (default: listening, flows started, and on HTTP the admin API
+ *                  answers) or 'spawned' (return at once, for crash rounds)
+ *   nodeBinary / nodeRedMain   another Node.js or Node-RED (e.g. Node-RED 5 on Node 22)
+ *   timeoutMs, env
+ * Returns { url, port, protocol, pid, child, userDir, exited, log(), logLines(), waitForLog(re),
+ * adminGet(path), adminPost(path, body), stop(), kill() }.
  */
 async function startNodeRed(options = {}) {
-  const { linkPackage = true, extraSettings, timeoutMs = 45000, env = {} } = options;
-  if (!fs.existsSync(NODE_RED_MAIN)) throw new Error(`Node-RED not found at ${NODE_RED_MAIN}: run npm install`);
+  const { linkPackage = true, extraSettings, timeoutMs = 45000, env = {}, waitFor = 'ready' } = options;
+  const nodeRedMain = options.nodeRedMain || NODE_RED_MAIN;
+  if (!fs.existsSync(nodeRedMain)) throw new Error(`Node-RED not found at ${nodeRedMain}: run npm install`);
   const ownUserDir = !options.userDir;
   const userDir = options.userDir || makeUserDir();
   if (linkPackage) linkPackageInto(userDir);
-  const settingsFile = path.join(userDir, 'settings.js');
-  fs.writeFileSync(settingsFile, settingsSource({ userDir, extraSettings }));
+  const settingsFile = options.settingsFile || path.join(userDir, 'settings.js');
+  if (!options.settingsFile) fs.writeFileSync(settingsFile, settingsSource({ userDir, extraSettings }));
 
   const chunks = [];
-  const child = spawn(process.execPath, [NODE_RED_MAIN, '-u', userDir, '-s', settingsFile, '-p', '0'], {
+  const child = spawn(options.nodeBinary || process.execPath, [nodeRedMain, '-u', userDir, '-s', settingsFile, '-p', '0'], {
     cwd: userDir,
     env: { ...process.env, NODE_RED_HOME: userDir, NODE_ENV: 'test', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  child.stdout.on('data', (chunk) => chunks.push(chunk));
-  child.stderr.on('data', (chunk) => chunks.push(chunk));
-  let exited = null;
-  const exitPromise = new Promise((resolve) => child.once('exit', (code, signal) => { exited = { code, signal }; resolve(exited); }));
+  const output = new EventEmitter();
+  const onData = (chunk) => {
+    chunks.push(chunk);
+    output.emit('data');
+  };
+  child.stdout.on('data', onData);
+  child.stderr.on('data', onData);
+  let exitedWith = null;
+  const exited = new Promise((resolve) =>
+    child.once('exit', (code, signal) => {
+      exitedWith = { code, signal };
+      output.emit('data');
+      resolve(exitedWith);
+    }),
+  );
   const log = () => Buffer.concat(chunks).toString('utf8');
   // If the test process dies first, do not leave Node-RED running.
-  const killOnExit = () => { if (exited === null) child.kill('SIGKILL'); };
+  const killOnExit = () => {
+    if (exitedWith === null) child.kill('SIGKILL');
+  };
   process.once('exit', killOnExit);
 
-  async function stop() {
-    if (exited === null) {
-      child.kill('SIGTERM');
-      const done = await Promise.race([exitPromise, sleep(8000).then(() => null)]);
-      if (done === null && exited === null) {
-        child.kill('SIGKILL');
-        await exitPromise;
+  /** Resolves the first match of `pattern` in the log after character `from`; rejects on exit or timeout. */
+  function waitForLog(pattern, { from = 0, timeoutMs: limit = timeoutMs } = {}) {
+    return new Promise((resolve, reject) => {
+      const check = () => {
+        const match = pattern.exec(log().slice(from));
+        if (match) return done(null, match);
+        if (exitedWith) done(new Error(`Node-RED exited (${JSON.stringify(exitedWith)}) before ${pattern} appeared. Log:\n${log()}`));
+      };
+      const timer = setTimeout(() => done(new Error(`${pattern} did not appear in Node-RED's log within ${limit} ms. Log:\n${log()}`)), limit);
+      function done(err, match) {
+        clearTimeout(timer);
+        output.removeListener('data', check);
+        if (err) reject(err);
+        else resolve(match);
       }
+      output.on('data', check);
+      check();
+    });
+  }
+
+  async function stop() {
+    if (exitedWith === null) {
+      child.kill('SIGTERM');
+      const done = await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 8000, null).unref())]); // unref: a stopped Node-RED must not hold the test process 8 s
+      if (done === null && exitedWith === null) child.kill('SIGKILL');
     }
+    await exited;
     process.removeListener('exit', killOnExit);
     if (ownUserDir && !process.env.KEEP_TEST_DIRS) fs.rmSync(userDir, { recursive: true, force: true });
   }
 
-  // Ready = the HTTP server announced its (OS-chosen) port and the admin API answers.
-  const deadline = Date.now() + timeoutMs;
-  let port = null;
+  async function kill() {
+    if (exitedWith === null) child.kill('SIGKILL');
+    await exited;
+    process.removeListener('exit', killOnExit);
+  }
+
+  const handle = { url: undefined, port: undefined, protocol: undefined, pid: child.pid, child, userDir, exited, log, logLines: () => log().split('\n'), waitForLog, stop, kill };
+  if (waitFor === 'spawned') return handle;
+
+  // Ready = the server announced its (OS-chosen) port, flows started, and (on HTTP) the admin API answers.
   try {
-    while (Date.now() < deadline) {
-      if (exited) throw new Error(`Node-RED exited early (${JSON.stringify(exited)}). Log:\n${log()}`);
-      if (port === null) {
-        const match = /Server now running at http:\/\/127\.0\.0\.1:(\d+)\//.exec(log());
-        if (match) port = Number(match[1]);
-      }
-      if (port !== null) {
-        try {
-          await httpGetJson(`http://127.0.0.1:${port}/settings`, 2000);
-          await httpGetJson(`http://127.0.0.1:${port}/flows`, 2000);
-          break;
-        } catch { /* not yet */ }
-      }
-      await sleep(150);
+    const [, protocol, port] = await waitForLog(/Server now running at (https?):\/\/127\.0\.0\.1:(\d+)\//);
+    await waitForLog(/Started flows/);
+    Object.assign(handle, { protocol, port: Number(port), url: `${protocol}://127.0.0.1:${port}` });
+    if (protocol === 'http') {
+      await httpGetJson(`${handle.url}/settings`, timeoutMs);
+      await httpGetJson(`${handle.url}/flows`, timeoutMs);
     }
-    if (port === null || Date.now() >= deadline) throw new Error(`Node-RED did not become ready within ${timeoutMs} ms. Log:\n${log()}`);
   } catch (err) {
     await stop();
     throw err;
   }
-
-  const url = `http://127.0.0.1:${port}`;
-  return {
-    url,
-    port,
-    pid: child.pid,
-    userDir,
-    log,
-    logLines: () => log().split('\n'),
+  const url = handle.url;
+  return Object.assign(handle, {
     adminGet: (p) => httpGetJson(url + p),
     async adminPost(p, body) {
       const response = await fetch(url + p, {
@@ -165,8 +196,7 @@ async function startNodeRed(options = {}) {
       if (!response.ok) throw new Error(`POST ${p} -> ${response.status}: ${text.slice(0, 300)}`);
       return text ? JSON.parse(text) : null;
     },
-    stop,
-  };
+  });
 }
 
 /** Log lines at [warn] or [error] level, and uncaught exceptions. */
@@ -181,6 +211,7 @@ function declaredNodeTypes() {
 
 module.exports = {
   startNodeRed,
+  sleep,
   makeUserDir,
   linkPackageInto,
   writeUserDirPackageJson,

@@ -21,6 +21,7 @@ const net = require('node:net');
 const dgram = require('node:dgram');
 const os = require('node:os');
 const path = require('node:path');
+const { tempDir } = require('./temp-dir');
 
 const REPO_ROOT = path.resolve(__dirname, '..', '..');
 const DEFAULT_BIN_DIR = path.join(REPO_ROOT, '.cache', 'pebble', 'bin');
@@ -195,11 +196,12 @@ async function tail(file, lines = 15) {
  *   chainLength           PEBBLE_CHAIN_LENGTH
  *   retryAfter            { authz, order } seconds (Pebble's Retry-After on polls)
  *   readyTimeoutMs        default 20000
+ *   dnsServer             'host:port' of the DNS server Pebble's VA asks (default: challtestsrv), e.g. a BIND from harness/bind.js
  */
 async function startPebble(opts = {}) {
   const bins = findBinaries();
   installExitHook();
-  const runDir = await fsp.mkdtemp(path.join(os.tmpdir(), 'certflow-pebble-'));
+  const runDir = tempDir('certflow-pebble-');
   const certFile = path.join(runDir, 'listener-cert.pem');
   const keyFile = path.join(runDir, 'listener-key.pem');
   await run('openssl', [
@@ -266,7 +268,7 @@ async function startPebble(opts = {}) {
 
   async function startPebbleProcess() {
     const configFile = path.join(runDir, 'pebble-config.json');
-    return spawnLogged(bins.pebble, ['-config', configFile, '-dnsserver', `127.0.0.1:${instance.dnsPort}`, '-strict=false'], pebbleEnv, path.join(runDir, 'pebble.log'));
+    return spawnLogged(bins.pebble, ['-config', configFile, '-dnsserver', opts.dnsServer || `127.0.0.1:${instance.dnsPort}`, '-strict=false'], pebbleEnv, path.join(runDir, 'pebble.log'));
   }
 
   /** Waits until the directory, the root and challtestsrv's management API answer. */

@@ -22,6 +22,18 @@ const catchNodes = [
   { id: 'caught', type: 'helper' },
 ];
 
+/**
+ * A complete node for `nodeId` and the helper it feeds: a message at `completed-<nodeId>` proves
+ * that node called done() for a message, so a test can wait for "handled" instead of for time.
+ * Node-RED delivers in order, so whatever the node sent before done() has arrived by then.
+ */
+function completeNodes(nodeId) {
+  return [
+    { id: `complete-${nodeId}`, type: 'complete', scope: [nodeId], uncaught: false, wires: [[`completed-${nodeId}`]] },
+    { id: `completed-${nodeId}`, type: 'helper' },
+  ];
+}
+
 let i18nReady = false;
 const catalogues = new Map();
 /** Registers the message catalogues of our node `types` with Node-RED's i18n (once per type). */
@@ -158,6 +170,7 @@ async function waitFor(predicate, ms = 30000) {
 
 module.exports = {
   helper,
+  completeNodes,
   root,
   distNodes,
   moduleName,

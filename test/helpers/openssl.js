@@ -7,6 +7,7 @@ const { execFile } = require('node:child_process');
 const fs = require('node:fs/promises');
 const os = require('node:os');
 const path = require('node:path');
+const { tempDir: makeTempDir } = require('../harness/temp-dir');
 
 const INSTALL_HINT = 'openssl (the CLI) is missing: install it with `apt-get install -y openssl`';
 
@@ -30,7 +31,7 @@ async function opensslOk(args, options) {
 
 /** A temp dir under os.tmpdir(): `file(name)` is a path in it, `write` returns one, `cleanup` removes all. */
 async function tempDir(prefix = 'certflow-test-') {
-  const dir = await fs.mkdtemp(path.join(os.tmpdir(), prefix));
+  const dir = makeTempDir(prefix);
   return {
     dir,
     file: (name) => path.join(dir, name),

@@ -5,16 +5,14 @@ const { X509Certificate, createPrivateKey } = require('node:crypto');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const tls = require('node:tls');
 
 const { createLocalCa, issueLeaf } = require('../../dist/lib/local-ca');
 const { createCaCertificate } = require('../../dist/lib/sign');
 const { generateKey } = require('../../dist/lib/keys');
 const { opensslOk } = require('../helpers/openssl');
+const { peerCertificate } = require('../harness/tls-client');
+const { tempDir } = require('../harness/temp-dir');
 
-function tempDir(prefix = 'certflow-https-') {
-  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
-}
 
 let sharedCa;
 /** One root CA for a test file (making keys is the slow part). */
@@ -57,20 +55,6 @@ function keyMatches(keyPem, certPem) {
 /** openssl, failing with its stderr (or with the command that installs it). */
 async function openssl(args, input) {
   return { stdout: await opensslOk(args, { input }) };
-}
-
-/** The certificate a TLS server at 127.0.0.1:port presents (no trust check: we only look). */
-function peerCertificate(port, servername = 'localhost', extra = {}) {
-  return new Promise((resolve, reject) => {
-    const socket = tls.connect({ host: '127.0.0.1', port, servername, rejectUnauthorized: false, ...extra }, () => {
-      const cert = socket.getPeerX509Certificate();
-      const protocol = socket.getProtocol();
-      socket.end();
-      resolve({ cert, protocol });
-    });
-    socket.once('error', reject);
-    socket.setTimeout(5000, () => socket.destroy(new Error('TLS timeout')));
-  });
 }
 
 /** red.js's refresh step, as written there: update only when key or cert changed. */

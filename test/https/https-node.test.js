@@ -15,6 +15,7 @@ const { installBundle, readStoredBundle } = require('../../dist/lib/store');
 const { tempDir, leafBundle, intermediateBundle, fingerprintOf, peerCertificate, snapshot, nodeRedRefresh } = require('./fixtures');
 
 const catchNode = require('@node-red/nodes/core/common/25-catch.js');
+const { waitFor } = require('../helpers/node-red-kit');
 const DAY = 86400_000;
 
 before(() => registerCatalogs(['certflow-https']));
@@ -184,6 +185,6 @@ test('at deploy the status shows what is being served', async () => {
   await installBundle({ userDir, name: 'node-red' }, bundle);
   server.setSecureContext(await settingsHttps()); // as Node-RED's refresh would
   const node = await loadHttpsNode();
-  await new Promise((resolve) => setTimeout(resolve, 100));
+  await waitFor(() => lastStatus(node)?.fill === 'green'); // the status comes once the store is read
   assert.deepEqual(lastStatus(node), { fill: 'green', shape: 'dot', text: `serving until ${expectedUntil(bundle.cert)}` });
 });

@@ -5,59 +5,23 @@
 // example flow deploys with no error and no unknown node.
 const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
-const { spawn } = require('node:child_process');
 const fs = require('node:fs');
-const os = require('node:os');
 const path = require('node:path');
 const { TYPES, moduleName, root } = require('./node-test-kit');
+const { startNodeRed } = require('../harness/node-red-process');
 
 const ICONS = { 'certflow-key': 'key.svg', 'certflow-csr': 'csr.svg', 'certflow-sign': 'sign.svg', 'certflow-inspect': 'inspect.svg' };
-let userDir;
-let child;
+let nodeRed;
 let base;
-let output = '';
 
 before(async () => {
-  userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'certflow-editor-'));
-  const scope = path.join(userDir, 'node_modules', path.dirname(moduleName));
-  fs.mkdirSync(scope, { recursive: true });
-  fs.symlinkSync(root, path.join(userDir, 'node_modules', moduleName), 'dir');
-  fs.writeFileSync(path.join(userDir, 'package.json'), JSON.stringify({ name: 'user', dependencies: { [moduleName]: '*' } }));
-  fs.writeFileSync(path.join(userDir, 'settings.js'), `module.exports = {
-    uiHost: '127.0.0.1', flowFile: 'flows.json', credentialSecret: 'editor-test-secret',
-    logging: { console: { level: 'info' } }, editorTheme: { tours: false }, diagnostics: { enabled: false },
-    externalModules: { autoInstall: false, palette: { allowInstall: false } },
-  };\n`);
-  child = spawn(process.execPath, [require.resolve('node-red/red.js'), '--userDir', userDir, '--settings', path.join(userDir, 'settings.js'), '--port', '0'], {
-    cwd: userDir,
-    env: { ...process.env, NODE_RED_ENABLE_PROJECTS: 'false' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  base = await new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`Node-RED did not start within 30 s:\n${output}`)), 30000);
-    const onData = (data) => {
-      output += data;
-      const running = /Server now running at (http:\/\/127\.0\.0\.1:\d+)\//.exec(output);
-      if (running && /Started flows/.test(output)) {
-        clearTimeout(timer);
-        resolve(running[1]);
-      }
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`Node-RED exited (${code}):\n${output}`)));
-  });
+  nodeRed = await startNodeRed();
+  base = nodeRed.url;
 });
 
 after(async () => {
-  if (process.env.SHOW_NODE_RED_LOG) console.log(output);
-  if (child && child.exitCode === null) {
-    const exited = new Promise((resolve) => child.once('exit', resolve));
-    child.kill('SIGTERM');
-    await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
-    if (child.exitCode === null) child.kill('SIGKILL');
-  }
-  fs.rmSync(userDir, { recursive: true, force: true });
+  if (process.env.SHOW_NODE_RED_LOG) console.log(nodeRed?.log());
+  await nodeRed?.stop();
 });
 
 async function get(urlPath, accept = 'application/json') {
@@ -74,7 +38,7 @@ test('the node set of our four nodes loads without error', async () => {
     assert.equal(set.err, undefined, `${type}: ${set.err}`);
     assert.equal(set.enabled, true);
   }
-  const lines = output.split('\n').filter((line) => /certflow-(key|csr|sign|inspect)/.test(line) && /\[(error|warn)\]/.test(line));
+  const lines = nodeRed.logLines().filter((line) => /certflow-(key|csr|sign|inspect)/.test(line) && /\[(error|warn)\]/.test(line));
   assert.deepEqual(lines, []);
 });
 
@@ -113,17 +77,15 @@ test('every example is listed under Import > Examples and deploys with no error 
     const flow = await get(`/library/examples/flows/${moduleName}/${encodeURIComponent(file.replace(/\.json$/, ''))}`);
     assert.ok(Array.isArray(flow) && flow.length > 0, `${file} is not a flow`);
     const tab = { id: 'example-tab', type: 'tab', label: file };
-    const before = output.length;
+    const before = nodeRed.log().length;
     const response = await fetch(`${base}/flows`, {
       method: 'POST',
       headers: { 'Content-Type': 'application/json', 'Node-RED-Deployment-Type': 'full', 'Node-RED-API-Version': 'v2' },
       body: JSON.stringify({ flows: [tab, ...flow.map((n) => ({ ...n, z: tab.id }))] }),
     });
     assert.equal(response.status, 200, `${file}: deploy answered ${response.status} ${await response.text()}`);
-    const deadline = Date.now() + 10000;
-    while (!/Started flows/.test(output.slice(before)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-    const log = output.slice(before);
-    assert.match(log, /Started flows/, `${file} did not start:\n${log}`);
+    await nodeRed.waitForLog(/Started flows/, { from: before });
+    const log = nodeRed.log().slice(before);
     assert.doesNotMatch(log, /\[error\]|Waiting for missing types|Unknown type/i, `${file}:\n${log}`);
   }
 });

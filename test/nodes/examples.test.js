@@ -23,6 +23,7 @@ afterEach(async () => {
 });
 
 const core = (file) => require(require.resolve(`@node-red/nodes/core/${file}`));
+const { tempDir } = require('../harness/temp-dir');
 const coreModules = [core('common/20-inject.js'), core('function/15-change.js'), core('common/90-comment.js')];
 const switchNode = core('function/10-switch.js');
 const splitNode = core('sequence/17-split.js');
@@ -137,15 +138,9 @@ function listen(server) {
   });
 }
 
-function tempDir(t) {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'certflow-example-'));
-  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
-
 test('21: local CA for a LAN-only Node-RED - at start a CA is made, then Node-RED serves a certificate it signed, renewed from the same CA', async (t) => {
   // Node-RED in HTTPS, configured by the settings helper as `npx ... setup-https` does.
-  const userDir = tempDir(t);
+  const userDir = tempDir('certflow-example-');
   const settingsHttps = require('../../settings.js').https({ name: 'node-red', userDir, log: () => {} });
   const server = https.createServer(await settingsHttps(), (req, res) => res.end('ok'));
   const port = await listen(server);
@@ -199,7 +194,7 @@ test('21: local CA for a LAN-only Node-RED - at start a CA is made, then Node-RE
 test('23: expiry monitor - files and servers with less than 21 days left are alerted, a failed check too, long-lived ones only reported', async (t) => {
   const { generateKey } = require('../../dist/lib/keys');
   const { createSelfSigned } = require('../../dist/lib/sign');
-  const dir = tempDir(t);
+  const dir = tempDir('certflow-example-');
   async function certificate(name, days) {
     const { privateKeyPem } = await generateKey('ec-p256');
     const cert = await createSelfSigned({ key: privateKeyPem, subject: { CN: name }, altNames: [name], days });

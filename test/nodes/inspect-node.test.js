@@ -8,10 +8,11 @@ const os = require('node:os');
 const path = require('node:path');
 const tls = require('node:tls');
 const kit = require('./node-test-kit');
+const { tempDir } = require('../harness/temp-dir');
 
 const { helper } = kit;
 let tmp;
-before(() => { tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'certflow-inspect-')); });
+before(() => { tmp = tempDir('certflow-inspect-'); });
 after(() => fs.rmSync(tmp, { recursive: true, force: true }));
 afterEach(() => helper.unload());
 
@@ -34,16 +35,16 @@ const monitor = (extra) => [
   { id: 'result', type: 'helper' },
   { id: 'alert', type: 'helper' },
   ...catchNodes,
+  ...kit.completeNodes('inspect'),
 ];
 
-/** Sends msg and collects what arrives at result / alert / caught within a short time. */
-async function collect(msg, ms = 300) {
+/** Sends msg and collects what arrives at result / alert / caught until the node is done with it. */
+async function collect(msg) {
   const seen = { result: [], alert: [], caught: [] };
   for (const id of Object.keys(seen)) helper.getNode(id).on('input', (m) => seen[id].push(m));
-  helper.getNode('inspect').receive(msg);
-  const deadline = Date.now() + 10000;
-  while (seen.result.length + seen.caught.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-  await new Promise((r) => setTimeout(r, ms)); // give a second output time to arrive, if it would
+  // done() feeds the complete node, done(err) the catch node: either proves the node finished,
+  // and Node-RED delivers in order, so both outputs it sent before have arrived.
+  await kit.firstOf('inspect', msg, { done: 'completed-inspect', caught: 'caught' });
   return seen;
 }
 

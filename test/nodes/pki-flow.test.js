@@ -8,6 +8,7 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const kit = require('./node-test-kit');
+const { tempDir } = require('../harness/temp-dir');
 
 const { helper } = kit;
 afterEach(() => helper.unload());
@@ -18,7 +19,7 @@ function openssl(args, input) {
 
 /** Writes PEM texts into a temp dir, runs fn(paths), removes the dir. */
 function withFiles(files, fn) {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'certflow-nodes-'));
+  const dir = tempDir('certflow-nodes-');
   try {
     const paths = {};
     for (const [name, text] of Object.entries(files)) {

@@ -10,13 +10,15 @@ const os = require('node:os');
 const path = require('node:path');
 
 const { packInto, checkPackedFiles } = require('../../scripts/pack-check');
-const { startNodeRed, writeUserDirPackageJson, problemLines, declaredNodeTypes, PACKAGE_NAME, packageJson, repoRoot } = require('../harness/node-red-process');
+const { installTarball } = require('../harness/packed-package');
+const { startNodeRed, problemLines, declaredNodeTypes, PACKAGE_NAME, packageJson, repoRoot } = require('../harness/node-red-process');
+const { tempDir } = require('../harness/temp-dir');
 
 let workDir;
 let packed;
 
 before(() => {
-  workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'certflow-pack-test-'));
+  workDir = tempDir('certflow-pack-test-');
   packed = packInto(workDir);
 });
 
@@ -41,16 +43,9 @@ test('npm pack holds nothing users do not need', () => {
 test('the tarball installs into a fresh Node-RED userDir and every node loads cleanly', { timeout: 180000 }, async (t) => {
   const userDir = path.join(workDir, 'userDir');
   fs.mkdirSync(userDir);
-  writeUserDirPackageJson(userDir, {});
   // Everything this package depends on is normally in npm's cache; fall back to the registry.
   const started = Date.now();
-  const install = spawnSync('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', '--omit=dev', '--ignore-scripts', packed.tarball], {
-    cwd: userDir,
-    encoding: 'utf8',
-    env: { ...process.env, npm_config_update_notifier: 'false' },
-    timeout: 150000,
-  });
-  assert.equal(install.status, 0, `npm install of the tarball failed:\n${install.stderr}`);
+  await installTarball(userDir, packed.tarball);
   t.diagnostic(`npm install took ${Date.now() - started} ms`);
   const installedDir = path.join(userDir, 'node_modules', ...PACKAGE_NAME.split('/'));
   assert.ok(fs.existsSync(path.join(installedDir, 'package.json')), 'the package is not in <userDir>/node_modules');
