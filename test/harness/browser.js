@@ -1,7 +1,13 @@
 'use strict';
-// Headless Debian Chromium driven by playwright-core. Never downloads a browser: it uses
-// /usr/bin/chromium (apt-get install chromium), a fresh profile in a temp dir, and blocks
-// every request that does not go to loopback, so a test can never depend on the internet.
+// Headless Chromium driven by playwright-core. Never downloads a browser at run time. It uses,
+// in this order:
+//   1. CHROMIUM_PATH, when set and the file exists (set to a path that does not exist, it
+//      "hides" the system browser: CHROMIUM_PATH=/nonexistent npm test runs on 3.),
+//   2. /usr/bin/chromium (apt-get install chromium),
+//   3. the headless Chromium shipped inside the npm package @sparticuz/chromium (a
+//      devDependency), unpacked once per version into the temp dir.
+// Each launch gets a fresh profile in a temp dir, and every request that does not go to
+// loopback is blocked, so a test can never depend on the internet.
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
@@ -17,6 +23,116 @@ const CHROMIUM_ARGS = [
   '--disable-quic',
   '--no-first-run',
 ];
+const NPM_CHROMIUM = '@sparticuz/chromium';
+const UNPACK_TIMEOUT_MS = 120000;
+
+/**
+ * Unpacks @sparticuz/chromium's brotli-compressed headless shell (once per package version,
+ * shared by parallel test processes) and returns the binary's path. The package unpacks into
+ * os.tmpdir() (its documented "/tmp" target): we point TMPDIR at a folder of our own while it
+ * runs, so a half-written binary from a parallel process or another version is never used.
+ */
+async function unpackNpmChromium() {
+  let entry;
+  try {
+    entry = require.resolve(NPM_CHROMIUM);
+  } catch {
+    throw new Error(`no Chromium for the editor tests: neither ${CHROMIUM} nor the devDependency ${NPM_CHROMIUM} is installed (run npm install, or apt-get install chromium)`);
+  }
+  // Its "exports" hides package.json: walk up from the entry point to read the version.
+  let version;
+  for (let at = path.dirname(entry); !version && at !== path.dirname(at); at = path.dirname(at)) {
+    const manifest = path.join(at, 'package.json');
+    if (!fs.existsSync(manifest)) continue;
+    const pkg = JSON.parse(fs.readFileSync(manifest, 'utf8'));
+    if (pkg.name === NPM_CHROMIUM) version = pkg.version;
+  }
+  if (!version) throw new Error(`cannot find the version of ${NPM_CHROMIUM} (entry point ${entry})`);
+  const dir = path.join(os.tmpdir(), `certflow-sparticuz-chromium-${version}`);
+  const complete = path.join(dir, '.complete');
+  const binary = path.join(dir, 'chromium');
+  const lock = `${dir}.lock`;
+  const deadline = Date.now() + UNPACK_TIMEOUT_MS;
+  while (!fs.existsSync(complete)) {
+    if (Date.now() > deadline) throw new Error(`waited ${UNPACK_TIMEOUT_MS} ms for another process to unpack ${NPM_CHROMIUM} (remove ${lock} if no test runs)`);
+    try {
+      fs.mkdirSync(lock);
+    } catch (err) {
+      if (err.code !== 'EEXIST') throw err;
+      // Another process unpacks; a lock older than the timeout is left over from a crash.
+      const age = Date.now() - (fs.statSync(lock, { throwIfNoEntry: false })?.mtimeMs ?? Date.now());
+      if (age > UNPACK_TIMEOUT_MS) fs.rmSync(lock, { recursive: true, force: true });
+      else await new Promise((resolve) => setTimeout(resolve, 200));
+      continue;
+    }
+    const savedTmpdir = process.env.TMPDIR;
+    try {
+      if (fs.existsSync(complete)) break;
+      fs.rmSync(dir, { recursive: true, force: true });
+      fs.mkdirSync(dir, { recursive: true });
+      const { default: npmChromium } = await import(NPM_CHROMIUM);
+      process.env.TMPDIR = dir;
+      const unpacked = await npmChromium.executablePath();
+      if (path.resolve(unpacked) !== binary) throw new Error(`${NPM_CHROMIUM} unpacked to ${unpacked}, expected ${binary}`);
+      // Its fonts.conf names /tmp/fonts; ours adds the system fonts plus the shipped Open Sans.
+      fs.writeFileSync(path.join(dir, 'fonts.conf'), [
+        '<?xml version="1.0"?>',
+        '<!DOCTYPE fontconfig SYSTEM "fonts.dtd">',
+        '<fontconfig>',
+        '  <include ignore_missing="yes">/etc/fonts/fonts.conf</include>',
+        `  <dir>${path.join(dir, 'fonts')}</dir>`,
+        `  <cachedir>${path.join(dir, 'fonts-cache')}</cachedir>`,
+        '</fontconfig>',
+        '',
+      ].join('\n'));
+      fs.writeFileSync(complete, `${version}\n`);
+    } finally {
+      if (savedTmpdir === undefined) delete process.env.TMPDIR;
+      else process.env.TMPDIR = savedTmpdir;
+      fs.rmSync(lock, { recursive: true, force: true });
+    }
+  }
+  return { executablePath: binary, env: { FONTCONFIG_FILE: path.join(dir, 'fonts.conf') }, version };
+}
+
+/**
+ * Which Chromium the editor tests use: { executablePath, source, env }. See the top of this file.
+ */
+async function chooseBrowser(env = process.env) {
+  const wanted = env.CHROMIUM_PATH;
+  if (wanted && fs.existsSync(wanted)) return { executablePath: wanted, source: `CHROMIUM_PATH=${wanted}`, env: {} };
+  if (!wanted && fs.existsSync(CHROMIUM)) return { executablePath: CHROMIUM, source: CHROMIUM, env: {} };
+  const npm = await unpackNpmChromium();
+  return { executablePath: npm.executablePath, source: `${NPM_CHROMIUM} ${npm.version}`, env: npm.env };
+}
+
+// One stderr line per test run (not per test file) saying which browser ran: the test
+// files of one run share a parent process, so the first file to launch writes a marker.
+let announced = false;
+async function announceBrowser(context, page, choice) {
+  if (announced) return;
+  announced = true;
+  let version = '';
+  try {
+    const session = await context.newCDPSession(page);
+    const { product } = await session.send('Browser.getVersion');
+    await session.detach();
+    version = ' ' + product.replace(/^Headless/, '').replace(/^Chrome\//, '');
+  } catch { /* the line still names the source */ }
+  const markerDir = path.join(os.tmpdir(), 'certflow-browser-announced');
+  try {
+    fs.mkdirSync(markerDir, { recursive: true });
+    const parentStart = (fs.readFileSync(`/proc/${process.ppid}/stat`, 'utf8').split(') ')[1] || '').split(' ')[19] || '0';
+    for (const name of fs.readdirSync(markerDir)) {
+      const pid = Number(name.split('-')[0]);
+      try { process.kill(pid, 0); } catch { fs.rmSync(path.join(markerDir, name), { force: true }); }
+    }
+    fs.writeFileSync(path.join(markerDir, `${process.ppid}-${parentStart}`), choice.source, { flag: 'wx' });
+  } catch (err) {
+    if (err.code === 'EEXIST') return; // another file of this run said it already
+  }
+  process.stderr.write(`editor tests: Chromium${version} from ${choice.source} (${choice.executablePath})\n`);
+}
 
 function isLoopback(url) {
   try {
@@ -34,22 +150,24 @@ function isLoopback(url) {
  * deviceScaleFactor 2 gives sharper screenshots.
  */
 async function launchBrowser({ viewport = { width: 1400, height: 900 }, deviceScaleFactor = 1 } = {}) {
-  if (!fs.existsSync(CHROMIUM)) throw new Error('Chromium not found: apt-get install chromium');
+  const choice = await chooseBrowser();
   const { chromium } = require('playwright-core');
   const profileDir = fs.mkdtempSync(path.join(os.tmpdir(), 'certflow-chromium-'));
   let context;
   try {
     // launchPersistentContext is how playwright takes --user-data-dir (it refuses the flag in args).
     context = await chromium.launchPersistentContext(profileDir, {
-      executablePath: CHROMIUM,
+      executablePath: choice.executablePath,
       headless: true,
       args: CHROMIUM_ARGS,
+      env: { ...process.env, ...choice.env },
       viewport,
       deviceScaleFactor,
       timeout: 30000,
     });
   } catch (err) {
     fs.rmSync(profileDir, { recursive: true, force: true });
+    err.message = `launching Chromium from ${choice.source} (${choice.executablePath}) failed: ${err.message}`;
     throw err;
   }
   const blockedRequests = [];
@@ -60,6 +178,7 @@ async function launchBrowser({ viewport = { width: 1400, height: 900 }, deviceSc
     return route.abort('blockedbyclient');
   });
   const page = context.pages()[0] || (await context.newPage());
+  await announceBrowser(context, page, choice);
   const consoleErrors = [];
   const pageErrors = [];
   page.on('console', (message) => { if (message.type() === 'error') consoleErrors.push(message.text()); });
@@ -479,6 +598,7 @@ function clearFailureScreenshots(matches) {
 
 module.exports = {
   launchBrowser,
+  chooseBrowser,
   screenshotPath,
   clearFailureScreenshots,
   CHROMIUM,
