@@ -10,7 +10,7 @@ DEST=${1:-$here/.cache/pebble}
 if [ -x "$DEST/bin/pebble" ] && [ -x "$DEST/bin/pebble-challtestsrv" ]; then
   echo "$DEST/bin/pebble"; exit 0
 fi
-bash "$here/scripts/fetch-debian-package.sh" sid pebble "$DEST/deb"
+bash "$here/scripts/fetch-debian-package.sh" sid "$DEST/deb" pebble
 mkdir -p "$DEST/bin"
 cp "$DEST/deb/usr/bin/pebble" "$DEST/deb/usr/bin/pebble-challtestsrv" "$DEST/bin/"
 rm -rf "$DEST/deb"

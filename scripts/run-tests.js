@@ -53,7 +53,7 @@ function fakeTimeLibrary() {
     if (fs.existsSync(candidate)) return candidate;
   }
   console.error('npm test: fetching libfaketime from Debian into .cache/faketime (once)');
-  runScript('fetch-debian-package.sh', [debianSuite(), 'libfaketime', '.cache/faketime'], 'libfaketime');
+  runScript('fetch-debian-package.sh', [debianSuite(), '.cache/faketime', 'libfaketime'], 'libfaketime');
   return path.join(cache, 'faketime', relative);
 }
 
@@ -66,6 +66,31 @@ function debianSuite() {
     // not Linux, or no os-release: fall through
   }
   return 'bookworm';
+}
+
+/**
+ * Programs from Debian packages that some tests run (BIND's named for RFC 2136, dig and nsupdate
+ * to look at it): the machine's own when on PATH, else unpacked into .cache/<name> with the
+ * libraries it lacks, behind small wrapper scripts in .cache/<name>/bin that the tests find
+ * first on PATH. Returns that bin folder, or null when the machine has them all.
+ */
+function debianPrograms(name, programs, packages) {
+  const missing = programs.filter((program) => !has(program) && !fs.existsSync(path.join('/usr/sbin', program)));
+  if (missing.length === 0) return null;
+  const dest = path.join(cache, name);
+  const bin = path.join(dest, 'bin');
+  if (!fs.existsSync(path.join(dest, '.complete'))) {
+    console.error(`npm test: fetching ${packages.join(', ')} from Debian into .cache/${name} (once)`);
+    runScript('fetch-debian-package.sh', [debianSuite(), `.cache/${name}`, ...packages], packages.join(' '));
+  }
+  fs.mkdirSync(bin, { recursive: true });
+  const libs = ['usr/lib/x86_64-linux-gnu', 'lib/x86_64-linux-gnu'].map((dir) => path.join(dest, dir)).join(':');
+  for (const program of programs) {
+    const real = ['usr/sbin', 'usr/bin', 'sbin', 'bin'].map((dir) => path.join(dest, dir, program)).find((file) => fs.existsSync(file));
+    if (!real) fail([`.cache/${name} has no ${program}: remove .cache/${name} and run npm test again`]);
+    fs.writeFileSync(path.join(bin, program), `#!/bin/sh\nLD_LIBRARY_PATH="${libs}\${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" exec "${real}" "$@"\n`, { mode: 0o755 });
+  }
+  return bin;
 }
 
 function collect(dir) {
@@ -91,14 +116,19 @@ function runNodeTest(files, env, label) {
 
 requireTools();
 ensurePebble();
+const extraPath = [
+  debianPrograms('bind9', ['named', 'dig', 'nsupdate'], ['bind9', 'bind9-libs', 'bind9-dnsutils', 'libfstrm0', 'liblmdb0', 'libmaxminddb0', 'libprotobuf-c1', 'libjemalloc2']),
+].filter(Boolean);
+// /usr/sbin holds named on Debian but is not on every user's PATH
+const PATH = [...extraPath, process.env.PATH, '/usr/sbin', '/sbin'].filter(Boolean).join(path.delimiter);
 const only = process.argv.slice(2).map((f) => path.resolve(f));
 const files = only.length ? only : collect(path.join(root, 'test'));
 if (files.length === 0) fail(['no test files found under test/']);
 
-let status = runNodeTest(files, {});
+let status = runNodeTest(files, { PATH });
 const shifted = files.filter((f) => DATE_SENSITIVE.some((dir) => f.startsWith(path.join(root, dir) + path.sep)));
 if (shifted.length && process.env.CERTFLOW_NO_CLOCK_SHIFT !== '1') {
-  const clock = { LD_PRELOAD: fakeTimeLibrary(), FAKETIME: CLOCK_SHIFT, FAKETIME_DONT_FAKE_MONOTONIC: '1', CERTFLOW_CLOCK_SHIFT: CLOCK_SHIFT };
+  const clock = { PATH, LD_PRELOAD: fakeTimeLibrary(), FAKETIME: CLOCK_SHIFT, FAKETIME_DONT_FAKE_MONOTONIC: '1', CERTFLOW_CLOCK_SHIFT: CLOCK_SHIFT };
   status = runNodeTest(shifted, clock, `the date-sensitive files again, with the clock ${CLOCK_SHIFT} ahead (libfaketime)`) || status;
 }
 process.exit(status);
