@@ -9,7 +9,7 @@
  * what to do instead) when `https` is already configured by hand.
  */
 import { execFile } from 'node:child_process';
-import { promises as fs } from 'node:fs';
+import { constants as fsConstants, promises as fs } from 'node:fs';
 import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import { writeFileAtomic } from '../lib/atomic-file';
@@ -19,7 +19,7 @@ import { expandHome, validateStoreName } from '../lib/store';
 const PACKAGE_NAME = '@certflow/node-red-certificates';
 const HELPER_MODULE = `${PACKAGE_NAME}/settings`;
 
-/** Exit codes: 0 done or nothing to do, 1 could not, 2 refused (hand-made https). */
+/** Exit codes: 0 done or nothing to do, 1 could not, 2 refused (hand-made https, a read-only or symlinked settings.js). */
 export const EXIT = { ok: 0, failed: 1, refused: 2 } as const;
 
 class CliError extends Error {
@@ -147,6 +147,8 @@ export async function setupHttps(options: SetupOptions, out: (line: string) => v
     );
   }
 
+  await refuseProtectedFile(settingsFile, options, before.refreshInterval === undefined);
+
   // Our package must be loadable from settings.js, or Node-RED would not start at all.
   try {
     // resolved from settings.js's place (require.resolve with `paths` would find this very package by self-reference)
@@ -197,6 +199,35 @@ export async function setupHttps(options: SetupOptions, out: (line: string) => v
   }
   out('Restart Node-RED to switch to HTTPS (e.g. node-red-restart, or sudo systemctl restart nodered).');
   return EXIT.ok;
+}
+
+/**
+ * The edit replaces settings.js by renaming a new file over it (so a crash never leaves half a
+ * file). That would turn a symbolic link into a regular file (the file it points to keeps the
+ * old settings) and would ignore a read-only mode, which is how users protect the file (root
+ * may write anyway, so the mode bits are checked, not access()). Both are refused.
+ */
+async function refuseProtectedFile(settingsFile: string, options: SetupOptions, withRefresh: boolean): Promise<void> {
+  const link = await fs.lstat(settingsFile);
+  if (link.isSymbolicLink()) {
+    const target = await fs.realpath(settingsFile);
+    throw new CliError(
+      `${settingsFile} is a symbolic link to ${target}, and setup-https would replace the link by a copy. Run it on the file itself:\n\n` +
+        `    node-red-certificates setup-https --settings ${target}${path.dirname(target) === options.userDir ? '' : ` --user-dir ${options.userDir}`}\n`,
+      EXIT.refused,
+    );
+  }
+  const readOnly = (link.mode & 0o222) === 0;
+  const notOurs = !readOnly && typeof process.getuid === 'function' && process.getuid() !== 0 && !(await fs.access(settingsFile, fsConstants.W_OK).then(() => true, () => false));
+  if (readOnly || notOurs) {
+    const mode = (link.mode & 0o777).toString(8).padStart(4, '0');
+    throw new CliError(
+      `${settingsFile} is ${readOnly ? `read-only (mode ${mode})` : 'not writable by this user'}, so setup-https leaves it alone. ` +
+        `Make it writable (chmod u+w ${settingsFile}) and run setup-https again, or add these lines inside its settings object yourself:\n\n` +
+        snippet(options, withRefresh, '    '),
+      EXIT.refused,
+    );
+  }
 }
 
 function firstLine(text: string): string {

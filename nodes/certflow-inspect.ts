@@ -3,21 +3,27 @@
  * whether it is healthy - from msg.payload, a file, or a live TLS server. A second output fires
  * when fewer than N days remain, so an expiry monitor is one inject + one inspect node.
  */
-import { readFile } from 'node:fs/promises';
 import { CertflowError } from '../lib/errors';
 import { inspect, InspectOptions, InspectResult } from '../lib/inspect';
 import { certificatesFrom } from '../lib/pem';
 import { inspectRemote } from '../lib/remote';
 import { isBundleObject } from './common/bundle';
 import { handleInput } from './common/handle-input';
+import { checkInputShape } from './common/input-limits';
 import type { Node, NodeAPI, NodeDef, NodeMessage } from './common/node-red';
-import { describeSource, evaluateProperty, evaluateSecret, evaluateText, typedConfig } from './common/properties';
+import { parseNumberSetting } from './common/number-setting';
+import { describeSource, evaluateNumber, evaluateProperty, evaluateSecret, evaluateText, typedConfig } from './common/properties';
+import { MAX_CERTIFICATE_FILE_BYTES, readFileWithLimits } from './common/read-file';
 import { statusOk, statusProblem, statusProgress, statusWarning } from './common/status';
 
 type Source = 'payload' | 'file' | 'server';
 type Trust = 'system' | 'ca' | 'none';
 const DEFAULT_PORT = 443;
 const DEFAULT_TIMEOUT_SECONDS = 10;
+// the editor's limits (certflow-inspect.html), for flows that were imported or hand-edited
+const PORT_RANGE = { min: 1, max: 65535, whole: true };
+const TIMEOUT_RANGE = { min: 0.001, max: 300, whole: false };
+const ALERT_DAYS_RANGE = { min: 0, max: 3650, whole: true };
 
 interface InspectNodeConfig extends NodeDef {
   source?: Source;
@@ -41,8 +47,17 @@ export = function register(RED: NodeAPI): void {
     const checkHostSource = typedConfig(config, 'checkHost');
     const trustCaSource = typedConfig(config, 'trustCa');
     const passwordSource = typedConfig(config, 'passwordFrom', 'none');
-    const timeoutMs = 1000 * (Number(config.timeout) > 0 ? Number(config.timeout) : DEFAULT_TIMEOUT_SECONDS);
-    const alertDays = Number(config.alertDays) > 0 ? Number(config.alertDays) : undefined;
+
+    /** The dialog's timeout and alert days, checked at each message so a bad value is reported like any input. */
+    function limits(): { timeoutMs: number; alertDays?: number } {
+      const timeout = parseNumberSetting(config.timeout, TIMEOUT_RANGE, 'INSPECT_TIMEOUT_INVALID', (value) =>
+        RED._('certflow-inspect.errors.timeout', { value }),
+      );
+      const days = parseNumberSetting(config.alertDays, ALERT_DAYS_RANGE, 'INSPECT_ALERT_DAYS_INVALID', (value) =>
+        RED._('certflow-inspect.errors.alertDays', { value }),
+      );
+      return { timeoutMs: 1000 * (timeout ?? DEFAULT_TIMEOUT_SECONDS), alertDays: days ? days : undefined };
+    }
 
     /** The CA certificates to trust when "this CA" is chosen (PEM text, list or a bundle). */
     async function trustAnchors(msg: NodeMessage): Promise<string[] | 'system' | 'none'> {
@@ -56,11 +71,19 @@ export = function register(RED: NodeAPI): void {
       return certificatesFrom(anchor, { source: `the trusted CA (${describeSource(trustCaSource)})` });
     }
 
-    async function fromServer(msg: NodeMessage, checkHost: string | undefined, anchors: string[] | 'system' | 'none'): Promise<InspectResult> {
+    async function fromServer(
+      msg: NodeMessage,
+      checkHost: string | undefined,
+      anchors: string[] | 'system' | 'none',
+      timeoutMs: number,
+      alertDays?: number,
+    ): Promise<InspectResult> {
       const host = await evaluateText(RED, node, msg, hostSource);
       if (!host) throw new CertflowError('HOST_MISSING', RED._('certflow-inspect.errors.noHost', { source: describeSource(hostSource) }));
-      const portValue = await evaluateText(RED, node, msg, portSource);
-      const port = portValue === undefined ? DEFAULT_PORT : Number(portValue);
+      const port =
+        (await evaluateNumber(RED, node, msg, portSource, PORT_RANGE, 'REMOTE_PORT_INVALID', (value) =>
+          RED._('certflow-inspect.errors.port', { value, source: describeSource(portSource) }),
+        )) ?? DEFAULT_PORT;
       const servername = await evaluateText(RED, node, msg, servernameSource);
       statusProgress(node, RED._('certflow-inspect.status.connecting', { host, port }));
       return inspectRemote({
@@ -75,6 +98,7 @@ export = function register(RED: NodeAPI): void {
     }
 
     handleInput(node, async (msg, send) => {
+      const { timeoutMs, alertDays } = limits();
       const secret = await evaluateSecret(RED, node, msg, passwordSource, 'password');
       const checkHost = await evaluateText(RED, node, msg, checkHostSource);
       const anchors = await trustAnchors(msg);
@@ -91,14 +115,15 @@ export = function register(RED: NodeAPI): void {
       let result: InspectResult;
       let bundleInput = false;
       if (source === 'server') {
-        result = await fromServer(msg, checkHost, anchors);
+        result = await fromServer(msg, checkHost, anchors, timeoutMs, alertDays);
       } else if (source === 'file') {
         const path = await evaluateText(RED, node, msg, pathSource);
         if (!path) throw new CertflowError('FILE_MISSING', RED._('certflow-inspect.errors.noPath', { source: describeSource(pathSource) }));
-        result = await inspect(await readCertificateFile(path), options);
+        result = await inspect(await readFileWithLimits(path, { maxBytes: MAX_CERTIFICATE_FILE_BYTES, timeoutMs, text: fileText }), options);
         msg.filename = path;
       } else {
         if (isEmptyPayload(msg.payload)) throw new CertflowError('EMPTY_INPUT', RED._('certflow-inspect.errors.emptyPayload'));
+        checkInputShape(msg.payload, 'msg.payload');
         bundleInput = isBundleObject(msg.payload);
         result = await inspect(msg.payload, options);
       }
@@ -132,15 +157,8 @@ export = function register(RED: NodeAPI): void {
       }
     }
 
-    async function readCertificateFile(path: string): Promise<Buffer> {
-      try {
-        return await readFile(path);
-      } catch (err) {
-        const code = (err as NodeJS.ErrnoException).code ?? '';
-        const known = ['ENOENT', 'EACCES', 'EPERM', 'EISDIR'].includes(code);
-        const reason = known ? RED._(`certflow-inspect.errors.fileReason.${code}`) : code || String(err);
-        throw new CertflowError('FILE_UNREADABLE', RED._('certflow-inspect.errors.readFile', { path, reason }));
-      }
+    function fileText(key: string, substitutions?: Record<string, unknown>): string {
+      return RED._(`certflow-inspect.errors.${key}`, { source: describeSource(pathSource), ...substitutions });
     }
   }
   RED.nodes.registerType('certflow-inspect', CertflowInspectNode, {

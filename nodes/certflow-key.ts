@@ -25,6 +25,10 @@ export = function register(RED: NodeAPI): void {
 
     handleInput(node, async (msg, send) => {
       // msg.algorithm lets a flow choose per message; the dialog's choice is the default.
+      if (msg.algorithm !== undefined && msg.algorithm !== null && typeof msg.algorithm !== 'string') {
+        const kind = Array.isArray(msg.algorithm) ? 'a list' : typeof msg.algorithm === 'object' ? 'an object' : `a ${typeof msg.algorithm}`;
+        throw new CertflowError('KEY_ALGORITHM_INVALID', RED._('certflow-key.errors.algorithmNotText', { kind }));
+      }
       const requested = typeof msg.algorithm === 'string' && msg.algorithm.trim() !== '' ? msg.algorithm : config.algorithm;
       const algorithm = parseKeyAlgorithm(requested);
       const passphrase = await evaluateSecret(RED, node, msg, passphraseSource, 'passphrase');

@@ -11,11 +11,15 @@ import { createCaCertificate, createSelfSigned, signCsr } from '../lib/sign';
 import { CertificateBundle, isBundleObject, joinPem, readBundle, startBundle } from './common/bundle';
 import { handleInput } from './common/handle-input';
 import type { Node, NodeAPI, NodeDef, NodeMessage } from './common/node-red';
+import { parseNumberSetting } from './common/number-setting';
 import { describeSource, evaluateProperty, evaluateSecret, evaluateText, typedConfig } from './common/properties';
 import { statusOk, statusProgress } from './common/status';
 
 type SignMode = 'self-signed' | 'ca' | 'csr';
 const SUBJECT_FIELDS = ['O', 'OU', 'C'] as const;
+// the editor's limits (certflow-sign.html), for flows that were imported or hand-edited
+const DAYS_RANGE = { min: 1, max: 36500, whole: true };
+const PATH_LENGTH_RANGE = { min: 0, max: 16, whole: true };
 
 interface SignNodeConfig extends NodeDef {
   mode?: SignMode;
@@ -50,8 +54,16 @@ export = function register(RED: NodeAPI): void {
     const caKeySource = typedConfig(config, 'caKeyFrom', 'flow');
     const caKeyPassphraseSource = typedConfig(config, 'caKeyPassphraseFrom', 'none');
     const caCertSource = typedConfig(config, 'caCertFrom', 'flow');
-    const days = optionalNumber(config.days);
-    const pathLength = optionalNumber(config.pathLength);
+
+    /** The dialog's numbers, checked at each message so a bad one is reported (done, Catch, red status) like any input. */
+    function numberSettings(): { days?: number; pathLength?: number } {
+      const days = parseNumberSetting(config.days, DAYS_RANGE, 'CERT_DAYS_INVALID', (value) => RED._('certflow-sign.errors.days', { value }));
+      if (mode !== 'ca') return { days }; // the dialog shows (and checks) the path length for a CA only
+      const pathLength = parseNumberSetting(config.pathLength, PATH_LENGTH_RANGE, 'CA_PATHLEN_INVALID', (value) =>
+        RED._('certflow-sign.errors.pathLength', { value }),
+      );
+      return { days, pathLength };
+    }
 
     /** The CA that signs: its key (pasted = credential) and certificate(s). */
     async function readIssuer(msg: NodeMessage): Promise<Issuer> {
@@ -99,7 +111,7 @@ export = function register(RED: NodeAPI): void {
       return { subject, altNames: altNames === '' || altNames === null ? undefined : (altNames as AltNamesInput) };
     }
 
-    async function selfSigned(msg: NodeMessage): Promise<CertificateBundle> {
+    async function selfSigned(msg: NodeMessage, days?: number): Promise<CertificateBundle> {
       const { key, bundle } = await subjectKey(msg);
       const passphrase = await evaluateSecret(RED, node, msg, passphraseSource, 'passphrase');
       let { subject, altNames } = await subjectFromDialog(msg);
@@ -114,7 +126,7 @@ export = function register(RED: NodeAPI): void {
       return { ...bundle, cert, chain: [], fullchain: joinPem([cert]), ca: cert };
     }
 
-    async function caCertificate(msg: NodeMessage): Promise<CertificateBundle> {
+    async function caCertificate(msg: NodeMessage, days?: number, pathLength?: number): Promise<CertificateBundle> {
       const { key, bundle } = await subjectKey(msg);
       const passphrase = await evaluateSecret(RED, node, msg, passphraseSource, 'passphrase');
       const { subject } = await subjectFromDialog(msg);
@@ -131,7 +143,7 @@ export = function register(RED: NodeAPI): void {
       return { ...bundle, cert, chain, fullchain: joinPem([cert, ...chain]), ca: chain.length ? chain[chain.length - 1] : cert };
     }
 
-    async function signRequest(msg: NodeMessage): Promise<CertificateBundle> {
+    async function signRequest(msg: NodeMessage, days?: number): Promise<CertificateBundle> {
       const bundle = readBundle(msg.payload);
       if (!bundle.csr) throw new CertflowError('CSR_MISSING', RED._('certflow-sign.errors.noCsr', { found: describeBundle(bundle) }));
       const issuer = await readIssuer(msg);
@@ -148,8 +160,10 @@ export = function register(RED: NodeAPI): void {
     }
 
     handleInput(node, async (msg, send) => {
+      const { days, pathLength } = numberSettings();
       statusProgress(node, RED._('certflow-sign.status.signing'));
-      const bundle = mode === 'ca' ? await caCertificate(msg) : mode === 'csr' ? await signRequest(msg) : await selfSigned(msg);
+      const bundle =
+        mode === 'ca' ? await caCertificate(msg, days, pathLength) : mode === 'csr' ? await signRequest(msg, days) : await selfSigned(msg, days);
       msg.payload = bundle;
       const info = inspectCertificate(bundle.cert as string);
       const name = info.subjectFields.CN ?? info.altNames[0]?.value ?? info.subject;
@@ -169,11 +183,6 @@ export = function register(RED: NodeAPI): void {
     return source.type === 'pasted' ? RED._('certflow-sign.errors.pasted') : describeSource(source);
   }
 };
-
-function optionalNumber(value: unknown): number | undefined {
-  if (value === undefined || value === null || String(value).trim() === '') return undefined;
-  return Number(value);
-}
 
 /** What a bundle holds, for "expected a CSR" messages: "key, cert". */
 function describeBundle(bundle: CertificateBundle): string {

@@ -125,6 +125,10 @@ export async function fetchDirectoryMeta(directory: string, caPem?: string, tran
   } finally {
     acme.close(); // a one-off lookup: do not leave its connection pool open
   }
+  // Only a directory-shaped answer is reported: any other JSON (an internal service's) is not reflected.
+  if (!['newNonce', 'newAccount', 'newOrder'].every((field) => typeof dir[field] === 'string' && /^https?:\/\//i.test(dir[field]))) {
+    throw new CertflowError('ACME_BAD_DIRECTORY', `${directoryUrl} is not an ACME directory (it needs newNonce, newAccount and newOrder URLs)`);
+  }
   const meta = (dir.meta ?? {}) as Record<string, unknown>;
   const profiles: Record<string, string> = {};
   if (meta.profiles && typeof meta.profiles === 'object') {

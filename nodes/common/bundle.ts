@@ -4,6 +4,7 @@
  * Each node reads what it needs and adds its own fields, keeping everything else.
  */
 import { decodeInput, DecodedItem } from '../../lib/pem';
+import { checkInputShape } from './input-limits';
 
 export interface CertificateBundle {
   /** Private key, PKCS#8 PEM (encrypted when it was generated with a passphrase). */
@@ -45,9 +46,11 @@ export function startBundle(payload: unknown): CertificateBundle {
  * For nodes that need data from msg.payload: a copy of the bundle object, or a bundle made
  * from bare PEM text / a Buffer (PEM or DER): certificates go to cert + chain + fullchain,
  * and a CSR, private key or public key to csr, key, publicKey. Throws a clear CertflowError
- * for an empty payload, text that is not PEM, a cut-off PEM block or unknown bytes.
+ * for an empty payload, text that is not PEM, a cut-off PEM block, unknown bytes, or a value
+ * nested too deep (input-limits.ts).
  */
 export function readBundle(payload: unknown, source = 'msg.payload'): CertificateBundle {
+  checkInputShape(payload, source);
   if (isBundleObject(payload)) return { ...payload };
   return bundleFromItems(decodeInput(payload, { source }));
 }

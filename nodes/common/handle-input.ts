@@ -3,7 +3,11 @@
  * any error it throws (or rejects with) is reported with `done(err)` so Catch nodes receive it
  * with the original msg (`msg.error.message`), and the status turns to a red ring with a
  * short reason. Nothing is kept from a failed message, so the next one starts clean.
+ * A msg refused for nesting too deep loses that property first: Node-RED's own copy of the msg
+ * for Catch nodes would overflow the stack on it.
  */
+import { CertflowError } from '../../lib/errors';
+import { dropTooDeepProperties } from './input-limits';
 import type { Node, NodeMessage, SendFunction } from './node-red';
 import { statusError } from './status';
 
@@ -19,6 +23,7 @@ export function handleInput(node: Node, handler: InputHandler): void {
         (err: unknown) => {
           const error = err instanceof Error ? err : new Error(String(err));
           statusError(node, error);
+          if (error instanceof CertflowError && error.code === 'INPUT_TOO_DEEP') dropTooDeepProperties(msg);
           done(error);
         },
       );

@@ -3,7 +3,9 @@
  * and secrets that must never be saved in the flow (credential, msg, env or context only).
  */
 import { CertflowError } from '../../lib/errors';
+import { checkInputShape, MAX_SECRET_LENGTH, MAX_TEXT_LENGTH } from './input-limits';
 import type { Node, NodeAPI, NodeMessage } from './node-red';
+import { NumberRange, parseNumberSetting, Refusal } from './number-setting';
 
 /** One TypedInput as it is saved in a node's config: `<name>` holds the value, `<name>Type` the type. */
 export interface TypedValue {
@@ -14,28 +16,49 @@ export interface TypedValue {
 /**
  * Evaluates a TypedInput (str, num, bool, json, msg, flow, global, env, jsonata...) with
  * Node-RED's own evaluator, so context stores (`#:(file)::key`) and nested msg paths behave as
- * users expect. Resolves to undefined when the property is not set.
+ * users expect. Resolves to undefined when the property is not set. A value nested too deep
+ * or too large to walk safely is refused here (see input-limits.ts).
  */
-export function evaluateProperty(RED: NodeAPI, node: Node, msg: NodeMessage | undefined, property: TypedValue): Promise<unknown> {
-  return new Promise((resolve, reject) => {
+export async function evaluateProperty(RED: NodeAPI, node: Node, msg: NodeMessage | undefined, property: TypedValue): Promise<unknown> {
+  const value = await new Promise<unknown>((resolve, reject) => {
     try {
-      RED.util.evaluateNodeProperty(property.value, property.type, node, msg, (err, value) => (err ? reject(err) : resolve(value)));
+      RED.util.evaluateNodeProperty(property.value, property.type, node, msg, (err, result) => (err ? reject(err) : resolve(result)));
     } catch (err) {
       reject(err);
     }
   });
+  checkInputShape(value, describeSource(property));
+  return value;
 }
 
 /**
  * A TypedInput read as text: trimmed, Buffers decoded as UTF-8, numbers stringified.
- * Empty results give undefined, so "not set" and "set to nothing" read the same.
+ * Empty results give undefined, so "not set" and "set to nothing" read the same. An object or
+ * a list is refused (its text would be "[object Object]"), and so is text over MAX_TEXT_LENGTH.
  */
 export async function evaluateText(RED: NodeAPI, node: Node, msg: NodeMessage | undefined, property: TypedValue): Promise<string | undefined> {
   if (property.type === 'str' && (property.value === undefined || property.value === '')) return undefined;
   const value = await evaluateProperty(RED, node, msg, property);
   if (value === undefined || value === null) return undefined;
-  const text = Buffer.isBuffer(value) ? value.toString('utf8') : String(value);
-  return text.trim() === '' ? undefined : text.trim();
+  const text = textOf(value, `${describeSource(property)}`, MAX_TEXT_LENGTH).trim();
+  return text === '' ? undefined : text;
+}
+
+/**
+ * A TypedInput read as a number within `range` (see number-setting.ts); undefined when not set.
+ * A `num` dialog field is read as typed, so "abc" is reported as "abc", not as NaN.
+ */
+export async function evaluateNumber(
+  RED: NodeAPI,
+  node: Node,
+  msg: NodeMessage | undefined,
+  property: TypedValue,
+  range: NumberRange,
+  code: string,
+  refusal: Refusal,
+): Promise<number | undefined> {
+  const value = property.type === 'num' || property.type === 'str' ? property.value : await evaluateProperty(RED, node, msg, property);
+  return parseNumberSetting(Buffer.isBuffer(value) ? value.toString('utf8') : value, range, code, refusal);
 }
 
 /**
@@ -72,7 +95,38 @@ export async function evaluateSecret(
       throw new CertflowError('SECRET_SOURCE', `a secret cannot come from a "${property.type}" value: use a stored credential, msg, flow, global or env`);
   }
   if (value === undefined || value === null || value === '') return undefined;
-  return Buffer.isBuffer(value) ? value.toString('utf8') : String(value);
+  // Only text: String() of an object is "[object Object]", and a number loses leading zeros.
+  if (typeof value !== 'string' && !Buffer.isBuffer(value)) {
+    throw new CertflowError('SECRET_NOT_TEXT', `${secretWord(credentialName)} in ${describeSource(property)} must be text, not ${kindOf(value)}`);
+  }
+  const secret = Buffer.isBuffer(value) ? value.toString('utf8') : value;
+  if (secret.length > MAX_SECRET_LENGTH) {
+    throw new CertflowError('SECRET_TOO_LONG', `${secretWord(credentialName)} in ${describeSource(property)} must be at most ${MAX_SECRET_LENGTH} characters long`);
+  }
+  return secret;
+}
+
+/** `value` as text for a message: strings and Buffers as they are, numbers and booleans stringified. */
+function textOf(value: unknown, source: string, maxLength: number): string {
+  if (typeof value === 'object' && !Buffer.isBuffer(value)) {
+    throw new CertflowError('TEXT_EXPECTED', `${source} must be text, not ${kindOf(value)}`);
+  }
+  const text = Buffer.isBuffer(value) ? value.toString('utf8') : String(value as string | number | boolean);
+  if (text.length > maxLength) throw new CertflowError('TEXT_TOO_LONG', `${source} must be at most ${maxLength} characters long`);
+  return text;
+}
+
+/** "an object", "a list", "a number": what a wrong value is, never what it holds. */
+function kindOf(value: unknown): string {
+  if (Array.isArray(value)) return 'a list';
+  if (value !== null && typeof value === 'object') return 'an object';
+  return typeof value === 'number' || typeof value === 'boolean' ? `a ${typeof value}` : `a ${typeof value} value`;
+}
+
+/** The words for a secret credential in an error: "the passphrase", "the CA key's passphrase". */
+function secretWord(credentialName: string): string {
+  if (credentialName === 'caKeyPassphrase') return "the CA key's passphrase";
+  return `the ${credentialName.replace(/[A-Z]/g, (letter) => ` ${letter.toLowerCase()}`)}`;
 }
 
 /** Reads `config[name]` and `config[name + 'Type']` into a TypedValue (type defaults to `str`). */

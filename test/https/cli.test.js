@@ -107,3 +107,34 @@ test('setup-https explains what is missing: no settings.js, package not installe
   assert.equal(badName.code, 1);
   assert.match(badName.stderr, /not a valid store name/);
 });
+
+test('setup-https refuses a read-only settings.js, and says how to go on', async (t) => {
+  const userDir = userDirWithDefaults(t);
+  const file = path.join(userDir, 'settings.js');
+  fs.chmodSync(file, 0o444);
+  const before = fs.readFileSync(file, 'utf8');
+  const result = await cli('setup-https', '--user-dir', userDir);
+  assert.equal(result.code, 2, result.stderr);
+  assert.match(result.stderr, /settings\.js is read-only \(mode 0444\), so setup-https leaves it alone\. Make it writable \(chmod u\+w .*settings\.js\) and run setup-https again, or add these lines/);
+  assert.match(result.stderr, /https: require\('@certflow\/node-red-certificates\/settings'\)\.https\(/);
+  // tests may run as root, who could write it anyway: the file, its mode and its inode are untouched
+  assert.equal(fs.readFileSync(file, 'utf8'), before);
+  assert.equal(fs.statSync(file).mode & 0o777, 0o444);
+  assert.deepEqual(backups(userDir), []);
+});
+
+test('setup-https refuses to replace a symlinked settings.js by a file, and names the file to run it on', async (t) => {
+  const userDir = userDirWithDefaults(t);
+  const real = path.join(userDir, 'config', 'settings.js');
+  fs.mkdirSync(path.dirname(real));
+  fs.renameSync(path.join(userDir, 'settings.js'), real);
+  fs.symlinkSync(real, path.join(userDir, 'settings.js'));
+  const before = fs.readFileSync(real, 'utf8');
+  const result = await cli('setup-https', '--user-dir', userDir);
+  assert.equal(result.code, 2, result.stderr);
+  assert.match(result.stderr, /settings\.js is a symbolic link to .*config\/settings\.js, and setup-https would replace the link by a copy\. Run it on the file itself:/);
+  assert.match(result.stderr, /node-red-certificates setup-https --settings .*config\/settings\.js --user-dir /);
+  assert.ok(fs.lstatSync(path.join(userDir, 'settings.js')).isSymbolicLink());
+  assert.equal(fs.readFileSync(real, 'utf8'), before);
+  assert.deepEqual(backups(userDir), []);
+});

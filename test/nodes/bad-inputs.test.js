@@ -27,6 +27,14 @@ const flow = [
   { id: 'inspect', type: 'certflow-inspect', source: 'payload', passwordFrom: 'password', passwordFromType: 'msg', wires: [['out'], ['out']] },
   { id: 'strict', type: 'certflow-inspect', source: 'payload', failOnProblems: true, trust: 'none', wires: [['out'], ['out']] },
   { id: 'remote', type: 'certflow-inspect', source: 'server', host: '127.0.0.1', hostType: 'str', port: 'port', portType: 'msg', timeout: '1', wires: [['out'], ['out']] },
+  { id: 'file', type: 'certflow-inspect', source: 'file', path: 'path', pathType: 'msg', timeout: '1', wires: [['out'], ['out']] },
+  { id: 'signFromFlow', type: 'certflow-sign', mode: 'csr', caKeyFrom: 'ca', caKeyFromType: 'flow', caCertFrom: 'ca', caCertFromType: 'flow', wires: [['out']] },
+  { id: 'daysWord', type: 'certflow-sign', mode: 'self-signed', cn: 'leaf.example.test', cnType: 'str', days: 'abc', wires: [['out']] },
+  { id: 'daysFraction', type: 'certflow-sign', mode: 'self-signed', cn: 'leaf.example.test', cnType: 'str', days: 1.5, wires: [['out']] },
+  { id: 'pathLengthMinus', type: 'certflow-sign', mode: 'ca', cn: 'CA', cnType: 'str', pathLength: '-1', wires: [['out']] },
+  { id: 'timeoutWord', type: 'certflow-inspect', source: 'payload', timeout: 'soon', wires: [['out'], ['out']] },
+  { id: 'alertDaysFraction', type: 'certflow-inspect', source: 'payload', alertDays: '0.5', wires: [['out'], ['out']] },
+  { id: 'portWord', type: 'certflow-inspect', source: 'server', host: '127.0.0.1', hostType: 'str', port: 'abc', portType: 'num', wires: [['out'], ['out']] },
   { id: 'out', type: 'helper' },
   { id: 'catch', type: 'catch', scope: null, uncaught: false, wires: [['caught']] },
   { id: 'caught', type: 'helper' },
@@ -46,6 +54,9 @@ before(async () => {
   const leaf = await run('selfSign', { payload: await run('key', { payload: 1 }) });
   const encrypted = await run('encKey', { payload: 1, passphrase: PASSPHRASE });
   good = { keyBundle, csrBundle, ca, leaf, encrypted };
+  // something stored, to show that a refused message leaves it as it was
+  helper.getNode('signFromFlow').context().flow.set('ca', ca);
+  helper.getNode('signFromFlow').context().global.set('note', 'kept');
 });
 after(() => helper.unload());
 
@@ -54,6 +65,7 @@ after(() => helper.unload());
  * and a red ring status, then sends `goodMsg` and expects normal output.
  */
 async function rejects(nodeId, badMsg, pattern, goodMsg) {
+  const storedBefore = storedState(nodeId);
   const result = await kit.outcome(nodeId, badMsg, 'out', 'caught');
   assert.ok(result.caught, `expected ${nodeId} to report an error, but it sent: ${String(JSON.stringify(result.ok && result.ok.payload)).slice(0, 200)}`);
   const error = result.caught.error;
@@ -64,6 +76,7 @@ async function rejects(nodeId, badMsg, pattern, goodMsg) {
   assert.equal(status.shape, 'ring');
   assert.ok(status.text.length > 0 && status.text.length <= 60, `status text "${status.text}"`);
   assert.ok(error.message.includes(status.text.replace(/\.\.\.$/, '')), `status "${status.text}" is the start of the error`);
+  assert.deepEqual(storedState(nodeId), storedBefore, 'a refused message changed what is stored');
   if (goodMsg) {
     const next = await kit.outcome(nodeId, goodMsg, 'out', 'caught');
     assert.ok(next.ok, `${nodeId} did not recover: ${next.caught && next.caught.error.message}`);
@@ -71,6 +84,13 @@ async function rejects(nodeId, badMsg, pattern, goodMsg) {
     assert.notEqual(kit.statusCalls(nodeId).pop().shape, 'ring');
   }
   return error;
+}
+
+/** What the flow keeps (flow and global context), as JSON text. */
+function storedState(nodeId) {
+  const context = helper.getNode(nodeId).context();
+  const snapshot = (store) => JSON.stringify(Object.fromEntries(store.keys().sort().map((key) => [key, store.get(key)])));
+  return { flow: snapshot(context.flow), global: snapshot(context.global) };
 }
 
 test('empty payload', async () => {
@@ -184,6 +204,76 @@ test('a remote host that refuses, does not answer, or speaks plain HTTP', async 
     for (const c of sockets) c.destroy();
     await Promise.all([silent, http, server].map((s) => new Promise((resolve) => s.close(resolve))));
   }
+});
+
+test('a passphrase or a name that is not text', async () => {
+  // String({}) is "[object Object]": a key "encrypted" with that would open with it
+  await rejects('encKey', { payload: 1, passphrase: { secret: PASSPHRASE } }, /the passphrase in msg\.passphrase must be text, not an object$/, { payload: 1, passphrase: PASSPHRASE });
+  await rejects('encKey', { payload: 1, passphrase: 1234 }, /the passphrase in msg\.passphrase must be text, not a number/, { payload: 1, passphrase: PASSPHRASE });
+  await rejects('encKey', { payload: 1, passphrase: 'x'.repeat(5000) }, /the passphrase in msg\.passphrase must be at most 1023 characters long/, { payload: 1, passphrase: PASSPHRASE });
+  await rejects('csr', { payload: good.encrypted, names: 'a.example.test', passphrase: ['one', 'two'] }, /the passphrase in msg\.passphrase must be text, not a list/,
+    { payload: good.encrypted, names: 'a.example.test', passphrase: PASSPHRASE });
+  await rejects('key', { payload: 1, algorithm: { name: 'ec-p256' } }, /msg\.algorithm must be text like "ec-p256" or "rsa-3072", not an object/, { payload: 1 });
+  await rejects('remote', { payload: 1, port: { number: 443 } }, /the port must be a whole number 1-65535, not an object \(in msg\.port\)/);
+});
+
+test('dialog numbers that are not what the dialog allows (an imported or hand-edited flow)', async () => {
+  await rejects('daysWord', { payload: good.keyBundle }, /Valid \(days\) must be a whole number 1-36500, not "abc"$/);
+  await rejects('daysFraction', { payload: good.keyBundle }, /Valid \(days\) must be a whole number 1-36500, not 1\.5$/);
+  await rejects('pathLengthMinus', { payload: good.keyBundle }, /Path length must be empty or a whole number 0-16, not "-1"$/);
+  await rejects('timeoutWord', { payload: good.leaf.cert }, /the timeout must be above 0 and at most 300 seconds, not "soon"$/);
+  await rejects('alertDaysFraction', { payload: good.leaf.cert }, /the alert days must be a whole number from 0 to 3650, not "0\.5"$/);
+});
+
+test('a port that is not a port number', async () => {
+  await rejects('remote', { payload: 1, port: 'abc' }, /the port must be a whole number 1-65535, not "abc" \(in msg\.port\)$/);
+  await rejects('remote', { payload: 1, port: 70000 }, /the port must be a whole number 1-65535, not 70000/);
+  await rejects('remote', { payload: 1, port: '44.3' }, /the port must be a whole number 1-65535, not "44\.3"/);
+  await rejects('portWord', { payload: 1 }, /the port must be a whole number 1-65535, not "abc" \(in the dialog\)$/);
+});
+
+test('lists nested 10,000 deep', async () => {
+  let deep = [];
+  for (let i = 0; i < 10000; i++) deep = [deep];
+  const tooDeep = /must nest at most 32 levels of lists\/objects/;
+  await rejects('inspect', { payload: deep }, /msg\.payload must nest at most 32 levels/, { payload: good.leaf.cert });
+  await rejects('csr', { payload: deep, names: 'a.example.test' }, tooDeep, { payload: good.keyBundle, names: 'a.example.test' });
+  await rejects('sign', { payload: good.csrBundle, caKey: good.ca.key, caCert: deep }, /msg\.caCert must nest at most 32 levels/,
+    { payload: good.csrBundle, caKey: good.ca.key, caCert: good.ca.cert });
+  // the CA kept in flow context is still there, unchanged, after the refusal
+  await rejects('signFromFlow', { payload: deep }, tooDeep, { payload: good.csrBundle });
+  assert.equal(helper.getNode('signFromFlow').context().flow.get('ca').key, good.ca.key);
+  await rejects('csr', { payload: good.keyBundle, names: { dns: deep } }, /msg\.names must nest at most 32 levels/, { payload: good.keyBundle, names: 'a.example.test' });
+  // a list as long as it is wide is refused too, before any work on its items
+  await rejects('inspect', { payload: new Array(200000).fill('x') }, /msg\.payload must hold at most 100000 list items\/fields/, { payload: good.leaf.cert });
+});
+
+test('a file path with a NUL, a file or device over the size limit, a pipe that gives nothing', async (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'certflow-files-'));
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const certFile = path.join(dir, 'cert.pem');
+  fs.writeFileSync(certFile, good.leaf.cert);
+  const ok = { payload: 1, path: certFile };
+
+  await rejects('file', { payload: 1, path: `${certFile}\0.txt` }, /remove the NUL character from the file path in msg\.path$/, ok);
+  // /dev/zero never ends: the read stops one byte past the limit
+  await rejects('file', { payload: 1, path: '/dev/zero' }, /the file is over the 1 MiB limit for a certificate file: "\/dev\/zero"$/, ok);
+  // a (sparse) 64 MiB file is refused from its size, before reading
+  const huge = path.join(dir, 'huge.pem');
+  fs.closeSync(fs.openSync(huge, 'w'));
+  fs.truncateSync(huge, 64 * 1024 ** 2);
+  await rejects('file', { payload: 1, path: huge }, /the file is over the 1 MiB limit for a certificate file: ".*huge\.pem"$/, ok);
+  // a FIFO that has a writer (this process) who never writes: refused after the node's timeout (1 s)
+  const fifo = path.join(dir, 'pipe');
+  execFileSync('mkfifo', [fifo]);
+  const writer = fs.openSync(fifo, fs.constants.O_RDWR | fs.constants.O_NONBLOCK);
+  try {
+    await rejects('file', { payload: 1, path: fifo }, /no data within 1 s \(a pipe nothing writes to\?\): ".*pipe"$/, ok);
+  } finally {
+    fs.closeSync(writer);
+  }
+  await rejects('file', { payload: 1, path: dir }, /cannot read the file ".*": it is a folder, not a file/, ok);
+  await rejects('file', { payload: 1, path: { file: certFile } }, /msg\.path must be text, not an object$/, ok);
 });
 
 test('no private key or passphrase in any status, log line or error', () => {
