@@ -29,13 +29,14 @@
  * else ~/.node-red).
  */
 import { X509Certificate } from 'node:crypto';
-import { existsSync, promises as fs } from 'node:fs';
+import { existsSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { writeFileAtomic, SECRET_FILE_MODE } from './atomic-file';
 import { CertflowError } from './errors';
 import { createLocalCa, issueBootstrapLeaf, loadLocalCa, localHostNames, namesNotPermitted, type LocalCa } from './local-ca';
 import { classifyAltName, type AltName } from './names';
+import { reconcileStore } from './serve/reconcile';
+import { loadTextOrUndefined, openStorage, takeMigrationReport } from './storage';
 import {
   certificatesDir,
   expandHome,
@@ -83,6 +84,8 @@ export interface HttpsSettingsFunction {
 
 const BOOTSTRAP_SOURCE = 'bootstrap';
 const LOCAL_CA_DIR = 'local-ca';
+/** The local CA's keys in the storage. */
+const LOCAL_CA_KEYS = { key: `${LOCAL_CA_DIR}/ca-key.pem`, cert: `${LOCAL_CA_DIR}/ca.pem` };
 const BOOTSTRAP_DAYS = 365;
 const LOCAL_CA_DAYS = 3650;
 
@@ -117,11 +120,23 @@ export function https(helperOptions: HttpsHelperOptions = {}): HttpsSettingsFunc
     lastWarning = message;
   };
   const result = (bundle: ValidatedBundle): HttpsServerOptions => ({ ...extraOptions, key: bundle.key, cert: bundle.fullchain });
+  const reportMigration = () => {
+    const report = takeMigrationReport(userDir);
+    if (report) {
+      log('info', `moved the certificates and accounts of certflow 0.1.0 into ${certificatesDir(userDir)} (the one folder to back up); the old folder is kept as ${report.movedTo}`);
+    }
+  };
 
   async function load(): Promise<HttpsServerOptions> {
     let stored: StoredBundle | null;
     try {
-      stored = await readStoredBundle(location, { passphrase });
+      // the newest valid certificate stored for this name, wherever the last run stopped
+      const reconciled = await reconcileStore(location, { passphrase });
+      reportMigration();
+      if (reconciled.installedFrom) {
+        log('info', `installed the newer certificate of ${reconciled.installedFrom} into ${storeDir(location)} (it was stored, but not yet installed, when the last run stopped)`);
+      }
+      stored = reconciled.stored;
     } catch (err) {
       return fallback(`${reasonOf(err)}`);
     }
@@ -138,7 +153,7 @@ export function https(helperOptions: HttpsHelperOptions = {}): HttpsSettingsFunc
       const why = bootstrapOutdated(stored, wantedNames(), renewDays);
       const current = stored;
       if (why) {
-        stored = await makeBootstrap(why, path.basename(current.dir)).catch((err) => {
+        stored = await makeBootstrap(why, current.generation).catch((err) => {
           if (!(err instanceof CertflowError && err.code === 'store-changed')) {
             log('warn', `could not renew the bootstrap certificate (${reasonOf(err)}); keeping the current one`);
           }
@@ -293,7 +308,11 @@ function canonicalIp(ip: string): string {
  */
 export async function ensureLocalCa(userDir: string, names: AltName[] = [], log?: Logger): Promise<LocalCa> {
   const paths = localCaPaths(userDir);
-  const [keyPem, certPem] = await Promise.all([fs.readFile(paths.key, 'utf8').catch(() => null), fs.readFile(paths.cert, 'utf8').catch(() => null)]);
+  const storage = await openStorage(userDir);
+  const [keyPem, certPem] = await Promise.all([
+    loadTextOrUndefined(storage, LOCAL_CA_KEYS.key).catch(() => undefined),
+    loadTextOrUndefined(storage, LOCAL_CA_KEYS.cert).catch(() => undefined),
+  ]);
   if (keyPem && certPem) {
     try {
       const ca = loadLocalCa({ keyPem, certPem });
@@ -309,9 +328,9 @@ export async function ensureLocalCa(userDir: string, names: AltName[] = [], log?
   }
   const ca = await createLocalCa({ days: LOCAL_CA_DAYS, limitedTo: names });
   // Key first, then certificate: a crash in between leaves a key without its certificate,
-  // which the check above treats as "no CA" and redoes.
-  await writeFileAtomic(paths.key, ca.keyPem, SECRET_FILE_MODE);
-  await writeFileAtomic(paths.cert, ca.certPem);
+  // which the check above treats as "no CA" and redoes. The storage refuses a planted folder.
+  await storage.store(LOCAL_CA_KEYS.key, ca.keyPem, { secret: true });
+  await storage.store(LOCAL_CA_KEYS.cert, ca.certPem);
   return ca;
 }
 

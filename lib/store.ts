@@ -1,41 +1,22 @@
 /**
- * The certificate store: `<userDir>/certificates/<name>/`, where a certificate bundle lives on
- * disk so Node-RED (through the settings helper) and other programs can use it.
+ * The certificate store: the served side of a certificate RECORD in the storage
+ * (lib/storage/, by default `<userDir>/certificates/<name>/`), where a bundle lives so Node-RED
+ * (through the settings helper) and other programs can use it. Layout, generations and the
+ * crash-safety argument: lib/storage/file-storage.ts and docs/STORAGE.md.
  *
- * Layout (one install = one immutable "generation" folder; two symlinks say which is which):
- *
- *   certificates/node-red/
- *     gen-20260225T101010123Z-1a2b3c/   privkey.pem (0600) cert.pem chain.pem fullchain.pem meta.json
- *     gen-20251127T080000000Z-9f8e7d/   the generation before
- *     current  -> gen-20260225T...      swapped with ONE rename(2): readers see old or new, never a mix
- *     previous -> gen-20251127T...
- *     privkey.pem -> current/privkey.pem   (and cert.pem, chain.pem, fullchain.pem, meta.json):
- *                                           stable paths for other programs
- *
- * Why generations: a key and its certificate are two files, and two renames are never atomic
- * together. A new generation is written completely (each file fsynced) in a `.staging-*` folder,
- * renamed to `gen-*`, and only then published by renaming a fresh symlink over `current`. A
- * kill -9 at any moment leaves `current` pointing at a complete, matching pair (the old one or
- * the new one); leftovers are removed at the next install. A reader resolves `current` once and
- * reads every file from that generation (see readStoredBundle), so it never mixes two of them.
+ * This file checks bundles (validateBundle), installs them as a new generation of the record
+ * (one publish: readers see the old set of files or the new one, never a mix) and reads the
+ * current (or previous) generation back, checking that its key matches its certificate.
  */
-import { randomBytes, X509Certificate, type KeyObject } from 'node:crypto';
-import { promises as fs } from 'node:fs';
-import * as os from 'node:os';
+import { X509Certificate, type KeyObject } from 'node:crypto';
 import * as path from 'node:path';
-import { writeFileAtomic, syncDirectory, SECRET_FILE_MODE, PUBLIC_FILE_MODE } from './atomic-file';
+import { writeFileAtomic, SECRET_FILE_MODE, PUBLIC_FILE_MODE } from './atomic-file';
 import { CertflowError } from './errors';
 import { loadPrivateKey, describeKey } from './keys';
+import { expandHome, isNotFound, openStorage, storageRoot, type GenerationFile, type Storage } from './storage';
 
 /** Files of one generation, also linked at the top of the store folder. */
 export const STORE_FILES = ['privkey.pem', 'cert.pem', 'chain.pem', 'fullchain.pem', 'meta.json'] as const;
-const CURRENT = 'current';
-const PREVIOUS = 'previous';
-const GENERATION_PREFIX = 'gen-';
-const STAGING_PREFIX = '.staging-';
-const LINK_TEMP_PREFIX = '.link-';
-/** Leftovers younger than this may belong to an install still running in another process. */
-const LEFTOVER_AGE_MS = 10 * 60 * 1000;
 /** Store names that are folders of their own under certificates/. */
 export const RESERVED_STORE_NAMES = ['local-ca'];
 
@@ -44,6 +25,8 @@ export interface StoreLocation {
   userDir: string;
   /** The store's name: letters, digits, `.`, `_`, `-` (default `node-red`). */
   name?: string;
+  /** Another storage backend than the userDir's files (tests, clusters). */
+  storage?: Storage;
 }
 
 /** What meta.json holds: facts about the certificate, never key material. */
@@ -81,7 +64,9 @@ export interface ValidatedBundle {
 
 export interface StoredBundle extends ValidatedBundle {
   meta: StoreMeta;
-  /** Absolute path of the generation folder the files were read from. */
+  /** The generation the files were read from. */
+  generation: string;
+  /** Where that generation lives (a folder path for the file storage), for messages. */
   dir: string;
 }
 
@@ -130,7 +115,12 @@ export interface InstallResult {
 // Locations
 
 export function certificatesDir(userDir: string): string {
-  return path.join(path.resolve(expandHome(userDir)), 'certificates');
+  return storageRoot(userDir);
+}
+
+/** The storage a location uses: its own, else the userDir's files (opened, migrated, cleaned once). */
+export function storageOf(location: StoreLocation): Promise<Storage> {
+  return location.storage ? Promise.resolve(location.storage) : openStorage(location.userDir);
 }
 
 /** `<userDir>/certificates/<name>`, after checking the name cannot escape that folder. */
@@ -152,9 +142,7 @@ export function validateStoreName(name: unknown): string {
   return name;
 }
 
-export function expandHome(p: string): string {
-  return p === '~' || p.startsWith('~/') ? path.join(os.homedir(), p.slice(1)) : p;
-}
+export { expandHome };
 
 // ---------------------------------------------------------------------------------------------
 // Validation
@@ -333,124 +321,42 @@ function normalizePem(pem: string): string {
 // ---------------------------------------------------------------------------------------------
 // Install
 
-/** One install at a time per store in this process (two nodes or a fast loop on one store). */
-const installQueues = new Map<string, Promise<unknown>>();
-
-function serialized<T>(dir: string, work: () => Promise<T>): Promise<T> {
-  const before = installQueues.get(dir) ?? Promise.resolve();
-  const run = before.then(work, work);
-  const tail = run.catch(() => undefined);
-  installQueues.set(dir, tail);
-  void tail.then(() => {
-    if (installQueues.get(dir) === tail) installQueues.delete(dir);
-  });
-  return run;
-}
-
 /**
  * Validates the bundle, then writes it as the store's new current generation (the old one
- * becomes `previous`). An invalid bundle throws before anything on disk changes.
+ * becomes `previous`). An invalid bundle throws before anything in the storage changes.
  */
 export async function installBundle(location: StoreLocation, input: unknown, options: InstallOptions = {}): Promise<InstallResult> {
-  const dir = storeDir(location);
-  const name = path.basename(dir);
+  const name = validateStoreName(location.name ?? 'node-red');
   const bundle = validateBundle(input, options);
   const targets = (options.extraTargets ?? []).map((t) => resolveExtraTarget(t, location.userDir));
   await options.beforeWrite?.(bundle);
-  return serialized(dir, async () => {
-    if (options.ifCurrentIs !== undefined) {
-      const current = await readLinkOrNull(path.join(dir, CURRENT));
-      if (current !== options.ifCurrentIs) {
-        throw new CertflowError('store-changed', `${dir} changed meanwhile (another certificate was installed); nothing written`);
-      }
-    }
-    await fs.mkdir(dir, { recursive: true, mode: 0o700 });
-    const generation = `${GENERATION_PREFIX}${new Date().toISOString().replace(/[-:.]/g, '')}-${randomBytes(3).toString('hex')}`;
-    const meta: StoreMeta = {
-      name,
-      generation,
-      installedAt: new Date().toISOString(),
-      source: options.source ?? 'certflow-https',
-      ...bundle.facts,
-    };
-    await writeGeneration(dir, generation, bundle, meta);
-    await publish(dir, generation);
-    await removeLeftovers(dir).catch(() => undefined); // tidiness only; never fails an install
-    const extraFiles: string[] = [];
-    for (const target of targets) {
-      await writeFileAtomic(target.path, extraContent(bundle, target.content), target.mode);
-      extraFiles.push(target.path);
-    }
-    return { name, dir, generation, meta, bundle, extraFiles };
-  });
-}
-
-async function writeGeneration(dir: string, generation: string, bundle: ValidatedBundle, meta: StoreMeta): Promise<void> {
-  const staging = path.join(dir, `${STAGING_PREFIX}${generation}`);
-  await fs.mkdir(staging, { mode: 0o700 });
-  // privkey first: a generation without its key is never published anyway, order is for humans
-  await writeFileAtomic(path.join(staging, 'privkey.pem'), bundle.key, SECRET_FILE_MODE);
-  await writeFileAtomic(path.join(staging, 'cert.pem'), bundle.cert, PUBLIC_FILE_MODE);
-  await writeFileAtomic(path.join(staging, 'chain.pem'), bundle.chain.join(''), PUBLIC_FILE_MODE);
-  await writeFileAtomic(path.join(staging, 'fullchain.pem'), bundle.fullchain, PUBLIC_FILE_MODE);
-  await writeFileAtomic(path.join(staging, 'meta.json'), `${JSON.stringify(meta, null, 2)}\n`, PUBLIC_FILE_MODE);
-  await fs.rename(staging, path.join(dir, generation));
-  await syncDirectory(dir);
-}
-
-/** Makes `generation` current: previous <- old current, then current <- generation (one rename each). */
-async function publish(dir: string, generation: string): Promise<void> {
-  const oldCurrent = await readLinkOrNull(path.join(dir, CURRENT));
-  if (oldCurrent && oldCurrent !== generation && isGenerationName(oldCurrent)) {
-    await replaceSymlink(dir, PREVIOUS, oldCurrent);
+  const storage = await storageOf(location);
+  const meta: StoreMeta = {
+    name,
+    generation: '',
+    installedAt: new Date().toISOString(),
+    source: options.source ?? 'certflow-https',
+    ...bundle.facts,
+  };
+  const generation = await storage.publishGeneration(name, generationFiles(bundle, meta), { ifCurrentIs: options.ifCurrentIs });
+  meta.generation = generation;
+  const extraFiles: string[] = [];
+  for (const target of targets) {
+    await writeFileAtomic(target.path, extraContent(bundle, target.content), target.mode);
+    extraFiles.push(target.path);
   }
-  await replaceSymlink(dir, CURRENT, generation);
-  // Stable top-level paths for other programs; made once, they follow `current`.
-  for (const file of STORE_FILES) {
-    const wanted = path.join(CURRENT, file);
-    if ((await readLinkOrNull(path.join(dir, file))) !== wanted) await replaceSymlink(dir, file, wanted);
-  }
-  await syncDirectory(dir);
+  return { name, dir: storage.describe(name), generation, meta, bundle, extraFiles };
 }
 
-/** Atomically points `dir/linkName` at `target` (relative): a new symlink renamed over the old. */
-async function replaceSymlink(dir: string, linkName: string, target: string): Promise<void> {
-  const temp = path.join(dir, `${LINK_TEMP_PREFIX}${linkName}.${randomBytes(4).toString('hex')}`);
-  await fs.symlink(target, temp);
-  try {
-    await fs.rename(temp, path.join(dir, linkName));
-  } catch (err) {
-    await fs.rm(temp, { force: true });
-    throw err;
-  }
-}
-
-async function readLinkOrNull(linkPath: string): Promise<string | null> {
-  try {
-    return await fs.readlink(linkPath);
-  } catch (err) {
-    if (isErrno(err, 'ENOENT') || isErrno(err, 'EINVAL')) return null;
-    throw err;
-  }
-}
-
-function isGenerationName(name: string): boolean {
-  return name.startsWith(GENERATION_PREFIX) && !name.includes('/') && !name.includes(path.sep);
-}
-
-/** Removes generations that are neither current nor previous, and old unfinished work. */
-async function removeLeftovers(dir: string): Promise<void> {
-  const keep = new Set([await readLinkOrNull(path.join(dir, CURRENT)), await readLinkOrNull(path.join(dir, PREVIOUS))]);
-  const now = Date.now();
-  for (const entry of await fs.readdir(dir)) {
-    const full = path.join(dir, entry);
-    if (isGenerationName(entry)) {
-      if (!keep.has(entry)) await fs.rm(full, { recursive: true, force: true });
-    } else if (entry.startsWith(STAGING_PREFIX) || entry.startsWith(LINK_TEMP_PREFIX)) {
-      const stat = await fs.lstat(full).catch(() => null);
-      if (stat && now - stat.mtimeMs > LEFTOVER_AGE_MS) await fs.rm(full, { recursive: true, force: true });
-    }
-  }
+/** The files of one generation; meta.json says what it holds, never key material. */
+export function generationFiles(bundle: { key?: string; cert: string; chain: string[]; fullchain: string }, meta: object): GenerationFile[] {
+  return [
+    ...(bundle.key ? [{ name: 'privkey.pem', data: bundle.key, secret: true }] : []),
+    { name: 'cert.pem', data: bundle.cert },
+    { name: 'chain.pem', data: bundle.chain.join('') },
+    { name: 'fullchain.pem', data: bundle.fullchain },
+    { name: 'meta.json', data: `${JSON.stringify(meta, null, 2)}\n` },
+  ];
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -466,48 +372,53 @@ export async function readStoredBundle(
   location: StoreLocation,
   options: { passphrase?: string; which?: 'current' | 'previous' } = {},
 ): Promise<StoredBundle | null> {
-  const dir = storeDir(location);
-  const which = options.which ?? CURRENT;
-  // Resolve the pointer ONCE and read every file from that immutable generation. If an install
+  const name = validateStoreName(location.name ?? 'node-red');
+  return readRecordBundle(await storageOf(location), name, options);
+}
+
+/** Like readStoredBundle, for any record of a storage (an ACME certificate's too). */
+export async function readRecordBundle(
+  storage: Storage,
+  record: string,
+  options: { passphrase?: string; which?: 'current' | 'previous' } = {},
+): Promise<StoredBundle | null> {
+  const which = options.which ?? 'current';
+  // Resolve the pointer ONCE and read every file from that immutable generation. If a publish
   // removed it meanwhile (it was two generations old), resolve again.
   for (let attempt = 0; ; attempt++) {
-    const generation = await readLinkOrNull(path.join(dir, which));
+    const generation = await storage.generation(record, which);
     if (generation === null) return null;
-    if (!isGenerationName(generation)) {
-      throw new CertflowError('store-broken', `${path.join(dir, which)} points at "${generation}", not at a generation folder of the store`);
-    }
-    const genDir = path.join(dir, generation);
+    const where = storage.describe(`${record}/${generation}`);
+    let files: Record<string, Buffer | undefined>;
     try {
-      return await readGeneration(genDir, options.passphrase);
+      files = await storage.loadGeneration(record, generation, ['privkey.pem', 'fullchain.pem', 'meta.json']);
     } catch (err) {
-      if (attempt < 2 && isErrno(err, 'ENOENT') && (await readLinkOrNull(path.join(dir, which))) !== generation) continue;
-      if (err instanceof CertflowError) throw err;
-      throw new CertflowError('store-broken', `cannot read the stored certificate in ${genDir}: ${errnoText(err)}`, undefined, { cause: err });
+      if (attempt < 2 && isNotFound(err) && (await storage.generation(record, which)) !== generation) continue;
+      if (isNotFound(err)) throw new CertflowError('store-broken', `cannot read the stored certificate in ${where}: it is missing`, undefined, { cause: err });
+      throw err;
     }
+    return storedFromFiles(record, generation, where, files, options.passphrase);
   }
 }
 
-async function readGeneration(genDir: string, passphrase?: string): Promise<StoredBundle> {
-  const [key, fullchain] = await Promise.all([
-    fs.readFile(path.join(genDir, 'privkey.pem'), 'utf8'),
-    fs.readFile(path.join(genDir, 'fullchain.pem'), 'utf8'),
-  ]);
+function storedFromFiles(record: string, generation: string, where: string, files: Record<string, Buffer | undefined>, passphrase?: string): StoredBundle {
+  const missing = ['privkey.pem', 'fullchain.pem'].find((f) => !files[f]);
+  if (missing) throw new CertflowError('store-broken', `cannot read the stored certificate in ${where}: ${missing} is missing`);
   let validated: ValidatedBundle;
   try {
-    validated = validateBundle({ key, fullchain }, { passphrase, requireValidNow: false });
+    validated = validateBundle({ key: files['privkey.pem']!.toString('utf8'), fullchain: files['fullchain.pem']!.toString('utf8') }, { passphrase, requireValidNow: false });
   } catch (err) {
     const reason = err instanceof Error ? err.message : String(err);
-    throw new CertflowError('store-broken', `the stored certificate in ${genDir} is unusable: ${reason}`, undefined, { cause: err });
+    throw new CertflowError('store-broken', `the stored certificate in ${where} is unusable: ${reason}`, undefined, { cause: err });
   }
   // meta.json only describes; a damaged one does not make a good key and certificate unusable
-  const generation = path.basename(genDir);
-  let meta: StoreMeta = { name: path.basename(path.dirname(genDir)), generation, installedAt: '', source: 'unknown', ...validated.facts };
+  let meta: StoreMeta = { name: record, generation, installedAt: '', source: 'unknown', ...validated.facts };
   try {
-    meta = { ...meta, ...(JSON.parse(await fs.readFile(path.join(genDir, 'meta.json'), 'utf8')) as Partial<StoreMeta>), ...validated.facts };
+    if (files['meta.json']) meta = { ...meta, ...(JSON.parse(files['meta.json'].toString('utf8')) as Partial<StoreMeta>), ...validated.facts, generation };
   } catch {
     // keep the facts read from the certificate itself
   }
-  return { ...validated, meta, dir: genDir };
+  return { ...validated, meta, generation, dir: where };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -562,15 +473,3 @@ function extraContent(bundle: ValidatedBundle, content: ExtraTargetContent): str
   }
 }
 
-// ---------------------------------------------------------------------------------------------
-
-function isErrno(err: unknown, code: string): boolean {
-  return typeof err === 'object' && err !== null && (err as NodeJS.ErrnoException).code === code;
-}
-
-function errnoText(err: unknown): string {
-  const e = err as NodeJS.ErrnoException;
-  if (e && e.code === 'ENOENT') return `${e.path ? path.basename(e.path) : 'a file'} is missing`;
-  if (e && e.code === 'EACCES') return `no permission to read ${e.path ?? 'a file'}`;
-  return e instanceof Error ? e.message : String(err);
-}

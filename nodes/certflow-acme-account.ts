@@ -3,18 +3,17 @@
  * first time an ACME node needs it (creating it at the CA, and its EC P-256 key, if need be)
  * and shares it between every ACME node that uses this config.
  *
- * Where the account key lives: `<userDir>/certflow/accounts/<config id>/account.json` (mode
- * 0600, with the account URL). Not in the node's credentials: credentials a node sets at run
- * time (RED.nodes.addCredentials) only reach flows_cred.json at the next deploy, so a key made
- * between two deploys would be lost at a restart, and the CA account with it.
+ * The account (key, URL, a rollover's pending key) persists through lib/acme/account-store
+ * in the userDir's storage (`<userDir>/certificates/_accounts/<config id>/account.json`,
+ * 0600); this file writes no file itself.
  */
-import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { writeFileAtomic, SECRET_FILE_MODE } from '../lib/atomic-file';
 import { CertflowError } from '../lib/errors';
-import { CA_PRESETS, fetchDirectoryMeta, openAccount, resolveDirectoryUrl, rolloverAccountKey } from '../lib/acme';
+import { AccountStore, CA_PRESETS, fetchDirectoryMeta, resolveDirectoryUrl } from '../lib/acme';
 import type { AcmeAccount, ProgressCallback } from '../lib/acme';
+import { openStorage } from '../lib/storage';
+import { hasAnyPermission } from './common/admin-permissions';
 import type { Node, NodeAPI, NodeDef } from './common/node-red';
 
 interface AccountConfig extends NodeDef {
@@ -32,13 +31,6 @@ interface AccountCredentials {
   eabKid?: string;
   /** Secret: a password-type credential, never sent to the editor. */
   eabHmacKey?: string;
-}
-
-interface StoredAccount {
-  directoryUrl: string;
-  accountUrl?: string;
-  /** SECRET. */
-  accountKeyPem: string;
 }
 
 type AdminApp = {
@@ -62,43 +54,19 @@ function register(RED: RED): void {
     RED.nodes.createNode(this, config);
     const node = this;
     const directory = directoryOf(config);
-    const file = path.join(register.certflowDir(RED), 'accounts', node.id, 'account.json');
     let opening: Promise<AcmeAccount> | undefined;
-    let stored: StoredAccount | undefined;
-
-    async function readStored(): Promise<StoredAccount | undefined> {
-      try {
-        const data = JSON.parse(await fs.readFile(file, 'utf8')) as StoredAccount;
-        return typeof data.accountKeyPem === 'string' ? data : undefined;
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-        throw new CertflowError('ACME_ACCOUNT_FILE', `the ACME account file ${file} cannot be read: ${(err as Error).message}`);
-      }
-    }
-
-    async function save(account: AcmeAccount): Promise<void> {
-      stored = { directoryUrl: account.directoryUrl, accountUrl: account.accountUrl, accountKeyPem: account.accountKeyPem };
-      await writeFileAtomic(file, `${JSON.stringify(stored, null, 2)}\n`, SECRET_FILE_MODE);
-    }
+    const accountStore = () => openStorage(register.userDirOf(RED)).then((storage) => new AccountStore(storage, node.id));
 
     async function open(onProgress?: ProgressCallback): Promise<AcmeAccount> {
-      const directoryUrl = resolveDirectoryUrl(directory);
-      stored ??= await readStored();
-      // The key works at any CA; the account URL only at the one that issued it.
-      const accountUrl = stored && stored.directoryUrl === directoryUrl ? stored.accountUrl : undefined;
       const { eabKid, eabHmacKey } = node.credentials;
-      const account = await openAccount({
+      return (await accountStore()).open({
         directory,
         caPem: config.caPem?.trim() || undefined,
         contact: config.contact,
         termsOfServiceAgreed: config.agreeTos === true,
         externalAccountBinding: eabKid || eabHmacKey ? { kid: eabKid ?? '', hmacKey: eabHmacKey ?? '' } : undefined,
-        accountKeyPem: stored?.accountKeyPem,
-        accountUrl,
         onProgress,
       });
-      if (account.keyGenerated || account.accountUrl !== accountUrl) await save(account);
-      return account;
     }
 
     Object.defineProperties(node, { directory: { value: directory }, caPem: { value: config.caPem?.trim() || undefined } });
@@ -111,14 +79,10 @@ function register(RED: RED): void {
       }
       return opening;
     };
-    node.remember = async (account) => {
-      if (!stored || stored.accountUrl !== account.accountUrl || stored.accountKeyPem !== account.accountKeyPem) await save(account);
-    };
+    node.remember = async (account) => (await accountStore()).remember(account);
     node.rolloverKey = async (onProgress) => {
       const account = await node.getAccount(onProgress);
-      await rolloverAccountKey(account, undefined, onProgress);
-      await save(account);
-      return account;
+      return (await accountStore()).rollover(account, onProgress);
     };
 
     node.on('close', (_removed, done) => {
@@ -151,9 +115,9 @@ namespace register {
     rolloverKey(onProgress?: ProgressCallback): Promise<AcmeAccount>;
   }
 
-  /** `<userDir>/certflow` (Node-RED's default userDir when the runtime names none). */
-  export function certflowDir(RED: { settings: { userDir?: string } }): string {
-    return path.join(RED.settings.userDir || path.join(os.homedir(), '.node-red'), 'certflow');
+  /** Node-RED's userDir (its default when the runtime names none): the storage lives under it. */
+  export function userDirOf(RED: { settings: { userDir?: string } }): string {
+    return RED.settings.userDir || path.join(os.homedir(), '.node-red');
   }
 }
 
@@ -173,16 +137,32 @@ function registerAdminEndpoints(RED: RED): void {
 
   // GET ?directory=<preset id or URL>[&node=<deployed config id, for its CA certificate>],
   // POST {directory, caPem} for a CA certificate not deployed yet.
+  // A URL (or CA certificate) of the caller's choice makes Node-RED send a request into its own
+  // network: that needs permission to change flows, and the answer holds only the facts of a
+  // directory-shaped document, with one error for every failure (no status, no problem detail,
+  // no "connection refused" that would map which ports are open).
   const directoryMeta = async (req: any, res: any) => {
     const query = { ...(req.query ?? {}), ...(req.body ?? {}) };
     const node = deployed(query.node);
-    const caPem = typeof query.caPem === 'string' && query.caPem.trim() ? query.caPem : node?.caPem;
+    const directory = String(query.directory ?? '').trim();
+    const preset = CA_PRESETS.find((p) => p.id === directory.toLowerCase());
+    const callerCaPem = typeof query.caPem === 'string' && query.caPem.trim() ? query.caPem.trim() : undefined;
+    // the deployed account's own URL and CA certificate were chosen by someone who could deploy
+    const chosenByCaller = (callerCaPem !== undefined && callerCaPem !== node?.caPem) || (!preset && !(node && node.directory === directory));
+    if (chosenByCaller && !hasAnyPermission(req, ['certflow-acme-account.write', 'flows.write'])) {
+      return fail(res, 403, RED._('certflow-acme-account.errors.writeNeeded'));
+    }
     try {
-      const meta = await fetchDirectoryMeta(String(query.directory ?? ''), caPem, { timeoutMs: 10000, maxRetries: 1 });
-      const preset = CA_PRESETS.find((p) => p.id === String(query.directory) || p.directoryUrl === meta.directoryUrl);
-      res.json({ ...meta, notes: preset?.notes });
+      resolveDirectoryUrl(directory); // not a URL at all: say so (nothing is fetched)
     } catch (err) {
-      fail(res, err instanceof CertflowError && err.code === 'ACME_BAD_DIRECTORY' ? 400 : 502, err);
+      return fail(res, 400, err);
+    }
+    try {
+      const meta = await fetchDirectoryMeta(directory, callerCaPem ?? node?.caPem, { timeoutMs: 10000, maxRetries: preset ? 1 : 0 });
+      res.json({ ...meta, notes: (preset ?? CA_PRESETS.find((p) => p.directoryUrl === meta.directoryUrl))?.notes });
+    } catch (err) {
+      if (preset) return fail(res, 502, err); // a public CA's own URL: its exact problem helps
+      fail(res, 400, RED._('certflow-acme-account.errors.notADirectory', { url: directory.slice(0, 200) }));
     }
   };
   RED.httpAdmin.get('/certflow-acme-account/directory', read, directoryMeta);

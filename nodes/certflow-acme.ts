@@ -4,14 +4,15 @@
  * and output. The renewal timer is lib/acme/scheduler, the http-01 route on Node-RED's port
  * common/http01-route, the dns-01 round trip through the flow common/dns01-round-trip.
  */
-import * as path from 'node:path';
 import { CertflowError } from '../lib/errors';
 import { parseKeyAlgorithm } from '../lib/keys';
 import { inspectCertificate } from '../lib/inspect';
 import { CertificateManager, parseIdentifiers } from '../lib/acme';
 import type { ChallengeOptions, ChallengeType, EnsureResult, ProgressDetails, StoredCertificate } from '../lib/acme';
 import { RenewalScheduler } from '../lib/acme/scheduler';
+import { openStorage } from '../lib/storage';
 import accountModule = require('./certflow-acme-account');
+import type dnsModule = require('./certflow-dns');
 import { handleInput, shortTime, startBundle, statusError, statusOk, statusProgress, statusWarning } from './common';
 import type { Node, NodeAPI, NodeDef, NodeMessage } from './common';
 import { dns01RoundTrip } from './common/dns01-round-trip';
@@ -25,6 +26,11 @@ interface AcmeConfig extends NodeDef {
   keyType?: string;
   challengeDns?: ChallengeType;
   challengeIp?: ChallengeType;
+  /** dns-01, dns-account-01 or dns-persist-01 for wildcards. */
+  challengeWildcard?: ChallengeType;
+  /** dns-01 TXT records: 'flow' (2nd output) or 'provider' (a certflow-dns config node). */
+  dnsMethod?: 'flow' | 'provider';
+  dnsProvider?: string;
   http01Method?: 'route' | 'standalone' | 'webroot';
   http01Host?: string;
   http01Port?: string | number;
@@ -73,10 +79,18 @@ export = function register(RED: RED): void {
       else statusProgress(node, text);
     }
 
+    /** The dns-01 hook: the DNS provider config node's, or the round trip through the flow. */
+    function dnsHook(resolvers: string[]) {
+      if (config.dnsMethod !== 'provider') return dnsFlow.hook;
+      const provider = config.dnsProvider ? (RED.nodes.getNode(config.dnsProvider) as dnsModule.DnsProviderNode | null) : null;
+      if (!provider) throw new CertflowError('ACME_NO_DNS_PROVIDER', RED._('certflow-acme.errors.noDnsProvider'));
+      return provider.hook({ resolvers: resolvers.length ? resolvers : undefined, propagationTimeoutMs: num(config.dnsTimeout, 120) * 1000, onProgress });
+    }
+
     function challenges(msg?: NodeMessage): ChallengeOptions {
       const resolvers = String(config.dnsResolvers ?? '').split(/[\s,]+/).filter(Boolean);
       return {
-        defaults: { dns: config.challengeDns || 'http-01', wildcard: 'dns-01', ip: config.challengeIp || 'http-01' },
+        defaults: { dns: config.challengeDns || 'http-01', wildcard: config.challengeWildcard || 'dns-01', ip: config.challengeIp || 'http-01' },
         perIdentifier: msg && typeof msg.challenges === 'object' ? (msg.challenges as Record<string, ChallengeType>) : undefined,
         http01:
           http01Method === 'webroot' ? { method: 'webroot', webroot: String(config.webroot ?? '') }
@@ -84,7 +98,7 @@ export = function register(RED: RED): void {
           : { method: 'route' },
         tlsAlpn01: { host: config.tlsAlpnHost || undefined, port: num(config.tlsAlpnPort, 443) },
         dns01: {
-          hook: dnsFlow.hook,
+          hook: dnsHook(resolvers),
           resolvers: resolvers.length ? resolvers : undefined,
           checkPropagation: config.dnsCheck !== false,
           propagationTimeoutMs: num(config.dnsTimeout, 120) * 1000,
@@ -103,11 +117,12 @@ export = function register(RED: RED): void {
       return parseIdentifiers(identifiers)[0].value.replace(/^\*\./, 'wildcard.').replace(/[^A-Za-z0-9._-]/g, '_');
     }
 
-    function manager(name: string, msg?: NodeMessage): CertificateManager {
+    /** The certificate's manager; it keeps the certificate in its record of the userDir's storage. */
+    async function manager(name: string, msg?: NodeMessage): Promise<CertificateManager> {
       if (!accountNode) throw new CertflowError('ACME_NO_ACCOUNT', RED._('certflow-acme.errors.noAccount'));
       return new CertificateManager({
         name,
-        baseDir: path.join(accountModule.certflowDir(RED), 'acme', name),
+        storage: await openStorage(accountModule.userDirOf(RED)),
         account: accountNode.getAccount,
         challenges: challenges(msg),
         keyPolicy: keySource === 'new' ? 'new' : 'reuse',
@@ -119,8 +134,9 @@ export = function register(RED: RED): void {
       });
     }
 
-    function bundleFor(stored: StoredCertificate, renewal: EnsureResult['renewal'], payload: unknown) {
-      const bundle = { ...startBundle(payload), cert: stored.certPem, chain: stored.chain, fullchain: stored.fullchainPem };
+    /** The bundle sent on; `record` names the certificate's record, so an https node can follow it. */
+    function bundleFor(name: string, stored: StoredCertificate, renewal: EnsureResult['renewal'], payload: unknown) {
+      const bundle = { ...startBundle(payload), cert: stored.certPem, chain: stored.chain, fullchain: stored.fullchainPem, record: name };
       return {
         ...bundle,
         ...(stored.keyPem ? { key: stored.keyPem } : {}),
@@ -141,7 +157,7 @@ export = function register(RED: RED): void {
 
     /** Issues or renews when due; sends the bundle when a certificate was issued (or always, for 'get'). */
     async function run(name: string, msg: NodeMessage, send: (m: NodeMessage) => void, identifiers: string | string[] | undefined) {
-      const certificate = manager(name, msg);
+      const certificate = await manager(name, msg);
       const bundle = startBundle(msg.payload);
       if (keySource === 'msg' && !bundle.key && !bundle.csr && !(await certificate.current())) {
         throw new CertflowError('ACME_NO_KEY', RED._('certflow-acme.errors.noKeyInMsg'));
@@ -153,7 +169,7 @@ export = function register(RED: RED): void {
       });
       if (result.renewed) await accountNode!.remember(await accountNode!.getAccount());
       certificates.set(name, identifiers);
-      if (result.renewed || msg.topic === 'get') send({ ...msg, topic: name, payload: bundleFor(result.certificate, result.renewal, msg.payload) });
+      if (result.renewed || msg.topic === 'get') send({ ...msg, topic: name, payload: bundleFor(name, result.certificate, result.renewal, msg.payload) });
       scheduler.schedule(result.renewal.due);
       showIdle(result.certificate, result.renewal.due);
     }
@@ -163,7 +179,7 @@ export = function register(RED: RED): void {
       for (const [name, identifiers] of certificates) {
         const msg: NodeMessage = { topic: name, payload: {} };
         try {
-          const stored = await manager(name).current();
+          const stored = await (await manager(name)).current();
           if (!stored && !identifiers) continue;
           if (stored && !stored.keyPem && keySource === 'msg') continue; // a CSR's key is the flow's: it must send the CSR again
           await run(name, msg, (out) => node.send([out, null]), identifiers ?? stored?.identifiers.map((i) => i.value));
@@ -187,7 +203,7 @@ export = function register(RED: RED): void {
       const identifiers = identifiersFrom(msg) ?? (config.identifiers?.trim() ? config.identifiers : undefined);
       const name = certificateName(identifiers);
       if (msg.topic === 'revoke') {
-        await manager(name).revoke({ reason: msg.reason as string | number | undefined });
+        await (await manager(name)).revoke({ reason: msg.reason as string | number | undefined });
         statusWarning(node, RED._('certflow-acme.status.revoked', { name }));
       } else {
         await run(name, msg, send as (m: NodeMessage) => void, identifiers);

@@ -3,10 +3,15 @@
  * (`<userDir>/certificates/<store>/`, crash-safe, previous generation kept) and, when
  * Node-RED's own server runs HTTPS, swaps it in at once with server.setSecureContext - merged
  * with the options the `https` setting gives, so a user's ca, passphrase or ciphers stay.
+ *
+ * A bundle from an ACME node names its record (`payload.record`): the store is linked to it
+ * (lib/serve/reconcile) before the install, so at every deploy and start the newest valid
+ * certificate of that record is served even if this install never happened.
  */
 import type { Server as HttpServer } from 'node:http';
 import { createSecureContext, type SecureContextOptions, type Server as TlsServer } from 'node:tls';
 import { CertflowError } from '../lib/errors';
+import { linkStoreToSource, reconcileStore } from '../lib/serve';
 import { installBundle, readStoredBundle, storeDir, type ExtraTarget, type ExtraTargetContent, type StoredBundle } from '../lib/store';
 import { readBundle } from './common/bundle';
 import { handleInput } from './common/handle-input';
@@ -80,11 +85,18 @@ export = function register(RED: HttpsAPI): void {
       return statusOk(node, RED._('certflow-https.status.serving', { date, days }));
     }
 
-    // At deploy: show what the store holds and whether the server serves exactly that.
+    // At deploy: serve the newest valid certificate stored for this store (a renewal stored
+    // while the last run stopped before installing it), and show whether the server serves it.
     Promise.resolve()
       .then(async () => {
-        const base = httpsServer() ? await settingsTlsOptions() : {};
-        return readStoredBundle(location(), { passphrase: typeof base.passphrase === 'string' ? base.passphrase : undefined });
+        const server = serve ? httpsServer() : undefined;
+        const base = server ? await settingsTlsOptions() : {};
+        const passphrase = typeof base.passphrase === 'string' ? base.passphrase : undefined;
+        const { stored } = await reconcileStore(location(), { passphrase });
+        if (server && stored && !sameText(servedCert(), stored.fullchain)) {
+          server.setSecureContext(serverOptions(base, stored.key, stored.fullchain) as SecureContextOptions);
+        }
+        return stored;
       })
       .then((stored: StoredBundle | null) => showStatus(stored, !!stored && sameText(servedCert(), stored.fullchain)))
       .catch((err: unknown) => statusError(node, err));
@@ -97,6 +109,9 @@ export = function register(RED: HttpsAPI): void {
       const base = server ? await settingsTlsOptions() : {};
       const passphrase = typeof base.passphrase === 'string' ? base.passphrase : undefined;
       const bundle = readBundle(msg.payload);
+      const sourceRecord = typeof (bundle as { record?: unknown }).record === 'string' ? ((bundle as { record: string }).record) : undefined;
+      // the link first: if this install is cut short, the next start still serves the record's certificate
+      if (sourceRecord) await linkStoreToSource(where, sourceRecord);
 
       // Validates (key matches, valid now, chain in order) before anything on disk changes.
       const installed = await installBundle(where, bundle, {

@@ -258,3 +258,26 @@ export async function rolloverAccountKey(account: AcmeAccount, newAccountKeyPem?
 export async function deactivateAccount(account: AcmeAccount): Promise<void> {
   await account.client.updateAccount({ status: 'deactivated' } as never);
 }
+
+/**
+ * The account URL this key is bound to at the CA (newAccount with onlyReturnExisting), or
+ * undefined when the CA knows no account for it. Used to finish or roll back an interrupted
+ * key rollover: exactly one of the old and the new key is bound after the CA's answer.
+ */
+export async function accountUrlForKey(account: AcmeAccount, keyPem: string): Promise<string | undefined> {
+  const { client } = createAcmeClient({ directoryUrl: account.directoryUrl, accountKeyPem: keyPem, transport: account.transport });
+  const api = (client as unknown as { api: { createAccount(data: unknown): Promise<{ headers: Record<string, string> }> } }).api;
+  try {
+    const resp = await api.createAccount({ onlyReturnExisting: true });
+    return resp.headers?.location || undefined;
+  } catch (err) {
+    if (err instanceof CertflowError && /ACCOUNT_DOES_NOT_EXIST|UNAUTHORIZED/.test(err.code)) return undefined;
+    throw err;
+  }
+}
+
+/** @internal the account object with another key (a finished rollover found at start-up). */
+export function useAccountKey(account: AcmeAccount, accountKeyPem: string): void {
+  const { client } = createAcmeClient({ directoryUrl: account.directoryUrl, accountKeyPem, accountUrl: account.accountUrl, transport: account.transport });
+  account.replaceKey(accountKeyPem, client);
+}

@@ -1,18 +1,17 @@
 /**
- * One named certificate kept current: files and state under a folder the caller chooses
- * (the node uses `<userDir>/certflow/acme/<name>/`), issue when missing or when the names
- * changed, renew when due (ARI or lifetime), otherwise hand back what is stored.
+ * One named certificate kept current: issue when missing or when the names changed, renew
+ * when due (ARI or lifetime), otherwise hand back what is stored.
  *
- *   privkey.pem (0600)  cert.pem  chain.pem  fullchain.pem  state.json
- *
- * Files are replaced one by one with atomic renames (lib/atomic-file.ts), state.json last;
- * on load the key is checked against the certificate, so a crash between two renames is
- * noticed and repaired by a new order. A failed order changes no file.
+ * Everything lives in the certificate's RECORD of the storage (lib/storage/, by default
+ * `<userDir>/certificates/<name>/`): each issued certificate is one generation (privkey.pem,
+ * cert.pem, chain.pem, fullchain.pem, meta.json with the ACME facts) published in one step, so
+ * a crash leaves the old certificate or the new one, never a torn mix that would cost a new
+ * order; `state.json` beside it holds what changes between orders (renewal plan, revocation)
+ * and counts only while it names the stored serial. A failed order changes nothing.
+ * A storage lock per certificate keeps two processes (a cluster) from ordering it twice.
  */
 import { X509Certificate } from 'node:crypto';
-import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { writeFileAtomic, SECRET_FILE_MODE, PUBLIC_FILE_MODE } from '../atomic-file';
 import { CertflowError } from '../errors';
 import { keyMatchesCertificate, loadPrivateKey } from '../keys';
 import type { AcmeAccount } from './account';
@@ -20,6 +19,8 @@ import { parseIdentifiers, sameIdentifiers } from './identifiers';
 import { issueCertificate, type IssuedCertificate } from './order';
 import { checkRenewal, certificateId, planRenewal } from './renewal';
 import { revokeCertificate, type RevocationReason } from './revoke';
+import { generationFiles } from '../store';
+import { FileStorage, acmeLock, acmeStateKey, isNotFound, loadTextOrUndefined, validateKey, withLock, type Storage } from '../storage';
 import type {
   AcmeIdentifier,
   CertificateKeyAlgorithm,
@@ -33,10 +34,14 @@ import type {
 export type AccountProvider = (onProgress?: ProgressCallback) => Promise<AcmeAccount>;
 
 export interface CertificateManagerOptions {
-  /** Certificate name (msg.topic of the output; used in texts). */
+  /** Certificate name (msg.topic of the output; used in texts); also its record in the storage. */
   name: string;
-  /** Folder for this certificate's files and state (created 0700). */
-  baseDir: string;
+  /** Where the certificate is kept (the node gives the userDir's storage). */
+  storage?: Storage;
+  /** Record name in the storage when it differs from `name`. */
+  record?: string;
+  /** Without `storage`: a folder of its own (file storage rooted at its parent, record = its name). */
+  baseDir?: string;
   account: AcmeAccount | AccountProvider;
   /** Names/addresses; may be empty when every ensure() passes a CSR. */
   identifiers?: string | ReadonlyArray<string | AcmeIdentifier>;
@@ -136,18 +141,17 @@ export interface ManagerStatus {
   lastError?: string;
 }
 
-const FILES = { key: 'privkey.pem', cert: 'cert.pem', chain: 'chain.pem', fullchain: 'fullchain.pem', state: 'state.json' };
+const GENERATION_READ = ['privkey.pem', 'cert.pem', 'chain.pem', 'fullchain.pem', 'meta.json'] as const;
+/** An order may wait minutes for dns-01 propagation; another process waits that long for the lock. */
+const ORDER_LOCK_TIMEOUT_MS = 15 * 60 * 1000;
 
-/** One in-flight ensure() per folder, shared by every manager of the process. */
+/** One in-flight ensure() per record, shared by every manager of the process. */
 const inFlight = new Map<string, Promise<EnsureResult>>();
 
-async function readText(file: string): Promise<string | undefined> {
-  try {
-    return await fs.readFile(file, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw err;
-  }
+interface AcmeGeneration {
+  generation: string;
+  files: Record<(typeof GENERATION_READ)[number], string | undefined>;
+  acme: CertificateState;
 }
 
 function planFromState(state: CertificateState, certPem: string): RenewalPlan | undefined {
@@ -166,16 +170,28 @@ function planFromState(state: CertificateState, certPem: string): RenewalPlan | 
 
 export class CertificateManager {
   readonly name: string;
+  /** The certificate's record in the storage. */
+  readonly record: string;
+  readonly storage: Storage;
+  /** Where the record lives (for messages). */
   readonly dir: string;
   private readonly options: CertificateManagerOptions;
   private lastError?: string;
 
   constructor(options: CertificateManagerOptions) {
     if (!options || !options.name) throw new CertflowError('ACME_NO_NAME', 'a certificate needs a name');
-    if (!options.baseDir) throw new CertflowError('ACME_NO_DIR', 'no folder given for the certificate files');
+    if (!options.storage && !options.baseDir) throw new CertflowError('ACME_NO_DIR', 'no storage given for the certificate');
     this.options = options;
     this.name = options.name;
-    this.dir = path.resolve(options.baseDir);
+    if (options.storage) {
+      this.storage = options.storage;
+      this.record = validateKey(options.record ?? options.name);
+    } else {
+      const dir = path.resolve(options.baseDir!);
+      this.storage = new FileStorage(path.dirname(dir));
+      this.record = validateKey(path.basename(dir));
+    }
+    this.dir = this.storage.describe(this.record);
   }
 
   private now(): Date {
@@ -187,26 +203,60 @@ export class CertificateManager {
     return typeof a === 'function' ? a(onProgress) : a;
   }
 
-  /** state.json, or undefined. */
-  async state(): Promise<CertificateState | undefined> {
-    const text = await readText(path.join(this.dir, FILES.state));
-    if (!text) return undefined;
-    try {
-      return JSON.parse(text) as CertificateState;
-    } catch {
-      return undefined; // damaged state: treated as no state, the certificate files still count
+  /**
+   * The newest generation of the record that this manager issued (current, else previous: an
+   * https node may have installed another certificate into the same record since).
+   */
+  private async acmeGeneration(): Promise<AcmeGeneration | undefined> {
+    for (const which of ['current', 'previous'] as const) {
+      for (let attempt = 0; attempt < 3; attempt++) {
+        const generation = await this.storage.generation(this.record, which);
+        if (!generation) break;
+        let raw: Record<string, Buffer | undefined>;
+        try {
+          raw = await this.storage.loadGeneration(this.record, generation, GENERATION_READ);
+        } catch (err) {
+          if (isNotFound(err)) continue; // replaced while we read: resolve the pointer again
+          throw err;
+        }
+        const files = Object.fromEntries(GENERATION_READ.map((f) => [f, raw[f]?.toString('utf8')])) as AcmeGeneration['files'];
+        let acme: CertificateState | undefined;
+        try {
+          acme = files['meta.json'] ? (JSON.parse(files['meta.json']) as { acme?: CertificateState }).acme : undefined;
+        } catch {
+          acme = undefined;
+        }
+        if (acme && files['cert.pem']) return { generation, files, acme };
+        break;
+      }
     }
+    return undefined;
+  }
+
+  /** The ACME state of the stored certificate (with the latest renewal plan), or undefined. */
+  async state(): Promise<CertificateState | undefined> {
+    const stored = await this.acmeGeneration();
+    return stored ? this.stateOf(stored) : undefined;
+  }
+
+  private async stateOf(stored: AcmeGeneration): Promise<CertificateState> {
+    const text = await loadTextOrUndefined(this.storage, acmeStateKey(this.record));
+    try {
+      const saved = text ? (JSON.parse(text) as CertificateState) : undefined;
+      // state.json counts only for the certificate it names (a crash may have left an older one)
+      if (saved && saved.serialNumber === stored.acme.serialNumber) return saved;
+    } catch {
+      // damaged: the facts in the generation still count
+    }
+    return stored.acme;
   }
 
   /** The stored certificate (and key), or undefined when there is none. */
   async current(): Promise<StoredCertificate | undefined> {
-    const [keyPem, certPem, chainPem, fullchainPem, state] = await Promise.all([
-      readText(path.join(this.dir, FILES.key)),
-      readText(path.join(this.dir, FILES.cert)),
-      readText(path.join(this.dir, FILES.chain)),
-      readText(path.join(this.dir, FILES.fullchain)),
-      this.state(),
-    ]);
+    const stored = await this.acmeGeneration();
+    if (!stored) return undefined;
+    const state = await this.stateOf(stored);
+    const { 'privkey.pem': keyPem, 'cert.pem': certPem, 'chain.pem': chainPem, 'fullchain.pem': fullchainPem } = stored.files;
     if (!certPem) return undefined;
     const leaf = new X509Certificate(certPem);
     const chain = (chainPem ?? '').match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g)?.map((b) => `${b}\n`) ?? [];
@@ -258,7 +308,7 @@ export class CertificateManager {
   ensure(opts: EnsureOptions = {}): Promise<EnsureResult> {
     const running = inFlight.get(this.dir);
     if (running) return running;
-    const run = this.ensureOnce(opts)
+    const run = withLock(this.storage, acmeLock(this.record), () => this.ensureOnce(opts), { timeoutMs: ORDER_LOCK_TIMEOUT_MS })
       .then(
         (result) => {
           this.lastError = undefined;
@@ -320,7 +370,7 @@ export class CertificateManager {
   }
 
   private async saveState(state: CertificateState): Promise<void> {
-    await writeFileAtomic(path.join(this.dir, FILES.state), `${JSON.stringify(state, null, 2)}\n`, PUBLIC_FILE_MODE);
+    await this.storage.store(acmeStateKey(this.record), `${JSON.stringify(state, null, 2)}\n`);
   }
 
   private async ensureOnce(opts: EnsureOptions): Promise<EnsureResult> {
@@ -406,13 +456,29 @@ export class CertificateManager {
     return { renewed: true, reason: reason ?? 'forced', certificate, renewal: plan, order: issued.order };
   }
 
+  /**
+   * One generation (key, certificate, chain and the ACME facts together), published in one
+   * step; then state.json with the renewal plan. A crash between the two leaves a state.json
+   * naming the old serial, which is then ignored: the facts in the generation count.
+   */
   private async store(issued: IssuedCertificate, state: CertificateState): Promise<void> {
-    await fs.mkdir(this.dir, { recursive: true, mode: 0o700 });
-    if (issued.keyPem) await writeFileAtomic(path.join(this.dir, FILES.key), issued.keyPem, SECRET_FILE_MODE);
-    else await fs.rm(path.join(this.dir, FILES.key), { force: true }); // CSR given: no key of ours matches
-    await writeFileAtomic(path.join(this.dir, FILES.cert), issued.certPem, PUBLIC_FILE_MODE);
-    await writeFileAtomic(path.join(this.dir, FILES.chain), issued.chainPem, PUBLIC_FILE_MODE);
-    await writeFileAtomic(path.join(this.dir, FILES.fullchain), issued.fullchainPem, PUBLIC_FILE_MODE);
+    const leaf = new X509Certificate(issued.certPem);
+    const { renewal: _renewal, revokedAt: _revoked, ...acme } = state;
+    const meta = {
+      name: this.record,
+      installedAt: state.issuedAt,
+      source: 'acme',
+      subject: (leaf.subject ?? '').replace(/\n/g, ', ') || issued.identifiers.map((i) => i.value)[0] || '',
+      issuer: (leaf.issuer ?? '').replace(/\n/g, ', '),
+      serialNumber: leaf.serialNumber,
+      notBefore: new Date(leaf.validFrom).toISOString(),
+      notAfter: new Date(leaf.validTo).toISOString(),
+      fingerprint256: leaf.fingerprint256,
+      acme,
+    };
+    const chain = issued.chainPem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g)?.map((b) => `${b}\n`) ?? [];
+    // CSR given: no key of ours matches, the generation holds none
+    await this.storage.publishGeneration(this.record, generationFiles({ key: issued.keyPem, cert: issued.certPem, chain, fullchain: issued.fullchainPem }, meta));
     await this.saveState(state);
   }
 

@@ -102,12 +102,14 @@ test('alternate chains: the preferred chain is chosen by issuer name', async () 
   }
 });
 
-async function snapshot(dir) {
-  const result = {};
+/** Every file under dir (the record's generation folders too), with mode, time and content. */
+async function snapshot(dir, result = {}, prefix = '') {
   for (const name of (await fsp.readdir(dir)).sort()) {
     const file = path.join(dir, name);
-    const stat = await fsp.stat(file);
-    result[name] = { mtimeMs: stat.mtimeMs, mode: stat.mode, content: await fsp.readFile(file, 'utf8') };
+    const stat = await fsp.lstat(file);
+    if (stat.isSymbolicLink()) result[prefix + name] = { link: await fsp.readlink(file) };
+    else if (stat.isDirectory()) await snapshot(file, result, `${prefix}${name}/`);
+    else result[prefix + name] = { mtimeMs: stat.mtimeMs, mode: stat.mode, content: await fsp.readFile(file, 'utf8') };
   }
   return result;
 }

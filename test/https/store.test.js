@@ -8,12 +8,19 @@ const fs = require('node:fs');
 const path = require('node:path');
 
 const { installBundle, readStoredBundle, storeDir, validateBundle } = require('../../dist/lib/store');
+const { FileStorage } = require('../../dist/lib/storage');
+const { stagedKeys } = require('../harness/storage-kit');
 const { issueCertificate } = require('../../dist/lib/sign');
 const { generateKey } = require('../../dist/lib/keys');
 const { tempDir, testCa, leafBundle, intermediateBundle, fingerprintOf, keyMatches, openssl, snapshot } = require('./fixtures');
 
 const mode = (file) => fs.statSync(file).mode & 0o777;
 const generations = (dir) => fs.readdirSync(dir).filter((e) => e.startsWith('gen-')).sort();
+/** The folder a pointer (`current`, `previous`) names: a symlink, or a pointer file without symlinks (CERTFLOW_STORAGE_SYMLINKS=0). */
+const pointed = (dir, which) => {
+  const file = path.join(dir, which);
+  return path.join(dir, fs.lstatSync(file).isSymbolicLink() ? fs.readlinkSync(file) : fs.readFileSync(file, 'utf8').trim());
+};
 
 test('install writes privkey (0600), cert, chain, fullchain, meta; openssl accepts them', async (t) => {
   const userDir = tempDir();
@@ -56,8 +63,8 @@ test('the previous generation is kept, older ones are removed', async (t) => {
   const dir = storeDir(location);
   assert.equal(generations(dir).length, 2);
   assert.equal(fingerprintOf(fs.readFileSync(path.join(dir, 'cert.pem'))), fingerprintOf(bundles[2].cert));
-  assert.equal(fingerprintOf(fs.readFileSync(path.join(dir, 'previous', 'cert.pem'))), fingerprintOf(bundles[1].cert));
-  assert.ok(keyMatches(fs.readFileSync(path.join(dir, 'previous', 'privkey.pem'), 'utf8'), fs.readFileSync(path.join(dir, 'previous', 'cert.pem'), 'utf8')));
+  assert.equal(fingerprintOf(fs.readFileSync(path.join(pointed(dir, 'previous'), 'cert.pem'))), fingerprintOf(bundles[1].cert));
+  assert.ok(keyMatches(fs.readFileSync(path.join(pointed(dir, 'previous'), 'privkey.pem'), 'utf8'), fs.readFileSync(path.join(pointed(dir, 'previous'), 'cert.pem'), 'utf8')));
   const previous = await readStoredBundle(location, { which: 'previous' });
   assert.equal(previous.leaf.fingerprint256, fingerprintOf(bundles[1].cert));
 });
@@ -216,6 +223,9 @@ test('kill -9 during installs, 30 times: the store always holds a key and certif
     child.kill('SIGKILL');
     await exited;
     assert.equal(errors, '', `the install loop failed: ${errors}`);
+    // what the next start does first: clean the storage (and, without symlinks, re-copy the stable files)
+    await new FileStorage(path.dirname(dir)).cleanup();
+    assert.deepEqual(stagedKeys(path.dirname(dir)), [], `round ${round}: a private key was left in a staging place`);
 
     // What another program sees through the stable paths...
     const key = fs.readFileSync(path.join(dir, 'privkey.pem'), 'utf8');
