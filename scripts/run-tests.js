@@ -118,6 +118,7 @@ requireTools();
 ensurePebble();
 const extraPath = [
   debianPrograms('bind9', ['named', 'dig', 'nsupdate'], ['bind9', 'bind9-libs', 'bind9-dnsutils', 'libfstrm0', 'liblmdb0', 'libmaxminddb0', 'libprotobuf-c1', 'libjemalloc2']),
+  debianPrograms('redis', ['redis-server', 'redis-cli'], ['redis-server', 'redis-tools', 'liblzf1', 'libjemalloc2', 'libatomic1']),
 ].filter(Boolean);
 // /usr/sbin holds named on Debian but is not on every user's PATH
 const PATH = [...extraPath, process.env.PATH, '/usr/sbin', '/sbin'].filter(Boolean).join(path.delimiter);
