@@ -7,7 +7,12 @@ import { CertflowError } from '../errors';
 import { validateDnsName, validateIpAddress } from '../names';
 import type { AcmeIdentifier, ChallengeOptions, ChallengeType } from './types';
 
-const CHALLENGE_TYPES: readonly ChallengeType[] = ['http-01', 'dns-01', 'tls-alpn-01'];
+const CHALLENGE_TYPES: readonly ChallengeType[] = ['http-01', 'dns-01', 'tls-alpn-01', 'dns-account-01', 'dns-persist-01'];
+
+/** dns-01, dns-account-01 and dns-persist-01: proved in DNS (the only ones for wildcards). */
+export function isDnsChallenge(type: ChallengeType): boolean {
+  return type === 'dns-01' || type === 'dns-account-01' || type === 'dns-persist-01';
+}
 
 function toIdentifier(item: string | AcmeIdentifier): AcmeIdentifier {
   if (item && typeof item === 'object') {
@@ -71,13 +76,13 @@ export function challengeTypeFor(id: AcmeIdentifier, options: ChallengeOptions =
     options.perIdentifier?.[id.value] ??
     (wildcard ? options.defaults?.wildcard ?? 'dns-01' : id.type === 'ip' ? options.defaults?.ip ?? 'http-01' : options.defaults?.dns ?? 'http-01');
   if (!CHALLENGE_TYPES.includes(chosen)) {
-    throw new CertflowError('ACME_BAD_CHALLENGE', `"${String(chosen)}" is not a challenge type (use http-01, dns-01 or tls-alpn-01)`);
+    throw new CertflowError('ACME_BAD_CHALLENGE', `"${String(chosen)}" is not a challenge type (use http-01, dns-01, tls-alpn-01, dns-account-01 or dns-persist-01)`);
   }
-  if (wildcard && chosen !== 'dns-01') {
-    throw new CertflowError('ACME_BAD_CHALLENGE', `${id.value} is a wildcard: CAs accept only dns-01 for wildcards, not ${chosen}`);
+  if (wildcard && !isDnsChallenge(chosen)) {
+    throw new CertflowError('ACME_BAD_CHALLENGE', `${id.value} is a wildcard: CAs accept only dns-01 (or dns-account-01, dns-persist-01) for wildcards, not ${chosen}`);
   }
-  if (id.type === 'ip' && chosen === 'dns-01') {
-    throw new CertflowError('ACME_BAD_CHALLENGE', `${id.value} is an IP address: use http-01 or tls-alpn-01 (dns-01 cannot prove an address)`);
+  if (id.type === 'ip' && isDnsChallenge(chosen)) {
+    throw new CertflowError('ACME_BAD_CHALLENGE', `${id.value} is an IP address: use http-01 or tls-alpn-01 (${chosen} cannot prove an address)`);
   }
   return chosen;
 }

@@ -12,6 +12,7 @@ import type { AcmeAccount } from './account';
 import { identifiersFromCsr, prepareKeyAndCsr, type PreparedKey } from './certificate-key';
 import { commonNameOf, downloadCertificate, splitPemCertificates } from './chain';
 import { describeChallengeFailure, RESPONDER_NAMES, Responders, type Pending } from './challenges/responders';
+import { checkPersistRecord, dnsAccountRecordName } from './dns/persist';
 import { challengeTypeFor, identifierLabel, parseIdentifiers, sameIdentifiers } from './identifiers';
 import { pollStatus } from './polling';
 import { parseAcmeProblem, stepError } from './problems';
@@ -113,9 +114,10 @@ export async function issueCertificate(opts: IssueOptions): Promise<IssuedCertif
     }
   }
   const types = new Map(identifiers.map((id) => [id.value, challengeTypeFor(id, challengeOptions)]));
-  if ([...types.values()].includes('dns-01') && !challengeOptions.dns01?.hook) {
-    const names = identifiers.filter((i) => types.get(i.value) === 'dns-01').map(identifierLabel);
-    throw new CertflowError('ACME_NO_DNS_HOOK', `dns-01 is needed for ${names.join(', ')} but no DNS updater is set up`);
+  const writesTxt = (type: string | undefined) => type === 'dns-01' || type === 'dns-account-01';
+  if ([...types.values()].some(writesTxt) && !challengeOptions.dns01?.hook) {
+    const names = identifiers.filter((i) => writesTxt(types.get(i.value))).map(identifierLabel);
+    throw new CertflowError('ACME_NO_DNS_HOOK', `${types.get(names[0])} is needed for ${names.join(', ')} but no DNS updater is set up`);
   }
 
   // key generation (RSA 4096 takes ~1 s) runs while the CA validates
@@ -168,52 +170,96 @@ export async function issueCertificate(opts: IssueOptions): Promise<IssuedCertif
         const available = (authz.challenges as Record<string, any>[]).map((c) => c.type).join(', ');
         throw new CertflowError('ACME_CHALLENGE_NOT_OFFERED', `the CA does not offer ${type} for ${label} (it offers: ${available})`);
       }
-      const keyAuthorization = await account.client.getChallengeKeyAuthorization(challenge as never);
-      pending.push({ identifier: identifier as AcmeIdentifier, label, type, authz, challenge, keyAuthorization });
+      // dns-account-01 carries the dns-01 value (under another name); dns-persist-01 has no token
+      const keyAuthorization =
+        type === 'dns-persist-01' ? ''
+        : await account.client.getChallengeKeyAuthorization((type === 'dns-account-01' ? { ...challenge, type: 'dns-01' } : challenge) as never);
+      const recordName = type === 'dns-account-01' ? dnsAccountRecordName(account.accountUrl, label) : undefined;
+      pending.push({ identifier: identifier as AcmeIdentifier, label, type, authz, challenge, keyAuthorization, recordName });
     }
 
     const responderName =
       challengeOptions.http01?.method === 'standalone' ? RESPONDER_NAMES.standalone
       : challengeOptions.http01?.method === 'webroot' ? RESPONDER_NAMES.webroot
       : RESPONDER_NAMES.route;
-    for (const p of pending.filter((x) => x.type !== 'dns-01')) {
+    for (const p of pending.filter((x) => x.type === 'http-01' || x.type === 'tls-alpn-01')) {
       try {
         await responders.prepare(p);
       } catch (err) {
         throw stepError(`${p.type} for ${p.label}`, err);
       }
     }
-    await responders.prepareDns(pending.filter((p) => p.type === 'dns-01'));
+    // dns-persist-01: nothing to write; check the record set once by hand is there
+    for (const p of pending.filter((x) => x.type === 'dns-persist-01')) {
+      onProgress?.(`dns-persist-01 for ${p.label}: checking _validation-persist.${p.label.replace(/^\*\./, '')}`, { step: 'challenge', identifier: p.label, challenge: p.type });
+      const issuers = Array.isArray(p.challenge['issuer-domain-names']) ? (p.challenge['issuer-domain-names'] as string[]) : [];
+      if (issuers.length === 0) throw new CertflowError('ACME_CHALLENGE_NOT_OFFERED', `the CA's dns-persist-01 challenge for ${p.label} names no issuer domain`);
+      await checkPersistRecord({
+        identifier: p.label,
+        accountUrl: account.accountUrl,
+        issuer: issuers[0],
+        issuers,
+        // one record with policy=wildcard serves a wildcard and its base name in the same order
+        wildcard: challengeOptions.dns01?.persist?.wildcard ?? pending.some((q) => q.type === 'dns-persist-01' && q.label === `*.${p.label.replace(/^\*\./, '')}`),
+        persistUntil: challengeOptions.dns01?.persist?.persistUntil,
+        resolver: { resolvers: challengeOptions.dns01?.resolvers },
+      });
+    }
+    // a provider with one TXT value per name (DuckDNS) proves its names one after the other
+    const txt = pending.filter((p) => p.type === 'dns-01' || p.type === 'dns-account-01');
+    const oneByOne = challengeOptions.dns01?.hook?.oneAtATime && txt.length > 1 ? txt : [];
+    await responders.prepareDns(txt.filter((p) => !oneByOne.includes(p)));
 
-    await Promise.all(
-      pending.map(async (p) => {
-        const step = `${p.type} for ${p.label}`;
-        onProgress?.(step, { step: 'challenge', identifier: p.label, challenge: p.type });
-        try {
-          await account.client.completeChallenge(p.challenge as never);
-        } catch (err) {
-          throw stepError(step, err);
-        }
-        let authz: Record<string, any>;
-        try {
-          authz = await pollStatus(account, p.authz.url, ['pending'], `the authorization for ${p.label}`);
-        } catch (err) {
-          throw stepError(step, err);
-        }
-        if (authz.status !== 'valid') {
-          const challenge = (authz.challenges as Record<string, any>[] | undefined)?.find((c) => c.type === p.type);
-          const problem = parseAcmeProblem(challenge?.error) ?? parseAcmeProblem(challenge);
-          const responder = p.type === 'tls-alpn-01' ? "this Node-RED's tls-alpn-01 listener" : responderName;
-          throw new CertflowError('ACME_CHALLENGE_FAILED', describeChallengeFailure(p.type, p.label, problem, responder), {
-            step,
-            identifier: p.label,
-            challenge: p.type,
-            problemType: problem?.type,
-            problemDetail: problem?.detail,
-          });
-        }
-      }),
-    );
+    let failed = false;
+    const validate = async (p: Pending) => {
+      const step = `${p.type} for ${p.label}`;
+      onProgress?.(step, { step: 'challenge', identifier: p.label, challenge: p.type });
+      try {
+        await account.client.completeChallenge(p.challenge as never);
+      } catch (err) {
+        throw stepError(step, err);
+      }
+      let authz: Record<string, any>;
+      try {
+        authz = await pollStatus(account, p.authz.url, ['pending'], `the authorization for ${p.label}`);
+      } catch (err) {
+        throw stepError(step, err);
+      }
+      if (authz.status !== 'valid') {
+        const challenge = (authz.challenges as Record<string, any>[] | undefined)?.find((c) => c.type === p.type);
+        const problem = parseAcmeProblem(challenge?.error) ?? parseAcmeProblem(challenge);
+        const responder = p.type === 'tls-alpn-01' ? "this Node-RED's tls-alpn-01 listener" : responderName;
+        throw new CertflowError('ACME_CHALLENGE_FAILED', describeChallengeFailure(p.type, p.label, problem, responder), {
+          step,
+          identifier: p.label,
+          challenge: p.type,
+          problemType: problem?.type,
+          problemDetail: problem?.detail,
+        });
+      }
+    };
+    const remember = (work: Promise<void>) =>
+      work.catch((err) => {
+        failed = true; // stops the one-by-one chain before its next name
+        throw err;
+      });
+    await Promise.all([
+      ...pending.filter((p) => !oneByOne.includes(p)).map((p) => remember(validate(p))),
+      remember(
+        (async () => {
+          for (const p of oneByOne) {
+            if (failed) return;
+            const own = new Responders(challengeOptions, onProgress);
+            try {
+              await own.prepareDns([p]);
+              await validate(p);
+            } finally {
+              await own.cleanup();
+            }
+          }
+        })(),
+      ),
+    ]);
   } finally {
     await responders.cleanup();
   }

@@ -9,7 +9,12 @@ export interface AcmeIdentifier {
   value: string;
 }
 
-export type ChallengeType = 'http-01' | 'dns-01' | 'tls-alpn-01';
+/**
+ * 'dns-account-01' (draft-ietf-acme-dns-account-label: the dns-01 value under an account label) and
+ * 'dns-persist-01' (draft-ietf-acme-dns-persist: one TXT record set once by hand) are chosen by
+ * type from what the CA offers.
+ */
+export type ChallengeType = 'http-01' | 'dns-01' | 'tls-alpn-01' | 'dns-account-01' | 'dns-persist-01';
 
 /** Key algorithms (same names as lib/keys.ts KeyAlgorithm). */
 export type CertificateKeyAlgorithm = 'ec-p256' | 'ec-p384' | 'ec-p521' | 'rsa-2048' | 'rsa-3072' | 'rsa-4096' | 'ed25519';
@@ -142,10 +147,26 @@ export interface Dns01Record {
 export interface Dns01Hook {
   set(record: Dns01Record): Promise<void> | void;
   remove(record: Dns01Record): Promise<void> | void;
+  /** Who writes the records ('Cloudflare'), for texts. */
+  label?: string;
+  /** A name holds one TXT value at a time (DuckDNS): the order then proves names one after the other. */
+  oneAtATime?: boolean;
+  /** Own propagation check (e.g. at the zone's authoritative servers); replaces the resolver check. */
+  waitForPropagation?(name: string, values: string[]): Promise<void>;
+}
+
+/** dns-persist-01: the record set once by hand (see lib/acme/dns/persist.ts). */
+export interface DnsPersistOptions {
+  /** Suggest and accept a record with policy=wildcard also for non-wildcard names (default: only for wildcards). */
+  wildcard?: boolean;
+  /** Suggest a record that stops working after this time. */
+  persistUntil?: Date;
 }
 
 export interface Dns01Options {
-  hook: Dns01Hook;
+  /** Sets/removes TXT records; needed for dns-01 and dns-account-01 (not for dns-persist-01). */
+  hook?: Dns01Hook;
+  persist?: DnsPersistOptions;
   /** Resolvers for the propagation check, 'ip' or 'ip:port' (default: the system's). */
   resolvers?: string[];
   /** Check that the TXT value is visible before answering the CA (default true). */

@@ -33,7 +33,7 @@ export function describeChallengeFailure(type: ChallengeType, label: string, pro
     text = `the CA could not connect${where ? ` to ${where}` : ''} (${detail}) - is port ${port} open and forwarded to ${responder}?`;
   } else if (problem.shortType === 'unauthorized' || problem.shortType === 'incorrectResponse') {
     text =
-      type === 'dns-01'
+      type.startsWith('dns-')
         ? `the CA saw a wrong or missing TXT record (${detail})`
         : `the CA got a wrong answer (${detail}) - is another server answering port ${port} instead of ${responder}?`;
   } else if (problem.shortType === 'dns') {
@@ -51,6 +51,8 @@ export interface Pending {
   authz: Record<string, any>;
   challenge: Record<string, any>;
   keyAuthorization: string;
+  /** TXT record name (dns-account-01 puts an account label first); default `_acme-challenge.<name>`. */
+  recordName?: string;
 }
 
 /** Everything set up to answer challenges, torn down in reverse order. */
@@ -87,39 +89,57 @@ export class Responders {
     }
   }
 
-  /** dns-01: all records through the hook, then one propagation check per record name. */
+  /**
+   * dns-01 / dns-account-01: all records through the hook (in parallel: the hook orders writes
+   * to one name itself), then one propagation check per record name.
+   */
   async prepareDns(pending: Pending[]): Promise<void> {
     if (pending.length === 0) return;
     const dns01 = this.options.dns01!;
+    const hook = dns01.hook!;
     const byName = new Map<string, Dns01Record[]>();
-    for (const p of pending) {
-      const record: Dns01Record = { name: dns01RecordName(p.identifier), value: p.keyAuthorization, identifier: p.label };
-      this.onProgress?.(`dns-01 for ${p.label}: setting TXT ${record.name}`, { step: 'challenge', identifier: p.label, challenge: 'dns-01' });
+    const records = pending.map((p) => {
+      const record: Dns01Record = { name: p.recordName ?? dns01RecordName(p.identifier), value: p.keyAuthorization, identifier: p.label };
       // register the removal first: a hook that fails half-way is still asked to clean up
       this.cleanups.push(async () => {
-        await dns01.hook.remove(record);
+        await hook.remove(record);
       });
-      try {
-        await dns01.hook.set(record);
-      } catch (err) {
-        throw new CertflowError('ACME_DNS_HOOK_FAILED', `dns-01 for ${p.label}: setting TXT ${record.name} failed: ${err instanceof Error ? err.message : String(err)}`);
-      }
       byName.set(record.name, [...(byName.get(record.name) ?? []), record]);
-    }
+      return { p, record };
+    });
+    const results = await Promise.allSettled(
+      records.map(async ({ p, record }) => {
+        this.onProgress?.(`${p.type} for ${p.label}: setting TXT ${record.name}`, { step: 'challenge', identifier: p.label, challenge: p.type });
+        try {
+          await hook.set(record);
+        } catch (err) {
+          throw new CertflowError('ACME_DNS_HOOK_FAILED', `${p.type} for ${p.label}: setting TXT ${record.name} failed: ${err instanceof Error ? err.message : String(err)}`, {
+            ...(err instanceof CertflowError ? err.details : {}),
+            record: record.name,
+          });
+        }
+      }),
+    );
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
     if (dns01.checkPropagation === false) return;
     await Promise.all(
-      [...byName.entries()].map(async ([name, records]) => {
-        this.onProgress?.(`dns-01: waiting for ${name} to propagate`, { step: 'propagation', identifier: records[0].identifier, challenge: 'dns-01' });
+      [...byName.entries()].map(async ([name, list]) => {
+        this.onProgress?.(`dns-01: waiting for ${name} to propagate`, { step: 'propagation', identifier: list[0].identifier, challenge: 'dns-01' });
         try {
-          await waitForTxtPropagation({
-            name,
-            values: records.map((r) => r.value),
-            resolvers: dns01.resolvers,
-            timeoutMs: dns01.propagationTimeoutMs,
-            pollMs: dns01.propagationPollMs,
-          });
+          if (hook.waitForPropagation) {
+            await hook.waitForPropagation(name, list.map((r) => r.value));
+          } else {
+            await waitForTxtPropagation({
+              name,
+              values: list.map((r) => r.value),
+              resolvers: dns01.resolvers,
+              timeoutMs: dns01.propagationTimeoutMs,
+              pollMs: dns01.propagationPollMs,
+            });
+          }
         } catch (err) {
-          throw stepError(`dns-01 for ${records.map((r) => r.identifier).join(', ')}`, err);
+          throw stepError(`dns-01 for ${list.map((r) => r.identifier).join(', ')}`, err);
         }
       }),
     );

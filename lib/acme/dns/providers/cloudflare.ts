@@ -1,0 +1,96 @@
+/**
+ * Cloudflare DNS with an API token (Zone:DNS:Edit).
+ * Built from https://developers.cloudflare.com/api/resources/zones/methods/list/ (GET /zones?name=,
+ * pagination result_info), https://developers.cloudflare.com/api/resources/dns/subresources/records/methods/create/
+ * (POST /zones/{zone_id}/dns_records), .../records/methods/list/ and .../methods/delete/, and
+ * https://developers.cloudflare.com/fundamentals/api/reference/limits/ (429, Retry-After).
+ */
+import { CertflowError } from '../../../errors';
+import { providerError, providerFetch, required, zoneCandidates, type DnsProvider, type DnsZone, type HttpAnswer, type ProviderSettings } from '../provider';
+
+export interface CloudflareOptions extends ProviderSettings {
+  /** API token. SECRET. */
+  token: string;
+}
+
+export const CLOUDFLARE_API = 'https://api.cloudflare.com/client/v4';
+
+export function createCloudflare(opts: CloudflareOptions): DnsProvider {
+  const label = 'Cloudflare';
+  const token = required(label, 'API token', opts.token);
+  const base = (opts.apiUrl || CLOUDFLARE_API).replace(/\/$/, '');
+  const ids = new Map<string, string>(); // `${zone}|${fqdn}|${value}` -> record id
+
+  function explain(zone?: string) {
+    return (answer: HttpAnswer): string | undefined => {
+      const codes = ((answer.json?.errors as { code?: number }[] | undefined) ?? []).map((e) => e.code);
+      if (answer.status === 401 || answer.status === 403 || codes.some((c) => c === 1000 || c === 6003 || c === 9109 || c === 10000)) {
+        return `the token is not valid or lacks a permission: it needs Zone:DNS:Edit${zone ? ` on ${zone}` : ''}`;
+      }
+      const message = (answer.json?.errors as { message?: string }[] | undefined)?.map((e) => e.message).join('; ');
+      return message || undefined;
+    };
+  }
+
+  async function api(method: string, path: string, what: string, body?: unknown, zone?: string, accept?: number[]) {
+    return providerFetch({
+      provider: label,
+      method,
+      url: `${base}${path}`,
+      headers: { Authorization: `Bearer ${token}` },
+      body: body === undefined ? undefined : JSON.stringify(body),
+      secrets: [token],
+      settings: opts,
+      what,
+      accept,
+      explain: explain(zone),
+    });
+  }
+
+  return {
+    id: 'cloudflare',
+    label,
+    multipleValues: true,
+    async findZone(fqdn, soaZone) {
+      const candidates = soaZone ? [soaZone, ...zoneCandidates(fqdn).filter((c) => c !== soaZone)] : zoneCandidates(fqdn);
+      for (const name of candidates) {
+        const answer = await api('GET', `/zones?name=${encodeURIComponent(name)}&status=active`, `reading the zone ${name}`);
+        const zone = (answer.json?.result as { id: string; name: string }[] | undefined)?.find((z) => z.name === name);
+        if (zone) return { id: zone.id, name: zone.name };
+      }
+      throw new CertflowError(
+        'DNS_ZONE_NOT_FOUND',
+        `Cloudflare has no zone for ${fqdn} that this token can see (tried ${candidates.join(', ')}): add the domain to Cloudflare, or give the token Zone:DNS:Edit on it`,
+        { provider: label },
+      );
+    },
+    async setTxt(zone: DnsZone, fqdn, value) {
+      const what = `setting TXT ${fqdn}`;
+      const answer = await api('POST', `/zones/${zone.id}/dns_records`, what, { type: 'TXT', name: fqdn, content: value, ttl: opts.ttl ?? 60, comment: 'ACME challenge (node-red-certificates)' }, zone.name);
+      const id = answer.json?.result?.id;
+      if (typeof id !== 'string') throw providerError(label, `did not return a record id while ${what}`, `HTTP ${answer.status}`);
+      ids.set(`${zone.id}|${fqdn}|${value}`, id);
+    },
+    async removeTxt(zone: DnsZone, fqdn, value) {
+      const key = `${zone.id}|${fqdn}|${value}`;
+      let id = ids.get(key);
+      if (!id) {
+        const found = await api('GET', `/zones/${zone.id}/dns_records?type=TXT&name=${encodeURIComponent(fqdn)}&per_page=100`, `looking up TXT ${fqdn}`, undefined, zone.name);
+        id = (found.json?.result as { id: string; content: string }[] | undefined)?.find((r) => r.content.replace(/^"|"$/g, '') === value)?.id;
+        if (!id) return; // already gone
+      }
+      await api('DELETE', `/zones/${zone.id}/dns_records/${id}`, `removing TXT ${fqdn}`, undefined, zone.name, [404]);
+      ids.delete(key);
+    },
+    async listZones() {
+      const names: string[] = [];
+      for (let page = 1; page <= 50; page += 1) {
+        const answer = await api('GET', `/zones?per_page=50&page=${page}`, 'listing the zones');
+        for (const z of (answer.json?.result as { name: string }[] | undefined) ?? []) names.push(z.name);
+        const info = answer.json?.result_info as { total_pages?: number } | undefined;
+        if (!info?.total_pages || page >= info.total_pages) break;
+      }
+      return names;
+    },
+  };
+}

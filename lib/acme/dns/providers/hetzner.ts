@@ -1,0 +1,111 @@
+/**
+ * Hetzner DNS through the Hetzner Cloud API (api.hetzner.cloud/v1; the old DNS Console API at
+ * dns.hetzner.com was retired in May 2026) with a project API token (Read & Write).
+ * Built from https://docs.hetzner.cloud/reference/cloud#zones (GET /zones?name=, pagination
+ * meta.pagination), https://docs.hetzner.cloud/reference/cloud#zone-rrsets (GET
+ * /zones/{id_or_name}/rrsets/{rr_name}/{rr_type}; POST .../actions/add_records and
+ * .../actions/remove_records with {records: [{value}]}, TXT values quoted), the actions
+ * (GET /actions/{id}: running -> success | error), errors ({error: {code, message}}) and
+ * rate limits (429 rate_limit_exceeded, RateLimit-Reset) in https://docs.hetzner.cloud/reference/cloud#overview.
+ */
+import { CertflowError } from '../../../errors';
+import { sleep } from '../../transport';
+import { providerError, providerFetch, relativeName, required, zoneCandidates, type DnsProvider, type DnsZone, type HttpAnswer, type ProviderSettings } from '../provider';
+
+export interface HetznerOptions extends ProviderSettings {
+  /** Cloud API token (Read & Write). SECRET. */
+  token: string;
+  /** Longest wait for an action to finish (default 60 s). */
+  actionTimeoutMs?: number;
+  actionPollMs?: number;
+}
+
+export const HETZNER_API = 'https://api.hetzner.cloud/v1';
+
+export function createHetzner(opts: HetznerOptions): DnsProvider {
+  const label = 'Hetzner';
+  const token = required(label, 'API token', opts.token);
+  const base = (opts.apiUrl || HETZNER_API).replace(/\/$/, '');
+
+  function explain(zone?: string) {
+    return (answer: HttpAnswer): string | undefined => {
+      const code = answer.json?.error?.code;
+      if (answer.status === 401 || code === 'unauthorized') return 'the API token is not valid: create one in the Hetzner Console under Security > API tokens';
+      if (answer.status === 403 || code === 'forbidden' || code === 'token_readonly') return `the API token is read-only or may not change ${zone ?? 'this zone'}: it needs Read & Write`;
+      if (code === 'incorrect_zone_mode') return `${zone ?? 'the zone'} is a secondary zone: records can only be changed on its primary`;
+      const message = answer.json?.error?.message;
+      return typeof message === 'string' ? `${code}: ${message}` : undefined;
+    };
+  }
+
+  async function api(method: string, path: string, what: string, body?: unknown, zone?: string, accept?: number[]) {
+    return providerFetch({
+      provider: label,
+      method,
+      url: `${base}${path}`,
+      headers: { Authorization: `Bearer ${token}` },
+      body: body === undefined ? undefined : JSON.stringify(body),
+      secrets: [token],
+      settings: opts,
+      what,
+      accept,
+      explain: explain(zone),
+    });
+  }
+
+  async function waitForAction(answer: HttpAnswer, what: string): Promise<void> {
+    let action = answer.json?.action as { id: number; status: string; error?: { code: string; message: string } } | undefined;
+    const deadline = Date.now() + (opts.actionTimeoutMs ?? 60000);
+    while (action && action.status === 'running') {
+      if (Date.now() > deadline) throw providerError(label, `did not finish ${what} in time`, `action ${action.id} still running`, 'try again later');
+      await sleep(opts.actionPollMs ?? 1000);
+      action = (await api('GET', `/actions/${action.id}`, `checking action ${action.id}`)).json?.action;
+    }
+    if (action && action.status === 'error') throw providerError(label, `failed ${what}`, `action ${action.id}: ${action.error?.code ?? 'error'}`, action.error?.message);
+  }
+
+  const rrPath = (zone: DnsZone, fqdn: string) => `/zones/${encodeURIComponent(zone.id)}/rrsets/${encodeURIComponent(relativeName(fqdn, zone.name) || '@')}/TXT`;
+
+  async function values(zone: DnsZone, fqdn: string): Promise<string[]> {
+    const answer = await api('GET', rrPath(zone, fqdn), `reading TXT ${fqdn}`, undefined, zone.name, [404]);
+    if (answer.status === 404) return [];
+    return ((answer.json?.rrset?.records as { value: string }[]) ?? []).map((r) => r.value.replace(/^"|"$/g, ''));
+  }
+
+  return {
+    id: 'hetzner',
+    label,
+    multipleValues: true,
+    async findZone(fqdn, soaZone) {
+      const candidates = soaZone ? [soaZone, ...zoneCandidates(fqdn).filter((c) => c !== soaZone)] : zoneCandidates(fqdn);
+      for (const name of candidates) {
+        const answer = await api('GET', `/zones?name=${encodeURIComponent(name)}`, `finding the zone ${name}`);
+        const zone = (answer.json?.zones as { id: number | string; name: string }[] | undefined)?.find((z) => z.name === name);
+        if (zone) return { id: String(zone.id), name: zone.name };
+      }
+      throw new CertflowError('DNS_ZONE_NOT_FOUND', `Hetzner has no zone for ${fqdn} in this project (tried ${candidates.join(', ')}): add the zone in the Hetzner Console (DNS), or use the token of the project that has it`, { provider: label });
+    },
+    async setTxt(zone, fqdn, value) {
+      const what = `setting TXT ${fqdn}`;
+      const answer = await api('POST', `${rrPath(zone, fqdn)}/actions/add_records`, what, { ttl: opts.ttl ?? 60, records: [{ value: `"${value}"`, comment: 'ACME challenge' }] }, zone.name);
+      await waitForAction(answer, what);
+    },
+    async removeTxt(zone, fqdn, value) {
+      if (!(await values(zone, fqdn)).includes(value)) return;
+      const what = `removing TXT ${fqdn}`;
+      const answer = await api('POST', `${rrPath(zone, fqdn)}/actions/remove_records`, what, { records: [{ value: `"${value}"` }] }, zone.name, [404]);
+      if (answer.status !== 404) await waitForAction(answer, what);
+    },
+    async listZones() {
+      const names: string[] = [];
+      for (let page = 1; page <= 50; page += 1) {
+        const answer = await api('GET', `/zones?page=${page}&per_page=50`, 'listing the zones');
+        for (const z of (answer.json?.zones as { name: string }[] | undefined) ?? []) names.push(z.name);
+        const next = answer.json?.meta?.pagination?.next_page;
+        if (!next) break;
+        page = Number(next) - 1;
+      }
+      return names;
+    },
+  };
+}
