@@ -10,7 +10,7 @@ const fs = require('node:fs');
 const http = require('node:http');
 const path = require('node:path');
 
-const { startNodeRed, sleep } = require('../harness/node-red-process');
+const { startHttpsNodeRed, httpsUserDir, sleep } = require('../harness/node-red-process');
 const { userDirWithPackage } = require('../harness/packed-package');
 const { servedCertificate, adminRequest, pressInject, waitForNewCertificate } = require('../harness/tls-client');
 const { createLocalCa } = require('../../dist/lib/local-ca');
@@ -78,30 +78,6 @@ function opensslSClient(port, caFile, name = 'localhost') {
   });
 }
 
-/** settings.js as README tells users to write it: the HTTPS helper, refreshed every hour. */
-function httpsSettingsSource() {
-  return `// written by test/e2e/https.test.js
-module.exports = {
-  uiHost: '127.0.0.1',
-  flowFile: 'flows.json',
-  credentialSecret: 'certflow-e2e-secret',
-  https: require('@certflow/node-red-certificates/settings').https({ name: 'node-red', userDir: __dirname }),
-  httpsRefreshInterval: 1,
-  logging: { console: { level: 'info', metrics: false, audit: false } },
-  telemetry: { enabled: false, updateNotification: false },
-  diagnostics: { enabled: false, ui: false },
-  externalModules: { autoInstall: false },
-  editorTheme: { tours: false, projects: { enabled: false }, palette: { catalogues: [] } },
-};
-`;
-}
-
-async function startHttpsNodeRed(userDir) {
-  const nodeRed = await startNodeRed({ userDir, linkPackage: false, settingsFile: path.join(userDir, 'settings.js'), timeoutMs: 120000 });
-  assert.equal(nodeRed.protocol, 'https', `Node-RED started on plain HTTP: the settings helper gave no certificate. Log:\n${nodeRed.log()}`);
-  return nodeRed;
-}
-
 function storedPair(userDir) {
   const dir = path.join(userDir, 'certificates', 'node-red');
   return {
@@ -133,8 +109,7 @@ describe('Node-RED serving HTTPS through @certflow/node-red-certificates (real p
     await new Promise((resolve) => port80.listen(port80Port, '127.0.0.1', resolve));
     [userDir, testCa, pebble] = await Promise.all([
       userDirWithPackage().then((dir) => {
-        fs.writeFileSync(path.join(dir, 'settings.js'), httpsSettingsSource());
-        return dir;
+        return httpsUserDir({ userDir: dir, linkPackage: false });
       }),
       createLocalCa({ commonName: 'certflow e2e test CA' }),
       startPebble({ httpPort: port80Port }),

@@ -12,6 +12,8 @@ const http = require('node:http');
 const path = require('node:path');
 const { startPebble, freeTcpPort } = require('../harness/pebble');
 const kit = require('../harness/storage-kit');
+const { startHttpsNodeRed, httpsUserDir, sleep } = require('../harness/node-red-process');
+const { adminRequest, servedCertificate, opensslServedPem } = require('../harness/tls-client');
 
 const ROUNDS = Number(process.env.CERTFLOW_RENEW_KILL_ROUNDS || 20);
 const ACME_NAME = 'node-red.example.test';
@@ -53,7 +55,7 @@ async function waitFor(what, check, timeoutMs) {
     const value = await check();
     if (value) return value;
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await kit.sleep(5);
+    await sleep(5);
   }
 }
 
@@ -64,8 +66,8 @@ before(async () => {
   const port80Port = await freeTcpPort();
   await new Promise((resolve) => port80.listen(port80Port, '127.0.0.1', resolve));
   pebble = await startPebble({ httpPort: port80Port });
-  userDir = kit.httpsUserDir();
-  nodeRed = await kit.startHttpsNodeRed(userDir);
+  userDir = httpsUserDir();
+  nodeRed = await startHttpsNodeRed(userDir);
 });
 
 after(async () => {
@@ -77,11 +79,11 @@ after(async () => {
 });
 
 test(`kill -9 in the renew -> install step, ${ROUNDS} rounds: the newest stored certificate is served within 5 s, no extra order`, { timeout: 240000 }, async () => {
-  await kit.adminHttps(nodeRed.port, 'POST', '/flows', flows());
+  await adminRequest(nodeRed.port, null, 'POST', '/flows', flows());
   // the renewal timer issues the first certificate, the https node installs and serves it
   const first = await waitFor('the first certificate to be served', async () => {
     const acmeCert = recordCert(ACME_NAME);
-    return acmeCert && (await kit.servedFingerprint(nodeRed.port)) === acmeCert.fingerprint256 && acmeCert;
+    return acmeCert && ((await servedCertificate(nodeRed.port)).fingerprint256) === acmeCert.fingerprint256 && acmeCert;
   }, 30000);
   assert.ok(first.checkHost(ACME_NAME));
   const initialOrders = kit.pebbleOrders(pebble);
@@ -92,11 +94,11 @@ test(`kill -9 in the renew -> install step, ${ROUNDS} rounds: the newest stored 
     // no restart cost an order: only the renewals this test asked for
     assert.equal(kit.pebbleOrders(pebble), initialOrders + round, `round ${round}: orders at Pebble`);
     const genBefore = kit.currentGeneration(path.join(storageRoot(), ACME_NAME));
-    const servedBefore = await kit.servedFingerprint(nodeRed.port);
-    await waitFor('the inject route', () => kit.adminHttps(nodeRed.port, 'POST', '/inject/renew').then(() => true, (err) => (err.status === 404 ? false : Promise.reject(err))), 10000);
+    const servedBefore = (await servedCertificate(nodeRed.port)).fingerprint256;
+    await waitFor('the inject route', () => adminRequest(nodeRed.port, null, 'POST', '/inject/renew').then(() => true, (err) => (err.status === 404 ? false : Promise.reject(err))), 10000);
     // the moment the ACME node has stored the renewal; the https install follows within milliseconds
     await waitFor('the renewal to be stored', () => kit.currentGeneration(path.join(storageRoot(), ACME_NAME)) !== genBefore, 20000);
-    await kit.sleep(Math.random() * 15);
+    await sleep(Math.random() * 15);
     await nodeRed.kill();
     const wasInstalled = recordCert('node-red')?.fingerprint256 === recordCert(ACME_NAME).fingerprint256;
     if (!wasInstalled) takenOverAtBoot++;
@@ -104,12 +106,12 @@ test(`kill -9 in the renew -> install step, ${ROUNDS} rounds: the newest stored 
     const newest = newestStored();
     assert.equal(newest.fingerprint256, recordCert(ACME_NAME).fingerprint256, 'the renewal is the newest stored certificate');
     assert.notEqual(newest.fingerprint256, servedBefore);
-    nodeRed = await kit.startHttpsNodeRed(userDir);
+    nodeRed = await startHttpsNodeRed(userDir);
     const started = Date.now();
-    await waitFor('the newest certificate to be served', async () => (await kit.servedFingerprint(nodeRed.port)) === newest.fingerprint256, 5000);
+    await waitFor('the newest certificate to be served', async () => ((await servedCertificate(nodeRed.port)).fingerprint256) === newest.fingerprint256, 5000);
     servedAfter.push(Date.now() - started);
     // openssl, the independent judge
-    const pem = await kit.opensslServedPem(nodeRed.port, ACME_NAME);
+    const pem = await opensslServedPem(nodeRed.port, ACME_NAME);
     assert.equal(new X509Certificate(pem).fingerprint256, newest.fingerprint256, `round ${round}: openssl sees the newest certificate`);
     assert.deepEqual(kit.stagedKeys(storageRoot()), [], `round ${round}: a private key in a staging place`);
   }

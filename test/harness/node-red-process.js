@@ -199,6 +199,41 @@ async function startNodeRed(options = {}) {
   });
 }
 
+/** settings.js as the README tells users to write it: Node-RED on HTTPS through the helper, refreshed every hour. */
+function httpsSettingsSource(packageName = PACKAGE_NAME) {
+  return `// written by test/harness/node-red-process.js
+module.exports = {
+  uiHost: '127.0.0.1',
+  flowFile: 'flows.json',
+  credentialSecret: 'certflow-test-secret',
+  https: require('${packageName}/settings').https({ name: 'node-red', userDir: __dirname }),
+  httpsRefreshInterval: 1,
+  logging: { console: { level: 'info', metrics: false, audit: false } },
+  telemetry: { enabled: false, updateNotification: false },
+  diagnostics: { enabled: false, ui: false },
+  externalModules: { autoInstall: false },
+  editorTheme: { tours: false, projects: { enabled: false }, palette: { catalogues: [] } },
+};
+`;
+}
+
+/** A userDir with this package (linked, unless `linkPackage` is false) and the HTTPS settings.js. */
+function httpsUserDir({ userDir = makeUserDir('certflow-https-nr-'), linkPackage = true } = {}) {
+  if (linkPackage) linkPackageInto(userDir);
+  fs.writeFileSync(path.join(userDir, 'settings.js'), httpsSettingsSource());
+  return userDir;
+}
+
+/** Starts Node-RED on an httpsUserDir() and checks that it came up on HTTPS. */
+async function startHttpsNodeRed(userDir, options = {}) {
+  const nodeRed = await startNodeRed({ userDir, linkPackage: false, settingsFile: path.join(userDir, 'settings.js'), timeoutMs: 120000, ...options });
+  if (nodeRed.protocol !== 'https') {
+    await nodeRed.stop();
+    throw new Error(`Node-RED started on plain HTTP: the settings helper gave no certificate. Log:\n${nodeRed.log()}`);
+  }
+  return nodeRed;
+}
+
 /** Log lines at [warn] or [error] level, and uncaught exceptions. */
 function problemLines(logText) {
   return logText.split('\n').filter((line) => /\[(warn|error)\]|Uncaught Exception/i.test(line));
@@ -211,6 +246,9 @@ function declaredNodeTypes() {
 
 module.exports = {
   startNodeRed,
+  startHttpsNodeRed,
+  httpsUserDir,
+  httpsSettingsSource,
   sleep,
   makeUserDir,
   linkPackageInto,

@@ -1,6 +1,7 @@
 'use strict';
 // TLS and HTTPS clients for tests of a server this package feeds: what certificate a new
 // connection gets, and Node-RED's admin API over HTTPS trusting only the CAs a test names.
+const { execFile } = require('node:child_process');
 const https = require('node:https');
 const tls = require('node:tls');
 
@@ -36,7 +37,7 @@ async function waitForNewCertificate(port, oldFingerprint, timeoutMs = 30000) {
   }
 }
 
-/** Admin API call over HTTPS, trusting only the given CA certificates, checking the name. */
+/** Admin API call over HTTPS, trusting only the given CA certificates and checking the name (ca null: no trust check). */
 function adminRequest(port, ca, method, urlPath, body, name = 'localhost') {
   return new Promise((resolve, reject) => {
     const payload = body === undefined ? undefined : JSON.stringify(body);
@@ -47,7 +48,7 @@ function adminRequest(port, ca, method, urlPath, body, name = 'localhost') {
         servername: name,
         method,
         path: urlPath,
-        ca,
+        ...(ca === null ? { rejectUnauthorized: false } : { ca }),
         headers: {
           'content-type': 'application/json',
           'Node-RED-Deployment-Type': 'full',
@@ -60,7 +61,7 @@ function adminRequest(port, ca, method, urlPath, body, name = 'localhost') {
         res.on('data', (c) => parts.push(c));
         res.on('end', () => {
           const text = Buffer.concat(parts).toString('utf8');
-          if (res.statusCode >= 300) return reject(new Error(`${method} ${urlPath} -> ${res.statusCode}: ${text.slice(0, 300)}`));
+          if (res.statusCode >= 300) return reject(Object.assign(new Error(`${method} ${urlPath} -> ${res.statusCode}: ${text.slice(0, 300)}`), { status: res.statusCode }));
           try {
             resolve(text ? JSON.parse(text) : null);
           } catch {
@@ -91,4 +92,17 @@ async function pressInject(port, ca, id, { name, timeoutMs = 20000 } = {}) {
   }
 }
 
-module.exports = { peerCertificate, servedCertificate, waitForNewCertificate, adminRequest, pressInject };
+/** The served certificate as `openssl s_client` sees it (PEM): the independent judge. */
+function opensslServedPem(port, servername = 'localhost') {
+  return new Promise((resolve, reject) => {
+    const child = execFile('openssl', ['s_client', '-connect', `127.0.0.1:${port}`, '-servername', servername], { encoding: 'utf8', timeout: 15000 }, (err, stdout) => {
+      const pem = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/.exec(stdout || '');
+      if (pem) resolve(`${pem[0]}\n`);
+      else reject(err || new Error('openssl s_client showed no certificate'));
+    });
+    child.stdin.end('Q\n');
+  });
+}
+
+module.exports = {
+  opensslServedPem, peerCertificate, servedCertificate, waitForNewCertificate, adminRequest, pressInject };
