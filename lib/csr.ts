@@ -4,7 +4,10 @@
  * Node's native WebCrypto.
  */
 import { createPublicKey, KeyObject, verify } from 'node:crypto';
+import * as asn1js from 'asn1js';
 import { CertflowError } from './errors';
+import { checkSize, INPUT_LIMITS } from './limits';
+import { scanPem } from './pem';
 import { describeKey, KeyDescription, loadPrivateKey, signingAlgorithmFor, toCryptoKeyPair } from './keys';
 import { AltName, classifyAltName, dedupeAltNames, parseAltNames, AltNamesInput, validateEmail, validateIpAddress } from './names';
 import { x509 } from './x509';
@@ -197,9 +200,11 @@ export function altNamesFromExtension(extension: InstanceType<typeof x509.Subjec
 /** Reads a CSR (PEM, DER or base64) back: subject, names, key, and whether its signature is good. */
 export async function parseCsr(input: string | Buffer): Promise<ParsedCsr> {
   const csr = readCsr(input);
-  const publicKey = createPublicKey({ key: Buffer.from(csr.publicKey.rawData), format: 'der', type: 'spki' });
+  // @peculiar/x509 decodes parts on first use: each is read here, inside one boundary, so a
+  // malformed part is our clear error naming that part, never a raw ASN.1 message
+  const publicKey = readPart('public key', () => createPublicKey({ key: Buffer.from(csr.publicKey.rawData), format: 'der', type: 'spki' }));
   const signatureValid = await verifyCsrSignature(csr, publicKey);
-  return {
+  return readPart('subject or extensions', () => ({
     subject: subjectFromX509Name(csr.subjectName),
     subjectString: csr.subject,
     altNames: altNamesFromExtension(sanExtensionOf(csr)),
@@ -208,31 +213,47 @@ export async function parseCsr(input: string | Buffer): Promise<ParsedCsr> {
     signatureAlgorithm: signatureAlgorithmName(csr),
     signatureValid,
     pem: withNewline(csr.toString('pem')),
-  };
+  }));
 }
 
-const NODE_HASHES: Record<string, string> = { 'SHA-1': 'sha1', 'SHA-256': 'sha256', 'SHA-384': 'sha384', 'SHA-512': 'sha512' };
+function readPart<T>(part: string, read: () => T): T {
+  try {
+    return read();
+  } catch (err) {
+    if (err instanceof CertflowError) throw err;
+    throw new CertflowError('CSR_INVALID', `the CSR could not be read: its ${part} is malformed`, undefined, { cause: err });
+  }
+}
+
+/** Node's name of the hash in each signature algorithm node:crypto verifies (null: none, EdDSA). */
+const SIGNATURE_HASHES: Record<string, string | null> = {
+  '1.2.840.113549.1.1.4': 'md5', '1.2.840.113549.1.1.5': 'sha1', '1.2.840.113549.1.1.14': 'sha224',
+  '1.2.840.113549.1.1.11': 'sha256', '1.2.840.113549.1.1.12': 'sha384', '1.2.840.113549.1.1.13': 'sha512',
+  '1.3.14.3.2.29': 'sha1', // sha1WithRSASignature, an old alias
+  '1.2.840.10045.4.1': 'sha1', '1.2.840.10045.4.3.1': 'sha224', '1.2.840.10045.4.3.2': 'sha256',
+  '1.2.840.10045.4.3.3': 'sha384', '1.2.840.10045.4.3.4': 'sha512',
+  '1.2.840.10040.4.3': 'sha1', '2.16.840.1.101.3.4.3.1': 'sha224', '2.16.840.1.101.3.4.3.2': 'sha256',
+  '1.3.101.112': null, '1.3.101.113': null,
+};
 
 /**
  * Whether the CSR is signed by the private key of the public key it carries. Checked with
- * node:crypto's verify (async, on the thread pool) over the request's to-be-signed bytes: the
- * same check @peculiar/x509's csr.verify() makes, without its WebCrypto key import, which
- * costs more than the check itself when a CA signs many CSRs. Falls back to csr.verify() for
- * algorithms that need parameters (RSA-PSS) or if those bytes are not available.
+ * node:crypto's verify (async, OpenSSL: RSA, ECDSA, DSA, EdDSA) over the request's signed bytes
+ * as received; RSA-PSS, which needs its parameters, goes through @peculiar/x509's verify().
  */
 export async function verifyCsrSignature(csr: InstanceType<typeof x509.Pkcs10CertificateRequest>, publicKey?: KeyObject): Promise<boolean> {
   try {
-    // @peculiar/x509 2.x keeps the signed bytes (certificationRequestInfo, as received) in a
-    // getter its typings mark private; anything else there means: use its own verify().
-    const raw = (csr as unknown as { tbs?: unknown }).tbs;
-    const tbs = raw instanceof ArrayBuffer ? new Uint8Array(raw) : ArrayBuffer.isView(raw) ? new Uint8Array(raw.buffer, raw.byteOffset, raw.byteLength) : undefined;
-    const algorithm = csr.signatureAlgorithm as { name: string; hash?: { name?: string } | string };
-    const hashName = typeof algorithm.hash === 'string' ? algorithm.hash : algorithm.hash?.name;
-    const native = algorithm.name === 'Ed25519' ? null : algorithm.name === 'ECDSA' || algorithm.name === 'RSASSA-PKCS1-v1_5' ? NODE_HASHES[hashName ?? ''] : undefined;
-    if (!tbs || native === undefined) return await csr.verify();
+    // CertificationRequest ::= SEQUENCE { certificationRequestInfo, signatureAlgorithm, signature BIT STRING }
+    const decoded = asn1js.fromBER(new Uint8Array(csr.rawData));
+    const [info, algorithm, signature] = (decoded.result as asn1js.Sequence).valueBlock.value as asn1js.AsnType[];
+    const oid = ((algorithm as asn1js.Sequence).valueBlock.value[0] as asn1js.ObjectIdentifier).getValue();
+    const hash = SIGNATURE_HASHES[oid];
+    if (hash === undefined) return await csr.verify();
+    const tbs = new Uint8Array(info.valueBeforeDecodeView);
+    const signatureBytes = (signature as asn1js.BitString).valueBlock.valueHexView;
     const key = publicKey ?? createPublicKey({ key: Buffer.from(csr.publicKey.rawData), format: 'der', type: 'spki' });
     return await new Promise<boolean>((resolve) => {
-      verify(native, tbs, key, new Uint8Array(csr.signature), (err, ok) => resolve(!err && ok));
+      verify(hash, tbs, key, signatureBytes, (err, ok) => resolve(!err && ok));
     });
   } catch {
     return false; // a damaged signature or key, or an algorithm nobody here can check
@@ -242,39 +263,80 @@ export async function verifyCsrSignature(csr: InstanceType<typeof x509.Pkcs10Cer
 const SAN_OID = '2.5.29.17';
 
 /** The SAN extension of a CSR (from its extensionRequest attribute) or a certificate. */
-export function sanExtensionOf(item: { extensions: InstanceType<typeof x509.Extension>[] }): InstanceType<typeof x509.SubjectAlternativeNameExtension> | undefined {
-  const extension = item.extensions.find((e) => e.type === SAN_OID);
+export function sanExtensionOf(item: { extensions: InstanceType<typeof x509.Extension>[]; rawData?: ArrayBuffer }): InstanceType<typeof x509.SubjectAlternativeNameExtension> | undefined {
+  let extensions: InstanceType<typeof x509.Extension>[];
+  try {
+    extensions = item.extensions;
+  } catch (err) {
+    // @peculiar/x509 reads every CSR attribute with its schema and gives up on one it cannot
+    // (an odd challengePassword); OpenSSL reads the others: take the extensionRequest alone
+    if (!item.rawData) throw err;
+    extensions = extensionRequestOf(item.rawData);
+  }
+  const extension = extensions.find((e) => e.type === SAN_OID);
   if (!extension) return undefined;
   return extension instanceof x509.SubjectAlternativeNameExtension ? extension : new x509.SubjectAlternativeNameExtension(extension.rawData);
 }
 
-const CSR_BLOCK = /-----BEGIN (NEW )?CERTIFICATE REQUEST-----[\s\S]*?-----END \1?CERTIFICATE REQUEST-----/;
+const EXTENSION_REQUEST_OID = '1.2.840.113549.1.9.14';
+
+/** The extensions in a CSR's extensionRequest attribute, read from the DER (asn1js) without the other attributes. */
+function extensionRequestOf(raw: ArrayBuffer): InstanceType<typeof x509.Extension>[] {
+  // CertificationRequestInfo ::= SEQUENCE { version, subject, subjectPKInfo, attributes [0] IMPLICIT SET OF Attribute }
+  const kids = (node: asn1js.AsnType | undefined): asn1js.AsnType[] => {
+    const value = (node as asn1js.Sequence | undefined)?.valueBlock?.value;
+    if (!Array.isArray(value)) throw new CertflowError('CSR_INVALID', "the CSR could not be read: its attributes are malformed");
+    return value as asn1js.AsnType[];
+  };
+  const info = kids(asn1js.fromBER(new Uint8Array(raw)).result)[0];
+  const attributes = kids(info)[3];
+  if (!attributes) return [];
+  for (const attribute of kids(attributes)) {
+    const [type, values] = kids(attribute);
+    if (!(type instanceof asn1js.ObjectIdentifier) || type.getValue() !== EXTENSION_REQUEST_OID) continue;
+    return kids(kids(values)[0]).map((extension) => new x509.Extension(new Uint8Array(extension.valueBeforeDecodeView)));
+  }
+  return [];
+}
+
+const CSR_LABELS = new Set(['CERTIFICATE REQUEST', 'NEW CERTIFICATE REQUEST']);
 
 /** The request as @peculiar/x509 object; clear errors for the wrong kind of input. */
 export function readCsr(input: string | Buffer): InstanceType<typeof x509.Pkcs10CertificateRequest> {
   if (input === undefined || input === null || (typeof input === 'string' && input.trim() === '') || (Buffer.isBuffer(input) && input.length === 0)) {
     throw new CertflowError('CSR_MISSING', 'no CSR given');
   }
-  let data: string | Buffer;
+  let data: Buffer;
   if (typeof input === 'string' || (Buffer.isBuffer(input) && input.subarray(0, 64).toString('latin1').includes('-----BEGIN'))) {
-    const text = typeof input === 'string' ? input : input.toString('utf8');
-    const block = CSR_BLOCK.exec(text);
-    if (block) data = block[0].replace('NEW CERTIFICATE REQUEST', 'CERTIFICATE REQUEST');
-    else if (text.includes('-----BEGIN')) {
-      const label = /-----BEGIN ([A-Z0-9 ]+)-----/.exec(text)?.[1];
-      throw new CertflowError('CSR_WRONG_KIND', `this is not a CSR: expected "CERTIFICATE REQUEST", found "${label}"`);
+    const text = typeof input === 'string' ? input : input.toString('latin1');
+    checkSize('the CSR text', text.length, INPUT_LIMITS.totalBytes);
+    if (text.includes('-----BEGIN')) {
+      const { blocks } = scanPem(text);
+      const block = blocks.find((b) => CSR_LABELS.has(b.label) && b.endLabel === b.label);
+      if (!block) {
+        const label = blocks[0]?.label ?? /-----BEGIN ([A-Z0-9 ]{1,64})-----/.exec(text.slice(0, 4096))?.[1];
+        throw new CertflowError('CSR_WRONG_KIND', label ? `this is not a CSR: expected "CERTIFICATE REQUEST", found "${label}"` : 'this is not a CSR: its "CERTIFICATE REQUEST" PEM block is cut off');
+      }
+      data = Buffer.from(block.body.replace(/\s+/g, ''), 'base64');
     } else data = Buffer.from(text.replace(/\s+/g, ''), 'base64');
   } else if (Buffer.isBuffer(input)) {
     data = input;
   } else {
     throw new CertflowError('CSR_INVALID', 'a CSR must be PEM text or a Buffer');
   }
+  checkSize('the CSR', data.length, INPUT_LIMITS.csrBytes);
   try {
-    return typeof data === 'string' ? new x509.Pkcs10CertificateRequest(data) : new x509.Pkcs10CertificateRequest(new Uint8Array(data));
-  } catch {
-    throw new CertflowError('CSR_INVALID', 'the CSR could not be read: it is damaged or incomplete');
+    return new x509.Pkcs10CertificateRequest(new Uint8Array(data));
+  } catch (err) {
+    throw new CertflowError('CSR_INVALID', 'the CSR could not be read: it is damaged or incomplete', undefined, { cause: err });
   }
 }
+
+/** Algorithms @peculiar/x509 leaves as an OID, by OpenSSL's name. */
+const OPENSSL_SIGNATURE_NAMES: Record<string, string> = {
+  '1.2.840.10040.4.3': 'dsaWithSHA1', '2.16.840.1.101.3.4.3.1': 'dsa_with_SHA224', '2.16.840.1.101.3.4.3.2': 'dsa_with_SHA256',
+  '1.2.840.113549.1.1.4': 'md5WithRSAEncryption', '1.2.840.113549.1.1.3': 'md4WithRSAEncryption',
+};
 
 const HASH_NAMES: Record<string, string> = { 'SHA-1': 'sha1', 'SHA-256': 'sha256', 'SHA-384': 'sha384', 'SHA-512': 'sha512' };
 
@@ -300,7 +362,7 @@ export function signatureAlgorithmName(item: { signatureAlgorithm: { name: strin
     case 'Ed448':
       return 'ED448';
     default:
-      return algorithm.name;
+      return OPENSSL_SIGNATURE_NAMES[algorithm.name] ?? algorithm.name;
   }
 }
 

@@ -13,6 +13,7 @@ export * as inspect from './inspect';
 export * as chain from './chain';
 export * as remote from './remote';
 export * as pkcs12 from './pkcs12';
+export * as limits from './limits';
 export * as store from './store';
 export * as acme from './acme';
 export { https } from './settings';

@@ -15,7 +15,8 @@ import * as asn1js from 'asn1js';
 import { analyzeChain, ChainCertificate, ChainReport, isSelfIssued, TrustAnchor, TrustAnchorSet } from './chain';
 import { parseCsr, ParsedCsr } from './csr';
 import { CertflowError } from './errors';
-import { describeKey, KeyDescription, loadPrivateKey, loadPublicKey } from './keys';
+import { describeKey, KeyDescription, loadPrivateKey, loadPublicKey, spkiKeyBits } from './keys';
+import { yieldIfDue } from './limits';
 import type { AltName } from './names';
 import { certificateItems, DecodedItem, decodeInput } from './pem';
 import { importPkcs12 } from './pkcs12';
@@ -123,6 +124,16 @@ const MAX_LEAF_LIFETIME_DAYS = 398;
 
 /** Inspects PEM / DER / base64 / a bundle object / PKCS#12 (with opts.password). */
 export async function inspect(input: unknown, opts: InspectOptions = {}): Promise<InspectResult> {
+  try {
+    return await inspectInput(input, opts);
+  } catch (err) {
+    if (err instanceof CertflowError) throw err;
+    // a dependency failed on something none of our checks foresaw: still our error, with its cause
+    throw new CertflowError('INPUT_INVALID', 'the input could not be read: it is damaged or in a form this package does not know', undefined, { cause: err });
+  }
+}
+
+async function inspectInput(input: unknown, opts: InspectOptions): Promise<InspectResult> {
   const items = decodeInput(input);
   const pkcs12 = items.find((i) => i.kind === 'pkcs12');
   if (pkcs12) return inspectPkcs12(pkcs12, opts);
@@ -144,7 +155,13 @@ function orderLeafFirst(items: DecodedItem[]): DecodedItem[] {
   if (!key) return items;
   const privateKey = loadPrivateKey(key.pem);
   const certs = items.filter((i) => i.kind === 'certificate');
-  const leaf = certs.find((c) => new X509Certificate(c.der).checkPrivateKey(privateKey));
+  const leaf = certs.find((c) => {
+    try {
+      return new X509Certificate(c.der).checkPrivateKey(privateKey);
+    } catch {
+      return false; // a certificate OpenSSL cannot read is not the key's
+    }
+  });
   if (!leaf) return items;
   return [leaf, ...items.filter((i) => i !== leaf)];
 }
@@ -153,7 +170,12 @@ async function inspectItems(items: DecodedItem[], opts: InspectOptions, containe
   const now = opts.now ?? new Date();
   const warnDays = opts.warnDays ?? DEFAULT_WARN_DAYS;
   const certItems = items.some((i) => i.kind === 'certificate') ? certificateItems(items) : [];
-  const parsed = certItems.map((item, index) => parseCertificateAt(item.der, now, index, certItems.length));
+  const parsed: ParsedCertificate[] = [];
+  let slice = performance.now();
+  for (const [index, item] of certItems.entries()) {
+    parsed.push(parseCertificateAt(item.der, now, index, certItems.length));
+    slice = await yieldIfDue(slice); // a bundle of a thousand certificates must not hold the loop
+  }
   const problems: string[] = [];
   const warnings: string[] = [];
   const checks: InspectChecks = {};
@@ -377,14 +399,40 @@ function bigOf(node: Node): number {
   return bytesOf(node).reduce((n, b) => n * 256 + b, 0);
 }
 
+/** RFC 5280 times: UTCTime YYMMDDHHMMSSZ, GeneralizedTime YYYYMMDDHHMMSSZ; OpenSSL refuses others ("Bad time value"). */
+const UTC_TIME = /^\d{12}Z$/;
+const GENERALIZED_TIME = /^\d{14}Z$/;
+
 function timeOf(node: Node): Date {
-  if (node instanceof asn1js.UTCTime || node instanceof asn1js.GeneralizedTime) return node.toDate();
-  throw new CertflowError('CERT_INVALID', 'expected a time');
+  // asn1js's GeneralizedTime is a subclass of its UTCTime: ask for it first
+  const isUtc = !(node instanceof asn1js.GeneralizedTime) && node instanceof asn1js.UTCTime;
+  if (!isUtc && !(node instanceof asn1js.GeneralizedTime)) throw new CertflowError('CERT_INVALID', 'expected a time');
+  const text = bytesOf(node).toString('latin1');
+  const date = (isUtc ? UTC_TIME : GENERALIZED_TIME).test(text) ? (node as asn1js.UTCTime).toDate() : undefined;
+  if (!date || Number.isNaN(date.getTime()) || !validFields(text.slice(isUtc ? 2 : 4))) {
+    throw new CertflowError('CERT_INVALID', `its validity time "${text.replace(/[^\x20-\x7e]/g, '?').slice(0, 24)}" is not a valid ${isUtc ? 'UTCTime (YYMMDDHHMMSSZ)' : 'GeneralizedTime (YYYYMMDDHHMMSSZ)'}`);
+  }
+  return date;
 }
 
-/** The serial's value in hex: DER's sign byte (a leading 00 before a high bit) is not part of it. */
+/** MMDDHHMMSS within range (asn1js turns month 13 into next January). */
+function validFields(mmddhhmmss: string): boolean {
+  const [month, day, hour, minute, second] = (mmddhhmmss.match(/\d\d/g) ?? []).map(Number);
+  return month >= 1 && month <= 12 && day >= 1 && day <= 31 && hour <= 23 && minute <= 59 && second <= 59;
+}
+
+/**
+ * The serial's value in hex as OpenSSL prints it: DER's sign byte (a leading 00 before a high
+ * bit) is not part of it, and a negative serial (two's complement) is "-" and its magnitude.
+ */
 function serialHex(node: Node): string {
   const bytes = bytesOf(node);
+  if (bytes.length > 0 && bytes[0] & 0x80) {
+    const magnitude = (1n << BigInt(bytes.length * 8)) - BigInt(`0x${bytes.toString('hex')}`);
+    let hex = magnitude.toString(16);
+    if (hex.length % 2) hex = `0${hex}`;
+    return `-${hex}`;
+  }
   const value = bytes.length > 1 && bytes[0] === 0 ? bytes.subarray(1) : bytes;
   return value.toString('hex');
 }
@@ -402,6 +450,7 @@ const ATTRIBUTE_NAMES: Record<string, string> = {
   '2.5.4.43': 'initials', '2.5.4.44': 'generationQualifier', '2.5.4.46': 'dnQualifier', '2.5.4.65': 'pseudonym',
   '2.5.4.15': 'businessCategory', '2.5.4.17': 'postalCode', '2.5.4.13': 'description', '2.5.4.97': 'organizationIdentifier',
   '0.9.2342.19200300.100.1.25': 'DC', '0.9.2342.19200300.100.1.1': 'UID', '1.2.840.113549.1.9.1': 'emailAddress',
+  '2.5.4.45': 'x500UniqueIdentifier', '2.5.4.16': 'postalAddress', '2.5.4.41': 'name',
   '1.3.6.1.4.1.311.60.2.1.1': 'jurisdictionL', '1.3.6.1.4.1.311.60.2.1.2': 'jurisdictionST', '1.3.6.1.4.1.311.60.2.1.3': 'jurisdictionC',
 };
 
@@ -471,15 +520,26 @@ function readPublicKey(spki: Node, spkiSha256: string): PublicKeyInfo {
     }
     case '1.2.840.10045.2.1': {
       const curveOid = params instanceof asn1js.ObjectIdentifier ? params.getValue() : 'explicit parameters';
-      const curve = CURVES[curveOid] ?? { name: curveOid, bits: 0 };
+      const curve = CURVES[curveOid] ?? { name: curveOid, bits: spkiKeyBits(Buffer.from(spki.valueBeforeDecodeView)) };
       return { type: 'EC', bits: curve.bits, curve: curve.name, label: `EC ${curve.name}`, spkiSha256 };
     }
     case '1.3.101.112':
       return { type: 'Ed25519', bits: 256, label: 'Ed25519', spkiSha256 };
     case '1.3.101.113':
       return { type: 'Ed448', bits: 456, label: 'Ed448', spkiSha256 };
-    case '1.2.840.10040.4.1':
-      return { type: 'DSA', bits: 0, label: 'DSA', spkiSha256 };
+    case '1.3.101.110':
+      return { type: 'X25519', bits: 256, label: 'X25519', spkiSha256 };
+    case '1.3.101.111':
+      return { type: 'X448', bits: 448, label: 'X448', spkiSha256 };
+    case '1.2.840.10040.4.1': {
+      const bits = spkiKeyBits(Buffer.from(spki.valueBeforeDecodeView));
+      return { type: 'DSA', bits, label: `DSA ${bits || ''}`.trim(), spkiSha256 };
+    }
+    case '1.2.840.10046.2.1':
+    case '1.2.840.113549.1.3.1': {
+      const bits = spkiKeyBits(Buffer.from(spki.valueBeforeDecodeView));
+      return { type: 'DH', bits, label: `DH ${bits || ''}`.trim(), spkiSha256 };
+    }
     default:
       return { type: oid, bits: 0, label: `key ${oid}`, spkiSha256 };
   }
@@ -626,14 +686,26 @@ function readGeneralNames(sequence: Node): AltName[] {
     const bytes = name.idBlock.isConstructed ? undefined : bytesOf(name);
     if (!bytes) continue;
     switch (name.idBlock.tagNumber) {
-      case 1: names.push({ type: 'email', value: bytes.toString('latin1') }); break;
-      case 2: names.push({ type: 'dns', value: bytes.toString('latin1') }); break;
-      case 6: names.push({ type: 'uri', value: bytes.toString('latin1') }); break;
+      case 1: names.push({ type: 'email', value: ia5Text(bytes) }); break;
+      case 2: names.push({ type: 'dns', value: ia5Text(bytes) }); break;
+      case 6: names.push({ type: 'uri', value: ia5Text(bytes) }); break;
       case 7: names.push({ type: 'ip', value: ipText(bytes) }); break;
       default: break;
     }
   }
   return names;
+}
+
+/**
+ * An IA5String name as text. It should be ASCII; some CAs put UTF-8 in it, which OpenSSL prints
+ * as the bytes (so a UTF-8 terminal shows the word): read it as UTF-8 when it is valid UTF-8.
+ */
+function ia5Text(bytes: Buffer): string {
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    return bytes.toString('latin1');
+  }
 }
 
 /** 4 bytes as dotted IPv4, 16 bytes as RFC 5952 IPv6 ('2001:db8::1'). */

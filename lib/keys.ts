@@ -6,7 +6,10 @@
  * Error messages never carry key material or a passphrase: they end up in statuses and logs.
  */
 import { createHash, createPrivateKey, createPublicKey, generateKeyPair, KeyObject, webcrypto, X509Certificate } from 'node:crypto';
+import * as asn1js from 'asn1js';
 import { CertflowError } from './errors';
+import { checkSize, INPUT_LIMITS } from './limits';
+import { PemBlock, scanPem } from './pem';
 
 export type KeyAlgorithm = 'ec-p256' | 'ec-p384' | 'ec-p521' | 'rsa-2048' | 'rsa-3072' | 'rsa-4096' | 'ed25519';
 export const KEY_ALGORITHMS: readonly KeyAlgorithm[] = ['ec-p256', 'ec-p384', 'ec-p521', 'rsa-2048', 'rsa-3072', 'rsa-4096', 'ed25519'];
@@ -133,10 +136,14 @@ export function exportPublicKeyPem(key: KeyObject): string {
   return publicKey.export({ format: 'pem', type: 'spki' }) as string;
 }
 
-const PRIVATE_KEY_BLOCK = /-----BEGIN ((?:RSA |EC |DSA |ENCRYPTED |OPENSSH )?PRIVATE KEY)-----[\s\S]*?-----END \1-----/;
-const PUBLIC_KEY_BLOCK = /-----BEGIN ((?:RSA )?PUBLIC KEY)-----[\s\S]*?-----END \1-----/;
-const CERTIFICATE_BLOCK = /-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/;
-const ANY_PEM_LABEL = /-----BEGIN ([A-Z0-9 ]+)-----/;
+const PRIVATE_KEY_LABELS = new Set(['PRIVATE KEY', 'RSA PRIVATE KEY', 'EC PRIVATE KEY', 'DSA PRIVATE KEY', 'ENCRYPTED PRIVATE KEY', 'OPENSSH PRIVATE KEY']);
+const PUBLIC_KEY_LABELS = new Set(['PUBLIC KEY', 'RSA PUBLIC KEY', 'DSA PUBLIC KEY']);
+const CERTIFICATE_LABELS = new Set(['CERTIFICATE']);
+
+/** The complete PEM blocks with one of these labels (a linear scan: see pem.ts). */
+function blocksOf(text: string, labels: Set<string>): PemBlock[] {
+  return scanPem(text).blocks.filter((b) => labels.has(b.label) && b.endLabel === b.label);
+}
 
 /**
  * Loads a private key from PEM (PKCS#8, PKCS#1 "RSA PRIVATE KEY", SEC1 "EC PRIVATE KEY",
@@ -151,13 +158,23 @@ export function loadPrivateKey(input: string | Buffer | KeyObject, passphrase?: 
   const pass = passphrase === '' ? undefined : passphrase;
   const text = pemText(input);
   if (text !== undefined) {
-    const block = PRIVATE_KEY_BLOCK.exec(text);
-    if (!block) throw notAPrivateKey(text);
-    if (block[1] === 'OPENSSH PRIVATE KEY') {
-      throw new CertflowError('KEY_FORMAT_UNSUPPORTED', 'this is an OpenSSH private key: convert it to PEM first (ssh-keygen -p -m PEM -f <file>)');
+    const blocks = blocksOf(text, PRIVATE_KEY_LABELS);
+    if (blocks.length === 0) throw notAPrivateKey(text);
+    // OpenSSL takes the first key it can read: a damaged block before a good one does not hide it
+    let firstError: unknown;
+    for (const block of blocks) {
+      if (block.label === 'OPENSSH PRIVATE KEY') {
+        firstError ??= new CertflowError('KEY_FORMAT_UNSUPPORTED', 'this is an OpenSSH private key: convert it to PEM first (ssh-keygen -p -m PEM -f <file>)');
+        continue;
+      }
+      const encrypted = block.label === 'ENCRYPTED PRIVATE KEY' || /Proc-Type:\s*4,ENCRYPTED/.test(block.body);
+      try {
+        return decodePrivateKey(encrypted, pass, () => createPrivateKey({ key: block.text, format: 'pem', passphrase: pass }));
+      } catch (err) {
+        firstError ??= err;
+      }
     }
-    const encrypted = block[1] === 'ENCRYPTED PRIVATE KEY' || /Proc-Type:\s*4,ENCRYPTED/.test(block[0]);
-    return decodePrivateKey(encrypted, pass, () => createPrivateKey({ key: block[0], format: 'pem', passphrase: pass }));
+    throw firstError;
   }
   const der = derBytes(input);
   if (!der) throw notAPrivateKey();
@@ -168,6 +185,12 @@ export function loadPrivateKey(input: string | Buffer | KeyObject, passphrase?: 
     } catch {
       // try the next form
     }
+  }
+  try {
+    // OpenSSL's traditional DSA form has no DER type in Node: its PEM label names it
+    return createPrivateKey({ key: derToPemText(der, 'DSA PRIVATE KEY'), format: 'pem' });
+  } catch {
+    // not that either
   }
   if (looksLikeEncryptedPkcs8(der)) {
     return decodePrivateKey(true, pass, () => createPrivateKey({ key: der, format: 'der', type: 'pkcs8', passphrase: pass }));
@@ -193,23 +216,24 @@ export function loadPublicKey(input: string | Buffer | KeyObject, passphrase?: s
   if (input instanceof KeyObject) return input.type === 'private' ? createPublicKey(input) : input;
   const text = pemText(input);
   if (text !== undefined) {
-    const pub = PUBLIC_KEY_BLOCK.exec(text);
+    const pub = blocksOf(text, PUBLIC_KEY_LABELS)[0];
     if (pub) {
       try {
-        return createPublicKey({ key: pub[0], format: 'pem' });
+        if (pub.label === 'DSA PUBLIC KEY') return createPublicKey({ key: dsaPublicKeyToSpki(pemBody(pub)), format: 'der', type: 'spki' });
+        return createPublicKey({ key: pub.text, format: 'pem' });
       } catch (err) {
         throw new CertflowError('KEY_INVALID', 'the public key could not be read: it is damaged or in an unsupported format', undefined, { cause: errorCodeOnly(err) });
       }
     }
-    const cert = CERTIFICATE_BLOCK.exec(text);
+    const cert = blocksOf(text, CERTIFICATE_LABELS)[0];
     if (cert) {
       try {
-        return new X509Certificate(cert[0]).publicKey;
+        return new X509Certificate(cert.text).publicKey;
       } catch {
         throw new CertflowError('CERT_INVALID', 'the certificate could not be read: it is damaged or incomplete');
       }
     }
-    if (PRIVATE_KEY_BLOCK.test(text)) return createPublicKey(loadPrivateKey(text, passphrase));
+    if (blocksOf(text, PRIVATE_KEY_LABELS).length) return createPublicKey(loadPrivateKey(text, passphrase));
     throw new CertflowError('KEY_NOT_A_KEY', `this is not a public key: expected a PEM "PUBLIC KEY" block, a certificate or a private key${foundLabel(text)}`);
   }
   const der = derBytes(input);
@@ -220,6 +244,11 @@ export function loadPublicKey(input: string | Buffer | KeyObject, passphrase?: s
       } catch {
         // try the next form
       }
+    }
+    try {
+      return createPublicKey({ key: dsaPublicKeyToSpki(der), format: 'der', type: 'spki' });
+    } catch {
+      // not OpenSSL's DSA public key form either
     }
     try {
       return new X509Certificate(der).publicKey;
@@ -254,9 +283,9 @@ export function describeKey(key: KeyObject): KeyDescription {
       return { type, bits, spkiSha256, label: `${type} ${bits}`, algorithm, isPrivate };
     }
     case 'ec': {
-      const openSslName = details.namedCurve ?? 'unknown';
+      const openSslName = details.namedCurve ?? 'explicit parameters';
       const curve = OPENSSL_TO_CURVE[openSslName];
-      const bits = curve ? CURVE_BITS[curve] : Number(/(\d{3})/.exec(openSslName)?.[1] ?? 0);
+      const bits = curve ? CURVE_BITS[curve] : details.namedCurve ? Number(/(\d{3})/.exec(openSslName)?.[1] ?? 0) || spkiKeyBits(spki) : spkiKeyBits(spki);
       const algorithm = curve ? (`ec-${curve.toLowerCase().replace('-', '')}` as KeyAlgorithm) : undefined;
       return { type: 'EC', bits, curve: curve ?? openSslName, spkiSha256, label: `EC ${curve ?? openSslName}`, algorithm, isPrivate };
     }
@@ -268,10 +297,14 @@ export function describeKey(key: KeyObject): KeyDescription {
       return { type: 'X25519', bits: 256, spkiSha256, label: 'X25519', isPrivate };
     case 'x448':
       return { type: 'X448', bits: 448, spkiSha256, label: 'X448', isPrivate };
-    case 'dsa':
-      return { type: 'DSA', bits: details.modulusLength ?? 0, spkiSha256, label: `DSA ${details.modulusLength ?? ''}`.trim(), isPrivate };
-    default:
-      return { type: 'DH', bits: details.modulusLength ?? 0, spkiSha256, label: String(key.asymmetricKeyType ?? 'unknown').toUpperCase(), isPrivate };
+    case 'dsa': {
+      const bits = details.modulusLength ?? spkiKeyBits(spki);
+      return { type: 'DSA', bits, spkiSha256, label: `DSA ${bits || ''}`.trim(), isPrivate };
+    }
+    default: {
+      const bits = details.modulusLength ?? spkiKeyBits(spki);
+      return { type: 'DH', bits, spkiSha256, label: `DH ${bits || ''}`.trim(), isPrivate };
+    }
   }
 }
 
@@ -363,10 +396,69 @@ export function publicKeyOf(privateKey: KeyObject): KeyObject {
 
 // ---- input helpers -------------------------------------------------------------------------
 
+/**
+ * The size in bits OpenSSL gives a key whose size is in its parameters, read from the SPKI
+ * (asn1js): DSA and DH, the prime p; an EC key with explicit parameters, the group order.
+ * 0 when the parameters are absent (a DSA key that inherits them).
+ */
+export function spkiKeyBits(spki: Buffer): number {
+  try {
+    const kids = (node: asn1js.AsnType | undefined) => ((node as asn1js.Sequence)?.valueBlock?.value ?? []) as asn1js.AsnType[];
+    const [algorithm] = kids(asn1js.fromBER(new Uint8Array(spki)).result);
+    const [oid, params] = kids(algorithm);
+    const name = (oid as asn1js.ObjectIdentifier).getValue();
+    const fields = kids(params);
+    // EC: ECParameters ::= SEQUENCE { version, fieldID, curve, base, order, cofactor OPTIONAL }
+    const integer = name === '1.2.840.10045.2.1' ? fields[4] : fields[0];
+    return integer instanceof asn1js.Integer ? integerBits(Buffer.from(integer.valueBlock.valueHexView)) : 0;
+  } catch {
+    return 0;
+  }
+}
+
+function integerBits(bytes: Buffer): number {
+  let first = 0;
+  while (first < bytes.length - 1 && bytes[first] === 0) first++;
+  if (bytes.length === 0 || bytes[first] === 0) return 0;
+  return (bytes.length - first) * 8 - Math.clz32(bytes[first]) + 24;
+}
+
+/**
+ * OpenSSL's "DSA PUBLIC KEY" (SEQUENCE { y, p, q, g }) as an SPKI Node can read: Node's
+ * OpenSSL has no decoder for that form, though the openssl CLI reads it.
+ */
+function dsaPublicKeyToSpki(der: Buffer): Buffer {
+  const decoded = asn1js.fromBER(new Uint8Array(der));
+  const parts = (decoded.result as asn1js.Sequence).valueBlock?.value ?? [];
+  if (decoded.offset === -1 || parts.length !== 4 || !parts.every((p) => p instanceof asn1js.Integer)) {
+    throw new CertflowError('KEY_INVALID', 'the DSA public key could not be read: it is damaged');
+  }
+  const [y, p, q, g] = parts as asn1js.Integer[];
+  const spki = new asn1js.Sequence({
+    value: [
+      new asn1js.Sequence({ value: [new asn1js.ObjectIdentifier({ value: '1.2.840.10040.4.1' }), new asn1js.Sequence({ value: [p, q, g] })] }),
+      new asn1js.BitString({ valueHex: y.toBER(false) }),
+    ],
+  });
+  return Buffer.from(spki.toBER(false));
+}
+
+function pemBody(block: PemBlock): Buffer {
+  return Buffer.from(block.body.replace(/\s+/g, ''), 'base64');
+}
+
+function derToPemText(der: Buffer, label: string): string {
+  return `-----BEGIN ${label}-----\n${der.toString('base64').replace(/.{64}/g, '$&\n')}\n-----END ${label}-----\n`;
+}
+
 /** The PEM text in the input, or undefined when the input is binary / has no PEM header. */
 function pemText(input: string | Buffer): string | undefined {
-  if (typeof input === 'string') return input.includes('-----BEGIN ') ? input : undefined;
+  if (typeof input === 'string') {
+    checkSize('the key text', input.length, INPUT_LIMITS.totalBytes);
+    return input.includes('-----BEGIN ') ? input : undefined;
+  }
   if (!Buffer.isBuffer(input)) throw new CertflowError('KEY_NOT_A_KEY', 'expected a key as PEM text, a Buffer or a KeyObject');
+  checkSize('the key', input.length, INPUT_LIMITS.totalBytes);
   const head = input.subarray(0, 4096).toString('latin1');
   return head.includes('-----BEGIN ') ? input.toString('utf8') : undefined;
 }
@@ -388,15 +480,15 @@ function looksLikeEncryptedPkcs8(der: Buffer): boolean {
 }
 
 function foundLabel(text: string): string {
-  const label = ANY_PEM_LABEL.exec(text)?.[1];
+  const label = /-----BEGIN ([A-Z0-9 ]{1,64})-----/.exec(text.slice(0, 4096))?.[1];
   return label ? ` (found "${label}")` : '';
 }
 
 function notAPrivateKey(text?: string): CertflowError {
-  if (text && CERTIFICATE_BLOCK.test(text)) {
+  if (text && blocksOf(text, CERTIFICATE_LABELS).length) {
     return new CertflowError('KEY_NOT_A_KEY', 'this is a certificate, not a private key');
   }
-  if (text && PUBLIC_KEY_BLOCK.test(text)) {
+  if (text && blocksOf(text, PUBLIC_KEY_LABELS).length) {
     return new CertflowError('KEY_NOT_PRIVATE', 'this is a public key: a private key is needed here');
   }
   return new CertflowError('KEY_NOT_A_KEY', `this is not a private key: expected PEM or DER (PKCS#8, PKCS#1 or SEC1)${text ? foundLabel(text) : ''}`);

@@ -9,6 +9,7 @@
 import { createPrivateKey, createPublicKey, X509Certificate } from 'node:crypto';
 import * as forge from 'node-forge';
 import { CertflowError } from './errors';
+import { checkSize, INPUT_LIMITS } from './limits';
 import { x509 } from './x509';
 
 export type InputKind = 'certificate' | 'csr' | 'private-key' | 'encrypted-private-key' | 'public-key' | 'pkcs12';
@@ -44,6 +45,7 @@ const LABEL_KINDS: Record<string, InputKind> = {
   'ENCRYPTED PRIVATE KEY': 'encrypted-private-key',
   'PUBLIC KEY': 'public-key',
   'RSA PUBLIC KEY': 'public-key',
+  'DSA PUBLIC KEY': 'public-key',
   PKCS12: 'pkcs12',
 };
 /** Blocks that travel with keys and certificates and carry nothing to inspect. */
@@ -63,7 +65,65 @@ export const KIND_WORDS: Record<InputKind, string> = {
 const BUNDLE_FIELDS = ['cert', 'certificate', 'chain', 'fullchain', 'ca', 'csr', 'key', 'privateKey', 'publicKey', 'p12', 'pfx', 'pkcs12'];
 const CERTIFICATE_FIELDS = new Set(['cert', 'certificate', 'chain', 'fullchain']);
 
-const PEM_BLOCK = /-----BEGIN ([A-Z0-9 #]+)-----([\s\S]*?)-----END ([A-Z0-9 #]+)-----/g;
+/** One PEM block as found in a text. */
+export interface PemBlock {
+  label: string;
+  /** What lies between the BEGIN and END lines (headers and base64). */
+  body: string;
+  /** The whole block, BEGIN line to END line. */
+  text: string;
+  /** The label on the END line (differs from `label` in a damaged text). */
+  endLabel: string;
+}
+
+const BEGIN = '-----BEGIN ';
+const END = '-----END ';
+const PEM_LABEL = /^[A-Z0-9 #]{1,64}$/;
+
+/**
+ * The PEM blocks of a text, in one pass (indexOf, no backtracking regex: a text of many BEGIN
+ * lines and no END must cost linear time). Each BEGIN pairs with the next END; a BEGIN before it
+ * means a cut-off block, reported through `cutOff` (with the text from that BEGIN on).
+ */
+export function scanPem(text: string): { blocks: PemBlock[]; cutOff?: string } {
+  const blocks: PemBlock[] = [];
+  let at = 0;
+  for (;;) {
+    const begin = text.indexOf(BEGIN, at);
+    if (begin < 0) break;
+    const labelEnd = text.indexOf('-----', begin + BEGIN.length);
+    const label = labelEnd < 0 ? '' : text.slice(begin + BEGIN.length, labelEnd);
+    if (!PEM_LABEL.test(label)) return { blocks, cutOff: text.slice(begin, begin + 200) };
+    const bodyStart = labelEnd + 5;
+    const nextBegin = text.indexOf(BEGIN, bodyStart);
+    const end = text.indexOf(END, bodyStart);
+    if (end < 0 || (nextBegin >= 0 && nextBegin < end)) return { blocks, cutOff: text.slice(begin, begin + 200) };
+    const endLabelEnd = text.indexOf('-----', end + END.length);
+    const endLabel = endLabelEnd < 0 ? '' : text.slice(end + END.length, endLabelEnd);
+    if (!PEM_LABEL.test(endLabel)) return { blocks, cutOff: text.slice(begin, begin + 200) };
+    const blockEnd = endLabelEnd + 5;
+    blocks.push({ label, body: text.slice(bodyStart, end), text: text.slice(begin, blockEnd), endLabel });
+    at = blockEnd;
+    if (blocks.length > INPUT_LIMITS.items) {
+      throw new CertflowError('INPUT_TOO_LARGE', `the input holds more than ${INPUT_LIMITS.items} PEM blocks: split it`, { limit: INPUT_LIMITS.items });
+    }
+  }
+  return { blocks };
+}
+
+/** The size limit of one item of this kind. */
+function limitFor(kind: InputKind): number {
+  switch (kind) {
+    case 'certificate':
+      return INPUT_LIMITS.certificateBytes;
+    case 'csr':
+      return INPUT_LIMITS.csrBytes;
+    case 'pkcs12':
+      return INPUT_LIMITS.pkcs12Bytes;
+    default:
+      return INPUT_LIMITS.keyBytes;
+  }
+}
 
 /**
  * Every item in the input, in order. Throws a CertflowError a user can act on for empty input,
@@ -71,6 +131,7 @@ const PEM_BLOCK = /-----BEGIN ([A-Z0-9 #]+)-----([\s\S]*?)-----END ([A-Z0-9 #]+)
  */
 export function decodeInput(input: unknown, opts: DecodeOptions = {}): DecodedItem[] {
   const source = opts.source ?? 'the input';
+  checkSize(source, approximateSize(input), INPUT_LIMITS.totalBytes);
   if (isBundle(input)) return decodeBundle(input as Record<string, unknown>, source);
   if (Array.isArray(input) && input.some((v) => typeof v !== 'string')) {
     // a list of PEM strings / Buffers / bundles (e.g. a chain as separate Buffers)
@@ -124,6 +185,19 @@ export function derToPem(der: Uint8Array, label: string): string {
   const b64 = Buffer.from(der.buffer, der.byteOffset, der.byteLength).toString('base64');
   const lines = b64.match(/.{1,64}/g) ?? [];
   return `-----BEGIN ${label}-----\n${lines.join('\n')}\n-----END ${label}-----\n`;
+}
+
+/** Bytes of the input, counted before anything is decoded (strings by length: PEM is ASCII). */
+function approximateSize(input: unknown, depth = 0): number {
+  if (typeof input === 'string') return input.length;
+  if (input instanceof Uint8Array || input instanceof ArrayBuffer) return input.byteLength;
+  if (input === null || typeof input !== 'object' || depth > 3) return 0;
+  if (isSerializedBuffer(input)) return input.data.length;
+  const values = Array.isArray(input) ? input : Object.values(input as Record<string, unknown>);
+  if (values.length > INPUT_LIMITS.items) return Infinity;
+  let total = 0;
+  for (const value of values) total += approximateSize(value, depth + 1);
+  return total;
 }
 
 // ---- bundles ------------------------------------------------------------------------------
@@ -236,14 +310,10 @@ function textOf(bytes: Buffer): string | undefined {
 function decodePem(text: string, source: string): DecodedItem[] {
   const items: DecodedItem[] = [];
   const skipped: string[] = [];
-  let end = 0;
-  PEM_BLOCK.lastIndex = 0;
-  for (let m = PEM_BLOCK.exec(text); m; m = PEM_BLOCK.exec(text)) {
-    const [block, label, body, endLabel] = m;
-    const between = text.slice(end, m.index);
-    end = m.index + block.length;
-    if (between.includes('-----BEGIN ')) throw truncatedPem(between, source);
-    if (body.includes('-----BEGIN ')) throw truncatedPem(block, source); // a cut-off block right before a whole one
+  const damaged: CertflowError[] = [];
+  const { blocks, cutOff } = scanPem(text);
+  if (cutOff !== undefined) throw truncatedPem(cutOff, source);
+  for (const { label, body, text: block, endLabel } of blocks) {
     if (label !== endLabel) {
       throw new CertflowError('PEM_TRUNCATED', `${source}: the PEM block "${label}" ends with "END ${endLabel}": a block is cut off or two are mixed up`);
     }
@@ -257,17 +327,20 @@ function decodePem(text: string, source: string): DecodedItem[] {
     // RFC 1421 headers (Proc-Type, DEK-Info) sit above a blank line; the base64 follows it
     const base64 = (headers ? body.replace(/^[\s\S]*?\r?\n\s*\r?\n/, '') : body).replace(/\s+/g, '');
     if (!/^[A-Za-z0-9+/]*={0,2}$/.test(base64) || base64.length % 4 === 1 || base64.length === 0) {
-      throw new CertflowError('PEM_DAMAGED', `${source}: the "${label}" PEM block is damaged: its body is not valid base64`);
+      // OpenSSL reads the good blocks of a file and skips a damaged one: so do we, unless none is left
+      damaged.push(new CertflowError('PEM_DAMAGED', `${source}: the "${label}" PEM block is damaged: its body is not valid base64`));
+      continue;
     }
+    const der = Buffer.from(base64, 'base64');
+    checkSize(`${source}: the "${label}" PEM block`, der.length, limitFor(kind));
     items.push({
       kind: encryptedLegacy ? 'encrypted-private-key' : kind,
-      der: Buffer.from(base64, 'base64'),
+      der,
       pem: block.endsWith('\n') ? block : `${block}\n`,
       label,
     });
   }
-  const rest = text.slice(end);
-  if (rest.includes('-----BEGIN ')) throw truncatedPem(rest, source);
+  if (items.length === 0 && damaged.length) throw damaged[0];
   if (items.length === 0) {
     const found = skipped.length ? `found only ${[...new Set(skipped)].map((l) => `"${l}"`).join(', ')}` : 'found no complete PEM block';
     throw new CertflowError('WRONG_KIND', `${source}: ${found}: expected a certificate, CSR, key or PKCS#12 file`);
@@ -284,9 +357,11 @@ function truncatedPem(fragment: string, source: string): CertflowError {
 
 /** Which real parser accepts these bytes decides what they are; first match wins. */
 function classifyDer(der: Buffer, source: string, what: string): DecodedItem {
+  checkSize(`${source} (${what})`, der.length, INPUT_LIMITS.pkcs12Bytes); // the largest kind: nothing larger is worth parsing
   const item = (kind: InputKind, label: string): DecodedItem => ({ kind, der, pem: derToPem(der, label), label: 'DER' });
   if (accepts(() => new X509Certificate(der))) return item('certificate', 'CERTIFICATE');
   if (looksLikePkcs12(der)) return { kind: 'pkcs12', der, pem: derToPem(der, 'PKCS12'), label: 'DER' };
+  checkSize(`${source} (${what})`, der.length, INPUT_LIMITS.certificateBytes); // the largest kind left
   for (const type of ['pkcs8', 'pkcs1', 'sec1'] as const) {
     if (accepts(() => createPrivateKey({ key: der, format: 'der', type }))) {
       return item('private-key', type === 'pkcs8' ? 'PRIVATE KEY' : type === 'pkcs1' ? 'RSA PRIVATE KEY' : 'EC PRIVATE KEY');

@@ -11,10 +11,12 @@
  * SHA-256 MAC (SHA-1 with 3DES, for the old readers that want 3DES). OpenSSL 3 reads both
  * without -legacy.
  */
-import { createHash, KeyObject, randomBytes, X509Certificate } from 'node:crypto';
+import { createHash, createHmac, KeyObject, randomBytes, X509Certificate } from 'node:crypto';
 import * as forge from 'node-forge';
 import { CertflowError } from './errors';
 import { loadPrivateKey } from './keys';
+import { checkSize, INPUT_LIMITS, PKCS12_LIMITS } from './limits';
+import { bmpPassword, IterationBudget, MAC_HASHES, macMatches, PBES2_CIPHERS, PBKDF2_PRFS, pbkdf2Async, PKCS12_PBE, pkcs12Kdf, decrypt } from './pbe';
 import { certificatesFrom, derToPem } from './pem';
 
 export interface ExportPkcs12Options {
@@ -44,8 +46,6 @@ export interface Pkcs12Content {
 }
 
 const { asn1, pki } = forge;
-// forge's typings omit its PBE module, which it does export
-const pbe = (pki as unknown as { pbe: { getCipher(oid: string, params: forge.asn1.Asn1, password: string): forge.cipher.BlockCipher } }).pbe;
 const OID = {
   data: pki.oids.data,
   encryptedData: pki.oids.encryptedData,
@@ -58,14 +58,8 @@ const OID = {
   sha1: pki.oids.sha1,
   sha256: pki.oids.sha256,
   pbes2: pki.oids.pkcs5PBES2,
+  pbkdf2: pki.oids.pkcs5PBKDF2,
 };
-const MAC_DIGESTS: Record<string, () => forge.md.MessageDigest> = {
-  [pki.oids.sha1]: () => forge.md.sha1.create(),
-  [pki.oids.sha256]: () => forge.md.sha256.create(),
-  [pki.oids.sha384]: () => forge.md.sha384.create(),
-  [pki.oids.sha512]: () => forge.md.sha512.create(),
-};
-
 // ---- export -------------------------------------------------------------------------------------
 
 /** Key + certificate + chain as a PKCS#12 file. */
@@ -80,6 +74,9 @@ export async function exportPkcs12(options: ExportPkcs12Options): Promise<Buffer
   }
   const encryption = options.encryption ?? 'aes256';
   const iterations = options.iterations ?? 2048;
+  if (!Number.isSafeInteger(iterations) || iterations < 1 || iterations > PKCS12_LIMITS.maxExportIterations) {
+    throw new CertflowError('P12_ITERATIONS_INVALID', `iterations must be a whole number from 1 to ${PKCS12_LIMITS.maxExportIterations.toLocaleString('en-US')} (OpenSSL writes 2,048)`);
+  }
   const localKeyId = createHash('sha1').update(leafDer).digest(); // what OpenSSL uses too
   const leafAttributes = [attribute(OID.localKeyId, octets(localKeyId)), ...(options.friendlyName ? [attribute(OID.friendlyName, bmpString(options.friendlyName))] : [])];
 
@@ -99,7 +96,8 @@ export async function exportPkcs12(options: ExportPkcs12Options): Promise<Buffer
   await yieldToEventLoop();
   const macDigest = encryption === '3des' ? OID.sha1 : OID.sha256;
   const macSalt = randomBytes(16);
-  const mac = computeMac(options.password, macSalt, iterations, macDigest, authenticatedSafeDer);
+  const macKey = await pkcs12Kdf(MAC_HASHES[macDigest], bmpPassword(options.password), macSalt, 3, iterations, macDigest === OID.sha1 ? 20 : 32);
+  const mac = createHmac(MAC_HASHES[macDigest].name, macKey).update(Buffer.from(authenticatedSafeDer, 'binary')).digest().toString('binary');
   const pfx = seq([
     asn1.create(asn1.Class.UNIVERSAL, asn1.Type.INTEGER, false, asn1.integerToDer(3).getBytes()),
     seq([oid(OID.data), explicit0(octetsRaw(authenticatedSafeDer))]),
@@ -128,128 +126,190 @@ function attribute(type: string, value: forge.asn1.Asn1): forge.asn1.Asn1 {
 // ---- import -------------------------------------------------------------------------------------
 
 /**
- * Opens a PKCS#12 file: the key (as PKCS#8 PEM) and the certificates (PEM). Reads what forge
- * can decrypt: PBES2 with AES or 3DES (OpenSSL 3's default), and the older PKCS#12 3DES and
- * RC2 schemes (OpenSSL 1.x).
+ * Opens a PKCS#12 file: the key (as PKCS#8 PEM) and the certificates (PEM). Reads PBES2 with
+ * AES or 3DES (OpenSSL 3's default) and the older PKCS#12 3DES and RC2 schemes (OpenSSL 1.x,
+ * Windows, Java). Hostile files end with a CertflowError: sizes and iteration counts are capped
+ * (lib/limits.ts) and the password work never holds the event loop (lib/pbe.ts).
  */
-export function importPkcs12(data: Buffer | Uint8Array, password: string | undefined): Pkcs12Content {
+export async function importPkcs12(data: Buffer | Uint8Array, password: string | undefined): Promise<Pkcs12Content> {
   if (!data || data.length === 0) throw new CertflowError('EMPTY_INPUT', 'the PKCS#12 file is empty');
-  const pass = password ?? '';
-  let pfx: forge.asn1.Asn1;
+  checkSize('the PKCS#12 file', data.length, INPUT_LIMITS.pkcs12Bytes);
+  const reader = new Pfx(password ?? '');
   try {
-    pfx = asn1.fromDer(binary(Buffer.from(data)), false);
-  } catch {
-    throw new CertflowError('P12_INVALID', 'this is not a PKCS#12 file, or it is damaged');
-  }
-  const [version, authSafe, macData] = children(pfx);
-  if (!version || !authSafe || contentType(authSafe) !== OID.data) {
-    throw new CertflowError('P12_INVALID', 'this PKCS#12 file is not password-protected in the usual way (public-key integrity mode is not supported) or is damaged');
-  }
-  const authSafeBytes = octetContent(children(children(authSafe)[1])[0]);
-  if (macData) verifyMac(macData, pass, authSafeBytes);
-
-  const content: Pkcs12Content = { certificates: [] };
-  for (const contentInfo of children(asn1.fromDer(authSafeBytes, false))) {
-    const type = contentType(contentInfo);
-    let safeContents: string;
-    if (type === OID.data) safeContents = octetContent(children(children(contentInfo)[1])[0]);
-    else if (type === OID.encryptedData) safeContents = decryptSafeContents(children(children(contentInfo)[1])[0], pass);
-    else throw new CertflowError('P12_UNSUPPORTED', `this PKCS#12 file has a part of type ${type} (public-key encrypted), which is not supported`);
-    readSafeContents(safeContents, pass, content);
-  }
-  return content;
-}
-
-function verifyMac(macData: forge.asn1.Asn1, password: string, authSafeBytes: string): void {
-  const [digestInfo, saltNode, iterationsNode] = children(macData);
-  const [algorithm, digest] = children(digestInfo);
-  const digestOid = asn1.derToOid(children(algorithm)[0].value as string);
-  if (!MAC_DIGESTS[digestOid]) throw new CertflowError('P12_UNSUPPORTED', `this PKCS#12 file's integrity check uses ${digestOid}, which is not supported`);
-  const salt = Buffer.from(saltNode.value as string, 'binary');
-  const iterations = iterationsNode ? asn1.derToInteger(iterationsNode.value as string) : 1;
-  const expected = digest.value as string;
-  // OpenSSL writes an empty password either as "" or as no password at all: accept both.
-  const candidates = password === '' ? ['', null] : [password];
-  for (const candidate of candidates) {
-    if (computeMac(candidate, salt, iterations, digestOid, authSafeBytes) === expected) return;
-  }
-  throw wrongPassword(password);
-}
-
-function computeMac(password: string | null, salt: Buffer, iterations: number, digestOid: string, content: string): string {
-  const md = MAC_DIGESTS[digestOid]();
-  const key = forge.pkcs12.generateKey(password as string, forge.util.createBuffer(binary(salt)), 3, iterations, md.digestLength, MAC_DIGESTS[digestOid]());
-  const hmac = forge.hmac.create();
-  hmac.start(md, key);
-  hmac.update(content);
-  return hmac.digest().getBytes();
-}
-
-function decryptSafeContents(encryptedData: forge.asn1.Asn1, password: string): string {
-  // EncryptedData ::= SEQUENCE { version, EncryptedContentInfo { contentType, algorithm, [0] IMPLICIT content } }
-  const [, encryptedContentInfo] = children(encryptedData);
-  const [, algorithm, encrypted] = children(encryptedContentInfo);
-  const algorithmOid = asn1.derToOid(children(algorithm)[0].value as string);
-  let cipher: forge.cipher.BlockCipher;
-  try {
-    cipher = pbe.getCipher(algorithmOid, children(algorithm)[1], passwordFor(algorithmOid, password));
+    return await reader.read(Buffer.from(data.buffer, data.byteOffset, data.byteLength));
   } catch (err) {
-    throw unsupportedAlgorithm(algorithm, err);
+    if (err instanceof CertflowError) throw err;
+    // anything forge or a cipher throws on malformed bytes: say which part was broken
+    throw new CertflowError('P12_INVALID', `the PKCS#12 file is damaged: ${reader.part} could not be read`, undefined, { cause: err });
   }
-  const bytes = typeof encrypted.value === 'string' ? encrypted.value : (encrypted.value as forge.asn1.Asn1[]).map((p) => p.value as string).join('');
-  cipher.update(forge.util.createBuffer(bytes));
-  if (!cipher.finish()) throw wrongPassword(password);
-  return cipher.output.getBytes();
 }
 
-function readSafeContents(safeContents: string, password: string, content: Pkcs12Content): void {
-  for (const bag of children(asn1.fromDer(safeContents, false))) {
-    const [bagIdNode, wrapped, attributes] = children(bag);
-    const bagId = asn1.derToOid(bagIdNode.value as string);
-    const value = children(wrapped)[0];
-    const friendlyName = attributes ? friendlyNameOf(attributes) : undefined;
-    if (bagId === OID.certBag) {
-      const [certId, certValue] = children(value);
-      if (asn1.derToOid(certId.value as string) !== OID.x509Certificate) continue; // SDSI certificates: none in practice
-      content.certificates.push(derToPem(Buffer.from(octetContent(children(certValue)[0]), 'binary'), 'CERTIFICATE'));
-    } else if (bagId === OID.shroudedKeyBag || bagId === OID.keyBag) {
-      if (content.privateKeyPem) continue; // one key per file is what every tool writes
-      const info = bagId === OID.keyBag ? value : decryptKey(value, password);
-      content.privateKeyPem = derToPem(Buffer.from(asn1.toDer(info).getBytes(), 'binary'), 'PRIVATE KEY');
-      if (friendlyName) content.friendlyName = friendlyName;
+/** One reading of one file: the password, the iteration budget, and the part being read (for errors). */
+class Pfx {
+  part = 'its outer structure';
+  private readonly budget = new IterationBudget();
+  private bags = 0;
+  /** The password as the MAC accepted it: null when the file was made with "no password" (not ""). */
+  private kdfPassword: string | null;
+  constructor(private readonly password: string) {
+    this.kdfPassword = password;
+  }
+
+  async read(der: Buffer): Promise<Pkcs12Content> {
+    let pfx: forge.asn1.Asn1;
+    try {
+      pfx = parseDer(binary(der));
+    } catch (err) {
+      throw new CertflowError('P12_INVALID', 'this is not a PKCS#12 file, or it is damaged', undefined, { cause: err });
     }
-    if (friendlyName && !content.friendlyName) content.friendlyName = friendlyName;
+    const [version, authSafe, macData] = children(pfx);
+    if (!version || !authSafe || contentType(authSafe) !== OID.data) {
+      throw new CertflowError('P12_INVALID', 'this PKCS#12 file is not password-protected in the usual way (public-key integrity mode is not supported) or is damaged');
+    }
+    this.part = 'its content';
+    const authSafeBytes = octetContent(children(children(authSafe)[1])[0]);
+    if (macData) {
+      this.part = 'its integrity check (MAC)';
+      await this.verifyMac(macData, authSafeBytes);
+    }
+    const content: Pkcs12Content = { certificates: [] };
+    this.part = 'its list of contents';
+    for (const contentInfo of children(parseDer(authSafeBytes))) {
+      const type = contentType(contentInfo);
+      let safeContents: string;
+      if (type === OID.data) {
+        this.part = 'its unencrypted part';
+        safeContents = octetContent(children(children(contentInfo)[1])[0]);
+      } else if (type === OID.encryptedData) {
+        this.part = 'its encrypted part';
+        safeContents = await this.decryptSafeContents(children(children(contentInfo)[1])[0]);
+      } else {
+        throw new CertflowError('P12_UNSUPPORTED', `this PKCS#12 file has a part of type ${type} (public-key encrypted), which is not supported`);
+      }
+      await this.readSafeContents(safeContents, content);
+    }
+    return content;
   }
-}
 
-function decryptKey(encryptedPrivateKeyInfo: forge.asn1.Asn1, password: string): forge.asn1.Asn1 {
-  const algorithm = children(encryptedPrivateKeyInfo)[0];
-  const algorithmOid = asn1.derToOid(children(algorithm)[0].value as string);
-  let info: forge.asn1.Asn1 | null;
-  try {
-    info = pki.decryptPrivateKeyInfo(encryptedPrivateKeyInfo, passwordFor(algorithmOid, password));
-  } catch (err) {
-    if (/unsupported|cannot read|not supported/i.test(String((err as Error).message))) throw unsupportedAlgorithm(algorithm, err);
-    throw wrongPassword(password);
+  private async verifyMac(macData: forge.asn1.Asn1, authSafeBytes: string): Promise<void> {
+    const [digestInfo, saltNode, iterationsNode] = children(macData);
+    const [algorithm, digest] = children(digestInfo);
+    const digestOid = oidOf(children(algorithm)[0]);
+    if (!MAC_HASHES[digestOid]) throw new CertflowError('P12_UNSUPPORTED', `this PKCS#12 file's integrity check uses ${digestOid}, which is not supported`);
+    const iterations = iterationsNode ? integerOf(iterationsNode) : 1;
+    this.budget.take(iterations, 'its integrity check (MAC)');
+    const salt = bytesOf(saltNode);
+    const expected = bytesOf(digest);
+    const content = Buffer.from(authSafeBytes, 'binary');
+    // OpenSSL writes an empty password either as "" or as no password at all: accept both.
+    const candidates = this.password === '' ? ['', null] : [this.password];
+    for (const candidate of candidates) {
+      if (await macMatches(digestOid, candidate, salt, iterations, content, expected)) {
+        this.kdfPassword = candidate;
+        return;
+      }
+    }
+    throw wrongPassword(this.password);
   }
-  if (!info) throw wrongPassword(password);
-  return info;
+
+  private async decryptSafeContents(encryptedData: forge.asn1.Asn1): Promise<string> {
+    // EncryptedData ::= SEQUENCE { version, EncryptedContentInfo { contentType, algorithm, [0] IMPLICIT content } }
+    const [, encryptedContentInfo] = children(encryptedData);
+    const [, algorithm, encrypted] = children(encryptedContentInfo);
+    if (!encrypted) return ''; // no content: nothing inside
+    const plain = await this.decrypt(algorithm, Buffer.from(octetContent(encrypted), 'binary'), 'its encrypted certificates');
+    return plain.toString('binary');
+  }
+
+  private async readSafeContents(safeContents: string, content: Pkcs12Content): Promise<void> {
+    if (safeContents === '') return;
+    for (const bag of children(parseDer(safeContents))) {
+      if (++this.bags > PKCS12_LIMITS.maxBags) throw new CertflowError('P12_INVALID', `the PKCS#12 file holds more than ${PKCS12_LIMITS.maxBags} items: it is damaged or hostile`);
+      this.part = 'an item (bag) inside it';
+      const [bagIdNode, wrapped, attributes] = children(bag);
+      const bagId = oidOf(bagIdNode);
+      const value = children(wrapped)[0];
+      const friendlyName = attributes ? friendlyNameOf(attributes) : undefined;
+      if (bagId === OID.certBag) {
+        this.part = 'a certificate inside it';
+        const [certId, certValue] = children(value);
+        if (oidOf(certId) !== OID.x509Certificate) continue; // SDSI certificates: none in practice
+        content.certificates.push(derToPem(Buffer.from(octetContent(children(certValue)[0]), 'binary'), 'CERTIFICATE'));
+      } else if (bagId === OID.shroudedKeyBag || bagId === OID.keyBag) {
+        if (content.privateKeyPem) continue; // one key per file is what every tool writes
+        this.part = 'its private key';
+        const info = bagId === OID.keyBag ? Buffer.from(asn1.toDer(value).getBytes(), 'binary') : await this.decryptKey(value);
+        content.privateKeyPem = derToPem(info, 'PRIVATE KEY');
+        if (friendlyName) content.friendlyName = friendlyName;
+      }
+      if (friendlyName && !content.friendlyName) content.friendlyName = friendlyName;
+    }
+  }
+
+  /** EncryptedPrivateKeyInfo ::= SEQUENCE { encryptionAlgorithm, encryptedData OCTET STRING } */
+  private async decryptKey(encryptedPrivateKeyInfo: forge.asn1.Asn1): Promise<Buffer> {
+    const [algorithm, encrypted] = children(encryptedPrivateKeyInfo);
+    const plain = await this.decrypt(algorithm, bytesOf(encrypted), 'its private key');
+    // a wrong password passes the padding check about once in 256 tries: the result must be DER
+    try {
+      parseDer(plain.toString('binary'));
+    } catch {
+      throw wrongPassword(this.password);
+    }
+    return plain;
+  }
+
+  /** Derives the key (and IV) the AlgorithmIdentifier names, then decrypts. */
+  private async decrypt(algorithm: forge.asn1.Asn1, data: Buffer, what: string): Promise<Buffer> {
+    const [oidNode, params] = children(algorithm);
+    const algorithmOid = oidOf(oidNode);
+    let plain: Buffer | null;
+    if (algorithmOid === OID.pbes2) {
+      // PBES2-params ::= SEQUENCE { keyDerivationFunc AlgorithmIdentifier (PBKDF2), encryptionScheme AlgorithmIdentifier }
+      const [kdf, scheme] = children(params);
+      const [kdfOid, kdfParams] = children(kdf);
+      if (oidOf(kdfOid) !== OID.pbkdf2) throw unsupportedAlgorithm(algorithm);
+      const cipher = PBES2_CIPHERS[oidOf(children(scheme)[0])];
+      if (!cipher) throw unsupportedAlgorithm(algorithm);
+      // PBKDF2-params ::= SEQUENCE { salt OCTET STRING, iterationCount INTEGER, keyLength INTEGER OPTIONAL, prf AlgorithmIdentifier DEFAULT hmacWithSHA1 }
+      const [saltNode, iterationsNode, ...rest] = children(kdfParams);
+      const prfNode = rest.find((n) => n.type === asn1.Type.SEQUENCE);
+      const prf = prfNode ? PBKDF2_PRFS[oidOf(children(prfNode)[0])] : 'sha1';
+      if (!prf) throw unsupportedAlgorithm(algorithm);
+      const iterations = integerOf(iterationsNode);
+      this.budget.take(iterations, what);
+      const key = await pbkdf2Async(Buffer.from(this.password, 'utf8'), bytesOf(saltNode), iterations, cipher.keyBytes, prf);
+      plain = decrypt(cipher.cipher, key, bytesOf(children(scheme)[1]), data, 'the PKCS#12 file');
+    } else if (PKCS12_PBE[algorithmOid]) {
+      const scheme = PKCS12_PBE[algorithmOid];
+      if (scheme.cipher === 'rc4') throw unsupportedAlgorithm(algorithm);
+      // pkcs-12PbeParams ::= SEQUENCE { salt OCTET STRING, iterations INTEGER }
+      const [saltNode, iterationsNode] = children(params);
+      const salt = bytesOf(saltNode);
+      const iterations = integerOf(iterationsNode);
+      this.budget.take(iterations, what);
+      const hash = MAC_HASHES[OID.sha1];
+      const password = bmpPassword(this.kdfPassword);
+      const key = await pkcs12Kdf(hash, password, salt, 1, iterations, scheme.keyBytes);
+      const iv = await pkcs12Kdf(hash, password, salt, 2, iterations, 8);
+      plain = decrypt(scheme.cipher, key, iv, data, 'the PKCS#12 file');
+    } else {
+      throw unsupportedAlgorithm(algorithm);
+    }
+    if (!plain) throw wrongPassword(this.password);
+    return plain;
+  }
 }
 
 function friendlyNameOf(attributes: forge.asn1.Asn1): string | undefined {
   for (const attr of children(attributes)) {
     const [type, values] = children(attr);
-    if (asn1.derToOid(type.value as string) === OID.friendlyName) {
-      const value = children(values)[0].value;
+    if (oidOf(type) === OID.friendlyName) {
+      const value = children(values)[0]?.value;
       return typeof value === 'string' ? value : undefined; // forge decoded the BMPString to text
     }
   }
   return undefined;
-}
-
-/** PBES2 takes the password's UTF-8 bytes; the PKCS#12 schemes take the text (forge makes it BMP). */
-function passwordFor(algorithmOid: string, password: string): string {
-  return algorithmOid === OID.pbes2 ? utf8(password) : password;
 }
 
 function wrongPassword(password: string): CertflowError {
@@ -281,13 +341,11 @@ const CIPHER_NAMES: Record<string, string> = {
   '1.2.840.113549.1.12.1.5': 'RC2-128 (PKCS#12)',
 };
 
-function unsupportedAlgorithm(algorithm: forge.asn1.Asn1, err: unknown): CertflowError {
+function unsupportedAlgorithm(algorithm: forge.asn1.Asn1): CertflowError {
   const name = algorithmName(algorithm);
   return new CertflowError(
     'P12_UNSUPPORTED',
-    `this PKCS#12 file is encrypted with ${name}, which node-forge cannot decrypt: export it again with AES-256 (openssl pkcs12 -export, OpenSSL 3's default) or 3DES (-certpbe PBE-SHA1-3DES -keypbe PBE-SHA1-3DES)`,
-    undefined,
-    { cause: err },
+    `this PKCS#12 file is encrypted with ${name}, which this package cannot decrypt: export it again with AES-256 (openssl pkcs12 -export, OpenSSL 3's default) or 3DES (-certpbe PBE-SHA1-3DES -keypbe PBE-SHA1-3DES)`,
   );
 }
 
@@ -299,13 +357,43 @@ function children(node: forge.asn1.Asn1 | undefined): forge.asn1.Asn1[] {
 }
 
 function contentType(contentInfo: forge.asn1.Asn1): string {
-  return asn1.derToOid(children(contentInfo)[0].value as string);
+  return oidOf(children(contentInfo)[0]);
+}
+
+/** forge's DER reader, lenient as OpenSSL is on bytes after the object (which it ignores), strict on lengths. */
+function parseDer(bytes: string): forge.asn1.Asn1 {
+  return asn1.fromDer(bytes, { strict: true, parseAllBytes: false, decodeBitStrings: false } as never);
+}
+
+function damaged(what: string): CertflowError {
+  return new CertflowError('P12_INVALID', `the PKCS#12 file is damaged: ${what}`);
+}
+
+function oidOf(node: forge.asn1.Asn1 | undefined): string {
+  if (!node || node.type !== asn1.Type.OID || typeof node.value !== 'string' || node.value.length === 0) throw damaged('an object identifier is missing or malformed');
+  return asn1.derToOid(node.value);
+}
+
+/** A non-negative INTEGER; Infinity when it has more digits than a safe integer (caught by the limits). */
+function integerOf(node: forge.asn1.Asn1 | undefined): number {
+  if (!node || node.type !== asn1.Type.INTEGER || typeof node.value !== 'string' || node.value.length === 0) throw damaged('a number (version or iteration count) is missing or malformed');
+  const bytes = Buffer.from(node.value, 'binary');
+  if (bytes[0] & 0x80) return -1;
+  if (bytes.length > 7) return Infinity;
+  return bytes.reduce((n, b) => n * 256 + b, 0);
+}
+
+/** An OCTET STRING's bytes as a Buffer. */
+function bytesOf(node: forge.asn1.Asn1 | undefined): Buffer {
+  return Buffer.from(octetContent(node), 'binary');
 }
 
 /** An OCTET STRING's bytes; BER writers may split it into a constructed string of pieces. */
-function octetContent(node: forge.asn1.Asn1): string {
+function octetContent(node: forge.asn1.Asn1 | undefined, depth = 0): string {
+  if (!node || depth > 8) throw damaged('a byte string is missing or malformed');
   if (typeof node.value === 'string') return node.value;
-  return (node.value as forge.asn1.Asn1[]).map(octetContent).join('');
+  if (!Array.isArray(node.value)) throw damaged('a byte string is missing or malformed');
+  return node.value.map((part) => octetContent(part, depth + 1)).join('');
 }
 
 const seq = (items: forge.asn1.Asn1[]) => asn1.create(asn1.Class.UNIVERSAL, asn1.Type.SEQUENCE, true, items);

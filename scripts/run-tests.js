@@ -93,6 +93,15 @@ function debianPrograms(name, programs, packages) {
   return bin;
 }
 
+/** pyca/cryptography's test vectors (the openssl corpus test): the machine's, else Debian's package in .cache. */
+function ensureTestVectors() {
+  const relative = 'usr/lib/python3/dist-packages/cryptography_vectors';
+  if (fs.existsSync(path.join('/', relative, 'x509'))) return;
+  if (fs.existsSync(path.join(cache, 'cryptography-vectors', relative, 'x509'))) return;
+  console.error('npm test: fetching python3-cryptography-vectors from Debian into .cache/cryptography-vectors (once)');
+  runScript('fetch-debian-package.sh', [debianSuite(), '.cache/cryptography-vectors', 'python3-cryptography-vectors'], 'the pyca/cryptography test vectors');
+}
+
 function collect(dir) {
   const found = [];
   for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
@@ -116,6 +125,7 @@ function runNodeTest(files, env, label) {
 
 requireTools();
 ensurePebble();
+ensureTestVectors();
 const extraPath = [
   debianPrograms('bind9', ['named', 'dig', 'nsupdate'], ['bind9', 'bind9-libs', 'bind9-dnsutils', 'libfstrm0', 'liblmdb0', 'libmaxminddb0', 'libprotobuf-c1', 'libjemalloc2']),
   debianPrograms('redis', ['redis-server', 'redis-cli'], ['redis-server', 'redis-tools', 'liblzf1', 'libjemalloc2', 'libatomic1']),

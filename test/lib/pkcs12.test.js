@@ -53,7 +53,7 @@ for (const algorithm of ['rsa-2048', 'ec-p256', 'ed25519']) {
     assert.ok(new X509Certificate(leaf.pem).checkPrivateKey(createPrivateKey(read.privateKey)));
 
     // and back through importPkcs12
-    const back = importPkcs12(p12, 'correct horse');
+    const back = await importPkcs12(p12, 'correct horse');
     assert.deepEqual(back.certificates.map(der), [der(leaf.pem), der(ca.pem)]);
     assert.equal(spkiOf(back.privateKeyPem), leaf.key.description.spkiSha256);
     assert.equal(back.friendlyName, `My ${algorithm} cert`);
@@ -85,7 +85,7 @@ test('files openssl writes (OpenSSL 3 default AES-256, and -legacy RC2/3DES) are
     for (const legacy of [false, true]) {
       const file = tmp.file(`ossl-${keyType}-${legacy}.p12`);
       await opensslOk(['pkcs12', '-export', '-in', leaf.cert, '-inkey', leaf.key, '-certfile', opensslCa.cert, '-name', 'from openssl', '-passout', 'pass:s3cret', '-out', file, ...(legacy ? ['-legacy'] : [])]);
-      const content = importPkcs12(await tmp.read(`ossl-${keyType}-${legacy}.p12`), 's3cret');
+      const content = await importPkcs12(await tmp.read(`ossl-${keyType}-${legacy}.p12`), 's3cret');
       assert.deepEqual(content.certificates.map(der).sort(Buffer.compare), [der(leaf.pem), der(opensslCa.pem)].sort(Buffer.compare), `${keyType} legacy=${legacy}`);
       assert.equal(spkiOf(content.privateKeyPem), spkiOf(leaf.pem), `${keyType} legacy=${legacy}: the key of the certificate`);
       assert.equal(content.friendlyName, 'from openssl');
@@ -95,21 +95,21 @@ test('files openssl writes (OpenSSL 3 default AES-256, and -legacy RC2/3DES) are
   const leaf = await makeLeaf(tmp, 'ossl-camellia.example', { issuer: opensslCa });
   const file = tmp.file('camellia.p12');
   await opensslOk(['pkcs12', '-export', '-in', leaf.cert, '-inkey', leaf.key, '-passout', 'pass:pw', '-keypbe', 'CAMELLIA-256-CBC', '-certpbe', 'CAMELLIA-256-CBC', '-out', file]);
-  assert.throws(() => importPkcs12(require('node:fs').readFileSync(file), 'pw'), {
+  await assert.rejects(importPkcs12(require('node:fs').readFileSync(file), 'pw'), {
     code: 'P12_UNSUPPORTED',
-    message: /^this PKCS#12 file is encrypted with PBES2 with Camellia-256-CBC, which node-forge cannot decrypt: export it again with AES-256/,
+    message: /^this PKCS#12 file is encrypted with PBES2 with Camellia-256-CBC, which this package cannot decrypt: export it again with AES-256/,
   });
 });
 
 test('a wrong password, a missing one, a key that does not match, and not-a-PKCS#12 are clear errors', async () => {
   const leaf = await leafFor('ec-p256', 'errors.example');
   const p12 = await exportPkcs12({ key: leaf.key.key, cert: leaf.pem, password: 'right one' });
-  assert.throws(() => importPkcs12(p12, 'wrong one'), (err) => {
+  await assert.rejects(importPkcs12(p12, 'wrong one'), (err) => {
     assert.equal(err.code, 'P12_WRONG_PASSWORD');
     assert.equal(err.message, 'wrong password for the PKCS#12 file');
     return true;
   });
-  assert.throws(() => importPkcs12(p12, ''), { code: 'P12_PASSWORD_REQUIRED', message: 'the PKCS#12 file is protected by a password: give its password' });
+  await assert.rejects(importPkcs12(p12, ''), { code: 'P12_PASSWORD_REQUIRED', message: 'the PKCS#12 file is protected by a password: give its password' });
   // openssl agrees the password is wrong
   const check = await openssl(['pkcs12', '-in', await tmp.write('errors.p12', p12), '-info', '-nokeys', '-passin', 'pass:wrong one']);
   assert.notEqual(check.code, 0);
@@ -121,6 +121,6 @@ test('a wrong password, a missing one, a key that does not match, and not-a-PKCS
   await assert.rejects(exportPkcs12({ key: leaf.key.key, cert: await createCsr({ key: leaf.key.key, subject: { CN: 'x' } }), password: 'x' }), {
     message: 'expected a certificate but got a certificate request (CSR)',
   });
-  assert.throws(() => importPkcs12(Buffer.from('definitely not a pfx'), 'x'), { code: 'P12_INVALID' });
-  assert.throws(() => importPkcs12(Buffer.alloc(0), 'x'), { code: 'EMPTY_INPUT' });
+  await assert.rejects(importPkcs12(Buffer.from('definitely not a pfx'), 'x'), { code: 'P12_INVALID' });
+  await assert.rejects(importPkcs12(Buffer.alloc(0), 'x'), { code: 'EMPTY_INPUT' });
 });
