@@ -36,7 +36,7 @@ import { CertflowError } from './errors';
 import { createLocalCa, issueBootstrapLeaf, loadLocalCa, localHostNames, namesNotPermitted, type LocalCa } from './local-ca';
 import { classifyAltName, type AltName } from './names';
 import { reconcileStore } from './serve/reconcile';
-import { loadTextOrUndefined, openStorage, takeMigrationReport } from './storage';
+import { configureStorage, loadTextOrUndefined, openStorage, setStorageLogger, takeMigrationReport, type StorageSettings } from './storage';
 import {
   certificatesDir,
   expandHome,
@@ -67,6 +67,12 @@ export interface HttpsHelperOptions {
   log?: Logger;
   /** A bootstrap certificate is re-issued when fewer days than this remain (default 30). */
   bootstrapRenewDays?: number;
+  /**
+   * Where certificates live: absent = `<userDir>/certificates/`; `{ redis: 'redis://...', secret }`
+   * = a Redis (or Valkey) shared by a cluster of Node-RED instances. The nodes use the same
+   * storage (it is registered for this userDir when settings.js is loaded). docs/STORAGE.md.
+   */
+  storage?: StorageSettings;
 }
 
 /** What the function gives Node-RED: https.createServer / setSecureContext options. */
@@ -98,6 +104,9 @@ export function https(helperOptions: HttpsHelperOptions = {}): HttpsSettingsFunc
   const userDir = resolveUserDir(helperOptions.userDir);
   const location = { userDir, name };
   const log = helperOptions.log ?? consoleLogger;
+  // before flows start: the nodes open the same storage (a bad setting stops Node-RED here, with the reason)
+  if (helperOptions.storage !== undefined) configureStorage(userDir, helperOptions.storage);
+  setStorageLogger(log);
   const extraOptions = { ...(helperOptions.options ?? {}) };
   const passphrase = helperOptions.passphrase ?? (typeof extraOptions.passphrase === 'string' ? extraOptions.passphrase : undefined);
   if (passphrase !== undefined) extraOptions.passphrase = passphrase;
@@ -329,8 +338,14 @@ export async function ensureLocalCa(userDir: string, names: AltName[] = [], log?
   const ca = await createLocalCa({ days: LOCAL_CA_DAYS, limitedTo: names });
   // Key first, then certificate: a crash in between leaves a key without its certificate,
   // which the check above treats as "no CA" and redoes. The storage refuses a planted folder.
-  await storage.store(LOCAL_CA_KEYS.key, ca.keyPem, { secret: true });
-  await storage.store(LOCAL_CA_KEYS.cert, ca.certPem);
+  try {
+    await storage.store(LOCAL_CA_KEYS.key, ca.keyPem, { secret: true });
+    await storage.store(LOCAL_CA_KEYS.cert, ca.certPem);
+  } catch (err) {
+    // a shared storage that is unreachable (Redis away at boot): serve from this CA in memory now
+    if (!(err instanceof CertflowError && err.code === 'storage-unavailable')) throw err;
+    log?.('warn', `the local CA could not be stored (${err.message}); using one made for this run`);
+  }
   return ca;
 }
 

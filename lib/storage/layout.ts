@@ -23,6 +23,11 @@ export function sourceLinkKey(record: string): string {
   return joinKey(record, 'source.json');
 }
 
+/** Which certificate of an ACME record was last handed to the flow (so a start can send one that never was). */
+export function deliveredKey(record: string): string {
+  return joinKey(record, 'delivered.json');
+}
+
 export function acmeLock(record: string): string {
   return `acme:${record}`;
 }

@@ -28,6 +28,20 @@ export interface LockOptions {
   expiryMs?: number;
   /** How long to wait for a lock held by someone else; 0 = try once (default 60 s). */
   timeoutMs?: number;
+  /** Told why the lock is not taken yet (held by another instance, storage unreachable): for a status. */
+  onWait?: (reason: string) => void;
+}
+
+/** A change a shared storage announces: `record` ('*' = anything may have changed, e.g. after a reconnect). */
+export interface StorageChange {
+  record: string;
+}
+
+/** http-01 key authorizations every instance of a cluster can answer. */
+export interface SharedChallengeTokens {
+  put(token: string, keyAuthorization: string, ttlMs: number): Promise<void>;
+  get(token: string): Promise<string | undefined>;
+  remove(token: string): Promise<void>;
 }
 
 export interface GenerationFile {
@@ -78,6 +92,11 @@ export interface Storage {
   generation(record: string, which: GenerationPointer): Promise<string | null>;
   /** Files of one generation (undefined for a file it does not hold); throws `storage-not-found` if the generation is gone. */
   loadGeneration(record: string, generation: string, names: readonly string[]): Promise<Record<string, Buffer | undefined>>;
+
+  /** Shared backends: calls `listener` when another process changed a record; returns the unsubscribe. */
+  watch?(listener: (change: StorageChange) => void): () => void;
+  /** Shared backends: http-01 tokens any instance answers. */
+  readonly challengeTokens?: SharedChallengeTokens;
 }
 
 /** The value as text, or undefined when the key does not exist. */

@@ -23,8 +23,8 @@ export function ensureHttp01Route(RED: HttpNodeRuntime, node: Node): void {
   const app = RED.httpNode;
   if (!app || routedApps.has(app)) return;
   routedApps.add(app);
-  app.get(`${HTTP01_PATH_PREFIX}:token`, (req, res) => {
-    const body = http01Registry.lookup(String(req.params.token));
+  app.get(`${HTTP01_PATH_PREFIX}:token`, async (req, res) => {
+    const body = await http01Registry.lookupShared(String(req.params.token)); // cluster: another instance's order too
     if (body === undefined) res.status(404).type('text/plain').send('Not Found');
     else res.status(200).type('text/plain').send(body);
   });
