@@ -2,14 +2,18 @@
 /**
  * node-red-certificates: command-line helpers.
  *
- *   node-red-certificates setup-https [--user-dir ~/.node-red] [--name node-red] [--settings FILE]
+ *   node-red-certificates setup-https [--user-dir DIR] [--name node-red] [--settings FILE]
+ *
+ * The user directory is --user-dir when given, else the current directory when it is one (it
+ * has settings.js, or a package.json with Node-RED modules: `cd ~/.node-red && npx ...`), else
+ * Node-RED's default (~/.node-red). The output names the directory, why, and the file changed.
  *
  * setup-https adds the settings.js helper to Node-RED's settings.js so Node-RED starts in
  * HTTPS with the certificate store: a backup first, nothing done twice, and a refusal (with
  * what to do instead) when `https` is already configured by hand.
  */
 import { execFile } from 'node:child_process';
-import { constants as fsConstants, promises as fs } from 'node:fs';
+import { constants as fsConstants, existsSync, promises as fs, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import { writeFileAtomic } from '../lib/atomic-file';
@@ -33,6 +37,8 @@ class CliError extends Error {
 
 interface SetupOptions {
   userDir: string;
+  /** Why this userDir: "--user-dir", "the current directory", or Node-RED's default. */
+  userDirSource?: string;
   name: string;
   settingsFile: string;
 }
@@ -42,7 +48,9 @@ const USAGE = `Usage: node-red-certificates setup-https [--user-dir DIR] [--name
   Makes Node-RED serve HTTPS with certificates managed by ${PACKAGE_NAME}:
   adds the helper to settings.js (a backup is made first). Run it once, then restart Node-RED.
 
-  --user-dir DIR   Node-RED's user directory (default ~/.node-red)
+  --user-dir DIR   Node-RED's user directory (default: the current directory when it is
+                   one - it has settings.js or a package.json with Node-RED modules -
+                   else ~/.node-red)
   --name NAME      the certificate store to serve (default node-red, as in the certflow-https node)
   --settings FILE  the settings file, when it is not DIR/settings.js
 `;
@@ -68,12 +76,36 @@ function parseArgs(argv: string[]): { command?: string; options: SetupOptions; h
     else if (!flag.startsWith('-') && !command) command = flag;
     else throw new CliError(`unknown option "${arg}"\n\n${USAGE}`);
   }
-  const dir = resolveUserDir(userDir, [], process.env);
+  const chosen = chooseUserDir(userDir);
   return {
     command,
     help,
-    options: { userDir: dir, name, settingsFile: path.resolve(expandHome(settingsFile ?? path.join(dir, 'settings.js'))) },
+    options: { userDir: chosen.dir, userDirSource: chosen.source, name, settingsFile: path.resolve(expandHome(settingsFile ?? path.join(chosen.dir, 'settings.js'))) },
   };
+}
+
+/**
+ * The userDir to edit: --user-dir, else the current directory when it is a Node-RED user
+ * directory (the README says `cd ~/.node-red && npx ... setup-https`; a second Node-RED
+ * instance has its own), else Node-RED's default.
+ */
+export function chooseUserDir(explicit: string | undefined, cwd = process.cwd(), env: NodeJS.ProcessEnv = process.env): { dir: string; source: string } {
+  if (explicit) return { dir: resolveUserDir(explicit, [], env), source: '--user-dir' };
+  if (isNodeRedUserDir(cwd)) return { dir: path.resolve(cwd), source: 'the current directory' };
+  const dir = resolveUserDir(undefined, [], env);
+  return { dir, source: `Node-RED's default; the current directory ${cwd} has no settings.js or Node-RED modules` };
+}
+
+/** A folder Node-RED uses as its userDir: it has settings.js, or a package.json naming Node-RED modules. */
+export function isNodeRedUserDir(dir: string): boolean {
+  if (existsSync(path.join(dir, 'settings.js'))) return true;
+  try {
+    const pkg = JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8')) as { name?: unknown; dependencies?: Record<string, unknown> };
+    if (pkg.name === 'node-red-project') return true;
+    return Object.keys(pkg.dependencies ?? {}).some((name) => /(^|\/)node-red-/.test(name) || name.startsWith('@node-red/'));
+  } catch {
+    return false;
+  }
 }
 
 /** Loads a settings file in a separate Node process (as Node-RED would) and reports what it sets. */
@@ -120,6 +152,7 @@ function snippet(options: SetupOptions, withRefresh: boolean, indent: string): s
 export async function setupHttps(options: SetupOptions, out: (line: string) => void = console.log): Promise<number> {
   validateStoreName(options.name);
   const { settingsFile, userDir } = options;
+  out(`Node-RED user directory: ${userDir}${options.userDirSource ? ` (${options.userDirSource})` : ''}`);
   const source = await fs.readFile(settingsFile, 'utf8').catch((err: NodeJS.ErrnoException) => {
     if (err.code === 'ENOENT') {
       throw new CliError(

@@ -4,12 +4,14 @@
  */
 import { createCsr, Subject } from '../lib/csr';
 import { CertflowError } from '../lib/errors';
-import type { AltNamesInput } from '../lib/names';
+import { localHostNames } from '../lib/local-ca';
+import { parseAltNames, type AltNamesInput } from '../lib/names';
 import { CertificateBundle, readBundle, startBundle } from './common/bundle';
 import { handleInput } from './common/handle-input';
 import type { Node, NodeAPI, NodeDef, NodeMessage } from './common/node-red';
 import { describeSource, evaluateProperty, evaluateSecret, evaluateText, TypedValue, typedConfig } from './common/properties';
-import { statusOk, statusProgress } from './common/status';
+import { requiredProblem } from './common/required';
+import { statusError, statusOk, statusProgress } from './common/status';
 
 const SUBJECT_FIELDS = ['O', 'OU', 'C', 'ST', 'L', 'emailAddress'] as const;
 
@@ -28,6 +30,8 @@ interface CsrNodeConfig extends NodeDef {
   ST?: string;
   L?: string;
   emailAddress?: string;
+  /** Add this machine's names: localhost, its host name (and .local), 127.0.0.1, ::1, its LAN addresses. */
+  localNames?: boolean;
 }
 
 export = function register(RED: NodeAPI): void {
@@ -57,13 +61,21 @@ export = function register(RED: NodeAPI): void {
     const passphraseSource = typedConfig(config, 'passphraseFrom', 'none');
     const cnSource = typedConfig(config, 'cn');
     const altNamesSource = typedConfig(config, 'altNames');
+    // what the dialog marks invalid shows at deploy, and refuses every message with the same words
+    const missing = requiredProblem(RED, 'certflow-csr', config);
+    if (missing) statusError(node, missing);
 
     handleInput(node, async (msg, send) => {
+      if (missing) throw missing;
       const { key, bundle } = await keyAndBundle(node, msg, keySource);
       const passphrase = await evaluateSecret(RED, node, msg, passphraseSource, 'passphrase');
       const subject: Subject = { CN: await evaluateText(RED, node, msg, cnSource) };
       for (const field of SUBJECT_FIELDS) subject[field] = config[field]?.trim() || undefined;
-      const altNames = await evaluateProperty(RED, node, msg, altNamesSource);
+      const given = await evaluateProperty(RED, node, msg, altNamesSource);
+      const altNames =
+        config.localNames === true
+          ? [...parseAltNames(given === '' || given === null ? undefined : (given as AltNamesInput)), ...localHostNames()]
+          : given;
 
       statusProgress(node, RED._('certflow-csr.status.creating'));
       const csr = await createCsr({
@@ -85,6 +97,9 @@ export = function register(RED: NodeAPI): void {
 /** The first name of the list, for the status text. */
 function firstName(altNames: unknown): string {
   if (typeof altNames === 'string') return altNames.split(/[\s,;]+/).find((part) => part !== '') ?? '';
-  if (Array.isArray(altNames)) return firstName(typeof altNames[0] === 'object' ? altNames[0]?.value : altNames[0]);
+  if (Array.isArray(altNames)) {
+    const first: unknown = altNames[0];
+    return firstName(first && typeof first === 'object' ? (first as { value?: unknown }).value : first);
+  }
   return '';
 }

@@ -3,7 +3,7 @@
  * whether it is healthy - from msg.payload, a file, or a live TLS server. A second output fires
  * when fewer than N days remain, so an expiry monitor is one inject + one inspect node.
  */
-import { CertflowError } from '../lib/errors';
+import { CertflowError, shorten } from '../lib/errors';
 import { inspect, InspectOptions, InspectResult } from '../lib/inspect';
 import { certificatesFrom } from '../lib/pem';
 import { inspectRemote } from '../lib/remote';
@@ -14,7 +14,8 @@ import type { Node, NodeAPI, NodeDef, NodeMessage } from './common/node-red';
 import { parseNumberSetting } from './common/number-setting';
 import { describeSource, evaluateNumber, evaluateProperty, evaluateSecret, evaluateText, typedConfig } from './common/properties';
 import { MAX_CERTIFICATE_FILE_BYTES, readFileWithLimits } from './common/read-file';
-import { statusOk, statusProblem, statusProgress, statusWarning } from './common/status';
+import { requiredProblem } from './common/required';
+import { statusError, statusOk, statusProblem, statusProgress, statusWarning } from './common/status';
 
 type Source = 'payload' | 'file' | 'server';
 type Trust = 'system' | 'ca' | 'none';
@@ -31,6 +32,8 @@ interface InspectNodeConfig extends NodeDef {
   timeout?: string | number;
   alertDays?: string | number;
   failOnProblems?: boolean;
+  /** The CA certificate(s) to trust, pasted into the dialog (trustCaType `pasted`). */
+  trustCaPem?: string;
   [typedInput: string]: unknown;
 }
 
@@ -47,6 +50,9 @@ export = function register(RED: NodeAPI): void {
     const checkHostSource = typedConfig(config, 'checkHost');
     const trustCaSource = typedConfig(config, 'trustCa');
     const passwordSource = typedConfig(config, 'passwordFrom', 'none');
+    // what the dialog marks invalid shows at deploy, and refuses every message with the same words
+    const missing = requiredProblem(RED, 'certflow-inspect', config);
+    if (missing) statusError(node, missing);
 
     /** The dialog's timeout and alert days, checked at each message so a bad value is reported like any input. */
     function limits(): { timeoutMs: number; alertDays?: number } {
@@ -59,16 +65,38 @@ export = function register(RED: NodeAPI): void {
       return { timeoutMs: 1000 * (timeout ?? DEFAULT_TIMEOUT_SECONDS), alertDays: days ? days : undefined };
     }
 
-    /** The CA certificates to trust when "this CA" is chosen (PEM text, list or a bundle). */
-    async function trustAnchors(msg: NodeMessage): Promise<string[] | 'system' | 'none'> {
+    /**
+     * The CA certificates to trust when "this CA" is chosen: PEM pasted into the dialog, a file
+     * (PEM or DER), or a msg / flow / global / env value (PEM text, a list, or a bundle whose
+     * `ca` is taken). A one-line `str` from older flows is read as PEM too.
+     */
+    async function trustAnchors(msg: NodeMessage, timeoutMs: number): Promise<string[] | 'system' | 'none'> {
       if (trust !== 'ca') return trust;
-      const value = await evaluateProperty(RED, node, msg, trustCaSource);
-      if (value === undefined || value === null || value === '') {
-        throw new CertflowError('TRUST_CA_MISSING', RED._('certflow-inspect.errors.noTrustCa', { source: describeSource(trustCaSource) }));
+      let value: unknown;
+      let where: string;
+      if (trustCaSource.type === 'pasted') {
+        value = config.trustCaPem;
+        where = RED._('certflow-inspect.errors.trustCaPasted');
+      } else if (trustCaSource.type === 'file') {
+        const file = typeof trustCaSource.value === 'string' ? trustCaSource.value.trim() : '';
+        where = RED._('certflow-inspect.errors.trustCaFile', { path: file });
+        value = file
+          ? await readFileWithLimits(file, {
+              maxBytes: MAX_CERTIFICATE_FILE_BYTES,
+              timeoutMs,
+              text: (key, substitutions) => RED._(`certflow-inspect.errors.${key}`, { source: where, ...substitutions }),
+            })
+          : undefined;
+      } else {
+        value = await evaluateProperty(RED, node, msg, trustCaSource);
+        where = describeSource(trustCaSource);
+      }
+      if (value === undefined || value === null || value === '' || (Buffer.isBuffer(value) && value.length === 0)) {
+        throw new CertflowError('TRUST_CA_MISSING', RED._('certflow-inspect.errors.noTrustCa', { source: where }));
       }
       // A bundle given as trust anchor means its CA (or its certificate when it is the CA).
       const anchor = isBundleObject(value) && value.ca ? value.ca : value;
-      return certificatesFrom(anchor, { source: `the trusted CA (${describeSource(trustCaSource)})` });
+      return certificatesFrom(anchor, { source: `the trusted CA (${where})` });
     }
 
     async function fromServer(
@@ -98,10 +126,11 @@ export = function register(RED: NodeAPI): void {
     }
 
     handleInput(node, async (msg, send) => {
+      if (missing) throw missing;
       const { timeoutMs, alertDays } = limits();
       const secret = await evaluateSecret(RED, node, msg, passwordSource, 'password');
       const checkHost = await evaluateText(RED, node, msg, checkHostSource);
-      const anchors = await trustAnchors(msg);
+      const anchors = await trustAnchors(msg, timeoutMs);
       const options: InspectOptions = {
         password: secret,
         passphrase: secret,
@@ -149,11 +178,12 @@ export = function register(RED: NodeAPI): void {
       else if (days < 0) text = RED._('certflow-inspect.status.expired', { days: -days });
       else text = RED._('certflow-inspect.status.expiresIn', { days });
       if (!info.ok) {
-        statusProblem(node, shortText(`${text}: ${info.problems[0] ?? ''}`));
+        // expired says it all; otherwise the first problem is the news (the rest is in msg.payload)
+        statusProblem(node, shorten(days !== undefined && days < 0 ? text : (info.problems[0] ?? text)));
       } else if (alert || info.warnings.length > 0) {
-        statusWarning(node, shortText(text));
+        statusWarning(node, shorten(text));
       } else {
-        statusOk(node, shortText(text));
+        statusOk(node, shorten(text));
       }
     }
 
@@ -170,8 +200,4 @@ function isEmptyPayload(payload: unknown): boolean {
   if (payload === undefined || payload === null) return true;
   if (typeof payload === 'string') return payload.trim() === '';
   return Buffer.isBuffer(payload) && payload.length === 0;
-}
-
-function shortText(text: string): string {
-  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
 }

@@ -2,7 +2,7 @@
  * certflow-sign ("sign certificate"): a self-signed certificate, a CA certificate (root, or an
  * intermediate signed by your CA), or a certificate for a CSR signed by your CA.
  */
-import { parseCsr, Subject } from '../lib/csr';
+import type { Subject } from '../lib/csr';
 import { CertflowError } from '../lib/errors';
 import { inspectCertificate } from '../lib/inspect';
 import type { AltNamesInput } from '../lib/names';
@@ -13,7 +13,8 @@ import { handleInput } from './common/handle-input';
 import type { Node, NodeAPI, NodeDef, NodeMessage } from './common/node-red';
 import { parseNumberSetting } from './common/number-setting';
 import { describeSource, evaluateProperty, evaluateSecret, evaluateText, typedConfig } from './common/properties';
-import { statusOk, statusProgress } from './common/status';
+import { requiredProblem } from './common/required';
+import { statusError, statusOk, statusProgress } from './common/status';
 
 type SignMode = 'self-signed' | 'ca' | 'csr';
 const SUBJECT_FIELDS = ['O', 'OU', 'C'] as const;
@@ -54,6 +55,9 @@ export = function register(RED: NodeAPI): void {
     const caKeySource = typedConfig(config, 'caKeyFrom', 'flow');
     const caKeyPassphraseSource = typedConfig(config, 'caKeyPassphraseFrom', 'none');
     const caCertSource = typedConfig(config, 'caCertFrom', 'flow');
+    // what the dialog marks invalid shows at deploy, and refuses every message with the same words
+    const missing = requiredProblem(RED, 'certflow-sign', config);
+    if (missing) statusError(node, missing);
 
     /** The dialog's numbers, checked at each message so a bad one is reported (done, Catch, red status) like any input. */
     function numberSettings(): { days?: number; pathLength?: number } {
@@ -114,13 +118,7 @@ export = function register(RED: NodeAPI): void {
     async function selfSigned(msg: NodeMessage, days?: number): Promise<CertificateBundle> {
       const { key, bundle } = await subjectKey(msg);
       const passphrase = await evaluateSecret(RED, node, msg, passphraseSource, 'passphrase');
-      let { subject, altNames } = await subjectFromDialog(msg);
-      if (!subject.CN && altNames === undefined && bundle.csr) {
-        // Nothing in the dialog: certify what the bundle's CSR asks for.
-        const csr = await parseCsr(bundle.csr);
-        subject = csr.subject;
-        altNames = csr.altNames;
-      }
+      const { subject, altNames } = await subjectFromDialog(msg);
       const cert = await createSelfSigned({ key: key as string, passphrase, subject, altNames, days });
       // A self-signed certificate is its own trust anchor.
       return { ...bundle, cert, chain: [], fullchain: joinPem([cert]), ca: cert };
@@ -160,6 +158,7 @@ export = function register(RED: NodeAPI): void {
     }
 
     handleInput(node, async (msg, send) => {
+      if (missing) throw missing;
       const { days, pathLength } = numberSettings();
       statusProgress(node, RED._('certflow-sign.status.signing'));
       const bundle =

@@ -11,10 +11,14 @@
  * the code into a sentence from its own message catalogue (locales/en-US/<type>.json,
  * `validation.reason.<code>`). Validators built here take (v, opt): Node-RED 4 counts a
  * returned string as "invalid, because ..." only from a validator declared with two arguments.
+ *
+ * REQUIRED (below) is the one table of fields a node cannot work without: the dialogs check it
+ * as the user types, and the runtime loads this same file (nodes/common/required.ts) to turn
+ * the node's status red at deploy and refuse a message with the same reason.
  */
 (function (global) {
     'use strict';
-    if (global.certflowEditor) { return; }
+    if (global && global.certflowEditor) { return; }
 
     var LDH_LABEL = /^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$/i;
     var IDN_LABEL = /^[\p{L}\p{N}](?:[\p{L}\p{N}-]*[\p{L}\p{N}])?$/u;
@@ -196,6 +200,90 @@
         return new RegExp('-----BEGIN ' + (label || 'CERTIFICATE') + '-----').test(value || '');
     }
 
+    // ------------------------------------------------------------------ required fields
+
+    /**
+     * Per node type: { defaults: values of select fields when unset, rules: [...] }. A rule
+     * applies when every `when` field has one of the listed values; it is broken when none of
+     * its `anyOf` fields is given. The reason names the message `<type>.validation.<reason>`
+     * (the dialog's text, the runtime's error) and `<type>.required.<reason>` (the runtime's
+     * short status).
+     */
+    var REQUIRED = {
+        'certflow-csr': {
+            defaults: {},
+            rules: [{ anyOf: ['cn', 'altNames', 'localNames'], reason: 'needName' }]
+        },
+        'certflow-sign': {
+            defaults: { mode: 'self-signed' },
+            rules: [
+                { when: { mode: ['self-signed'] }, anyOf: ['cn', 'altNames'], reason: 'needName' },
+                { when: { mode: ['ca'] }, anyOf: ['cn', 'O'], reason: 'caName' }
+            ]
+        },
+        'certflow-inspect': {
+            defaults: { source: 'payload', trust: 'system' },
+            rules: [
+                { when: { source: ['file'] }, anyOf: ['path'], reason: 'pathRequired' },
+                { when: { source: ['server'] }, anyOf: ['host'], reason: 'hostRequired' },
+                { when: { trust: ['ca'] }, anyOf: ['trustCa'], reason: 'trustCaRequired' }
+            ]
+        },
+        'certflow-acme': {
+            defaults: {},
+            rules: [{ anyOf: ['identifiers'], reason: 'needNames' }]
+        }
+    };
+
+    /**
+     * Whether a field has a value: its text (a plain value, a file path, or the name of the msg /
+     * flow / global / env property whose value arrives with a message), or for the TypedInput
+     * type `pasted` the textarea `<field>Pem`.
+     */
+    function isGiven(values, field) {
+        if (typeof values[field] === 'boolean') { return values[field]; } // a tick box
+        if (values[field + 'Type'] === 'pasted') { return text(values[field + 'Pem']) !== ''; }
+        return text(values[field]) !== '';
+    }
+
+    /** The fields `requiredProblems` reads for `type` (so a dialog knows what to collect). */
+    function requiredFields(type) {
+        var spec = REQUIRED[type];
+        var fields = [];
+        (spec ? spec.rules : []).forEach(function (rule) {
+            Object.keys(rule.when || {}).concat(rule.anyOf).forEach(function (field) {
+                [field, field + 'Type', field + 'Pem'].forEach(function (f) { if (fields.indexOf(f) < 0) { fields.push(f); } });
+            });
+        });
+        return fields;
+    }
+
+    /** The broken rules of `type` for these values (a node's config, or the dialog's values): [{ fields, reason }]. */
+    function requiredProblems(type, values) {
+        var spec = REQUIRED[type];
+        if (!spec) { return []; }
+        values = values || {};
+        return spec.rules.filter(function (rule) {
+            var applies = Object.keys(rule.when || {}).every(function (field) {
+                var value = values[field] === undefined || values[field] === null || values[field] === '' ? spec.defaults[field] : values[field];
+                return rule.when[field].indexOf(value) >= 0;
+            });
+            return applies && !rule.anyOf.some(function (field) { return isGiven(values, field); });
+        }).map(function (rule) { return { fields: rule.anyOf.slice(), reason: rule.reason }; });
+    }
+
+    /**
+     * The required-field check of one dialog field, for use inside its validator (`this` is the
+     * node): true, or the reason's sentence from the node's catalogue.
+     */
+    function checkRequired(node, type, field, value) {
+        var values = {};
+        requiredFields(type).forEach(function (f) { values[f] = dialogValue(node, f); });
+        values[field] = value;
+        var problem = requiredProblems(type, values).filter(function (p) { return p.fields.indexOf(field) >= 0; })[0];
+        return problem ? message(node, type + '.validation.' + problem.reason) : true;
+    }
+
     // ------------------------------------------------------------------ dialog helpers
 
     /**
@@ -204,6 +292,7 @@
      * or 'node-config-input'.
      */
     function dialogValue(node, field, prefix) {
+        if (typeof $ !== 'function') { return node ? node[field] : undefined; }
         var input = $('#' + (prefix || 'node-input') + '-' + field);
         if (!input.length) { return node ? node[field] : undefined; }
         return input.is(':checkbox') ? input.is(':checked') : input.val();
@@ -252,7 +341,40 @@
         return { value: 'bundle', label: 'msg.payload.key', icon: 'fa fa-key', hasValue: false };
     }
 
-    global.certflowEditor = {
+    // ------------------------------------------------------------------ palette
+
+    /**
+     * `onpaletteadd` of every certflow node type (`this` is the type's definition): makes the
+     * palette search find the node by the words users type for it. Node-RED 4.1's palette filter
+     * (refreshFilter in red.js) tests the typed text against a palette node's type and its
+     * `data-palette-label` attribute only, so the words of `<type>.searchWords` (the catalogue:
+     * "letsencrypt ssl tls", "expiry"...) go into that attribute, after the label. Node-RED also
+     * draws a label broken at every "-" ("Node - RED"): a label with a hyphen is redrawn broken
+     * at spaces only. Checked in Chromium by test/editor/first-hour.test.js.
+     */
+    function onPaletteAdd() {
+        var def = this;
+        var el = $('#red-ui-palette-container .red-ui-palette-node[data-palette-type="' + def.type + '"]');
+        if (!el.length) { return; }
+        var label = RED.utils.getPaletteLabel(def.type, def);
+        var words = typeof def._ === 'function' ? def._(def.type + '.searchWords') : '';
+        if (words && words !== def.type + '.searchWords') { el.attr('data-palette-label', label + ' ' + words); }
+        if (label.indexOf('-') >= 0) {
+            var lines = [];
+            label.split(' ').forEach(function (word) {
+                var last = lines.length - 1;
+                if (last >= 0 && RED.view.calculateTextWidth(lines[last] + ' ' + word, 'red-ui-palette-label') < 82) { lines[last] += ' ' + word; } else { lines.push(word); }
+            });
+            el.find('.red-ui-palette-label').html(lines.map(function (line) { return RED.utils.sanitize(line); }).join('<br/>'));
+        }
+    }
+
+    var api = {
+        REQUIRED: REQUIRED,
+        onPaletteAdd: onPaletteAdd,
+        requiredFields: requiredFields,
+        requiredProblems: requiredProblems,
+        checkRequired: checkRequired,
         validateDnsName: validateDnsName,
         validateIpAddress: validateIpAddress,
         validateEmail: validateEmail,
@@ -274,4 +396,9 @@
         secretTypes: secretTypes,
         bundleKeyType: bundleKeyType
     };
-})(window);
+    if (typeof module === 'object' && module.exports) {
+        module.exports = api; // the runtime's copy of the rules (nodes/common/required.ts)
+    } else {
+        global.certflowEditor = api;
+    }
+})(typeof window !== 'undefined' ? window : undefined);

@@ -10,6 +10,7 @@
  *   checkInputShape(value, source)   depth and size limits on what a msg or context gives
  *   readFileWithLimits(path, { maxBytes, timeoutMs, text })   a file a flow names
  *   hasAnyPermission(req, ['x.write', 'flows.write'])         admin routes
+ *   requiredProblem(RED, type, config)   a field the dialog requires is empty (same table as the editor)
  *   statusProgress / statusOk / statusWarning / statusProblem / statusError / statusClear
  */
 export * from './admin-permissions';
@@ -20,4 +21,5 @@ export * from './node-red';
 export * from './number-setting';
 export * from './properties';
 export * from './read-file';
+export * from './required';
 export * from './status';

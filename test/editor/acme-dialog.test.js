@@ -83,6 +83,7 @@ test('ACME dialogs: presets, terms link, EAB and profiles from the directory; se
     // Back in the ACME certificate dialog: the profiles of the chosen account's CA.
     await page.waitForFunction(() => [...document.querySelectorAll('#node-input-profile option')].some((o) => o.value === 'shortlived'), null, { timeout: 15000 });
     await page.locator('#node-input-profile').selectOption('shortlived');
+    await editor.typeInto(page, '#node-input-identifiers', 'nodered.example.com'); // Names are required
     await page.locator('#node-input-autoRenew').setChecked(false); // nothing to validate for here: no order on deploy
     await page.locator('.red-ui-tray').last().screenshot({ path: editor.screenshotPath('nodes', 'certflow-acme-dialog-pebble.png') });
     await editor.clickDone(page);

@@ -35,6 +35,37 @@ function unexpectedProblems(logText) {
   return problemLines(logText).filter((line) => !(/\[warn\] \[certflow-https[:\]]/.test(line) && line.includes(plainHttpExplanation)));
 }
 
+// The ACME examples leave Names empty for the user to fill in: the editor marks the node
+// invalid with this sentence, and at deploy (confirmed, as the user does) its status says the fix.
+const acmeMessages = JSON.parse(fs.readFileSync(path.join(repoRoot, 'locales', 'en-US', 'certflow-acme.json'), 'utf8'))['certflow-acme'];
+const httpsEmpty = httpsMessages.status.empty;
+
+/** Deploy; when the editor asks to confirm nodes that are not properly configured, confirm (as a user does). */
+async function deployConfirmingInvalid() {
+  const first = await editor.deploy(page);
+  if (first.ok) return first;
+  const confirm = page.locator('#red-ui-deploy-dialog-confirm-deploy-deploy');
+  if (!(await confirm.isVisible().catch(() => false))) return first;
+  await confirm.click();
+  await page.waitForFunction(() => [...document.querySelectorAll('.red-ui-notification')].some((el) => /Successfully deployed/i.test(el.innerText)), null, { timeout: 20000 });
+  return { ok: true, confirmed: first.notifications };
+}
+
+/** A node's status as the workspace shows it, once the runtime has sent one. */
+async function shownStatus(id) {
+  await page.waitForFunction((nodeId) => {
+    const n = RED.nodes.node(nodeId);
+    return n && n.status && n.status.text;
+  }, id, { timeout: 10000 });
+  return page.evaluate((nodeId) => {
+    const n = RED.nodes.node(nodeId);
+    const label = document.querySelector(`g.red-ui-flow-node-group[id="${nodeId}"] .red-ui-flow-node-status-label`);
+    return { fill: n.status.fill, shape: n.status.shape, text: n.status.text, width: label ? label.getBBox().width : 0 };
+  }, id);
+}
+
+let storeWritten = false; // set once an example that was run here installed into the Node-RED HTTPS store
+
 /** A file name for an example's screenshot: "01 own CA.json" -> "01-own-ca". */
 function slug({ folders, name }) {
   return [...folders, name].join('-').toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '');
@@ -233,13 +264,40 @@ for (const example of examples) {
         return all;
       });
       assert.equal(imported.filter((n) => n.type === 'unknown').length, 0, 'imported nodes of type unknown');
-      const invalid = imported.filter((n) => n.valid === false);
+      // Only one thing may be left to the user: the ACME node's Names (required), and the
+      // example's comment says to enter them.
+      const namesMissing = (n) => n.type === 'certflow-acme' && n.errors.length === 1 && n.errors[0] === acmeMessages.validation.needNames;
+      const invalid = imported.filter((n) => n.valid === false && !namesMissing(n));
       assert.deepEqual(invalid, [], 'imported nodes the editor marks invalid');
+      const waitingForNames = imported.filter((n) => n.valid === false && namesMissing(n));
+      if (waitingForNames.length) {
+        const comments = exampleNodes.filter((n) => n.type === 'comment').map((n) => `${n.name} ${n.info || ''}`).join('\n');
+        assert.match(comments, /\*Names\*/, `${label}: the comment should tell the user to enter Names`);
+      }
+
+      // Issue 13: an example that can change what Node-RED serves says what that does to the open editor.
+      if (exampleNodes.some((n) => n.type === 'certflow-https' && n.serve !== false)) {
+        const comments = exampleNodes.filter((n) => n.type === 'comment').map((n) => n.info || '').join('\n');
+        assert.match(comments, /open editor/i, `${label}: the comments should say what happens to the open editor`);
+      }
 
       // Deploy: "Successfully deployed", no error; the runtime holds every node of the example.
       const logBefore = nodeRed.log().length;
-      const result = await editor.deploy(page);
+      const result = await deployConfirmingInvalid();
       assert.ok(result.ok, `deploy of ${label} failed: ${JSON.stringify(result.notifications)}`);
+      // Names missing: a red status that fits under the node and names the fix.
+      for (const n of waitingForNames) {
+        const status = await shownStatus(n.id);
+        assert.equal(status.text, acmeMessages.required.needNames);
+        assert.equal(status.fill, 'red');
+        assert.ok(status.width > 0 && status.width < 260, `status "${status.text}" is ${Math.round(status.width)} px wide`);
+      }
+      // Nothing installed into Node-RED's certificate store by the deploy alone (no click yet).
+      if (!storeWritten) {
+        for (const n of exampleNodes.filter((m) => m.type === 'certflow-https')) {
+          assert.equal((await shownStatus(n.id)).text, httpsEmpty, `${label}: Node-RED HTTPS should hold nothing before a button is pressed`);
+        }
+      }
 
       // The picture: the deployed flow (no "changed" markers), statuses shown, no toasts.
       await editor.dismissNotifications(page);
@@ -260,6 +318,7 @@ for (const example of examples) {
       // buttons top to bottom, as the comments in the flows tell a user to.
       if (exampleNodes.every(worksOffline) && exampleNodes.some((n) => n.type === 'inject')) {
         const run = await runExample(exampleNodes);
+        if (exampleNodes.some((n) => n.type === 'certflow-https')) storeWritten = true;
         const problemsAfterRun = unexpectedProblems(nodeRed.log().slice(logBefore));
         await page.screenshot({ path: editor.screenshotPath('examples', `${slug(example)}-run.png`) });
         // The flow alone with the statuses the run left (a picture for the README).

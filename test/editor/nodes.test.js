@@ -63,6 +63,12 @@ const MUST_REJECT = {
   },
 };
 
+// Values a node needs before it can be saved and deployed here (element id -> value, true/false =
+// tick box): the ACME node requires Names, and must not order from the internet at deploy.
+const NODE_FILL = {
+  'certflow-acme': { 'node-input-identifiers': 'nodered.example.com', 'node-input-autoRenew': false },
+};
+
 // Values a config node needs before it can be saved (element id -> value, true = tick box).
 const CONFIG_FILL = {
   'certflow-acme-account': { 'node-config-input-contact': 'admin@example.com', 'node-config-input-agreeTos': true },
@@ -253,7 +259,8 @@ function nodeSteps(type, { configUnderTest }) {
         const category = el.closest('.red-ui-palette-category');
         const shown = el.querySelector('.red-ui-palette-label');
         return {
-          label: el.getAttribute('data-palette-label'),
+          // the label itself (data-palette-label also holds the search words: certflow-editor.js onPaletteAdd)
+          label: RED.utils.getPaletteLabel(el.getAttribute('data-palette-type'), RED.nodes.getType(el.getAttribute('data-palette-type'))),
           shown: shown ? shown.innerText : '',
           icon: el.querySelector('.red-ui-palette-icon-container')?.getAttribute('data-palette-icon') || null,
           category: category && category.id,
@@ -311,6 +318,10 @@ function nodeSteps(type, { configUnderTest }) {
     }]] : []),
     [`${type}: every validated field accepts a good value again; saved with Done`, ['dialogOpen'], async (state, st) => {
       (await addMissingConfigNodes(st, type, 'node-input')).forEach((c) => exercisedConfigTypes.add(c));
+      for (const [id, value] of Object.entries(NODE_FILL[type] || {})) {
+        if (typeof value === 'boolean') await page.locator(`#${id}`).setChecked(value);
+        else await editor.typeInto(page, `#${id}`, value);
+      }
       const probe = await editor.probeValidatedFields(page, type, 'node-input');
       st.diagnostic(`validated fields: ${JSON.stringify(probe)}`);
       if (!probe.some((f) => f.rejected !== null) && !(MUST_REJECT[type] || {}).cases) st.diagnostic(`${type}: no field flagged any bad value we tried`);

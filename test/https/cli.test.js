@@ -13,8 +13,18 @@ const CLI = path.join(root, 'dist', 'bin', 'cli.js');
 const DEFAULT_SETTINGS = path.join(root, 'node_modules', 'node-red', 'settings.js');
 
 function cli(...args) {
+  return cliIn({}, ...args);
+}
+
+/** The CLI run from `cwd`, with HOME (where ~/.node-red is) set to `home`. */
+function cliIn({ cwd, home }, ...args) {
+  const env = { ...process.env };
+  if (home) {
+    env.HOME = home;
+    delete env.NODE_RED_HOME;
+  }
   return new Promise((resolve) => {
-    execFile(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 60000 }, (err, stdout, stderr) => {
+    execFile(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 60000, cwd, env }, (err, stdout, stderr) => {
       resolve({ code: err ? err.code : 0, stdout, stderr });
     });
   });
@@ -138,3 +148,55 @@ test('setup-https refuses to replace a symlinked settings.js by a file, and name
   assert.equal(fs.readFileSync(real, 'utf8'), before);
   assert.deepEqual(backups(userDir), []);
 });
+
+test('setup-https edits the userDir it is run in, else the one named, else ~/.node-red, and says which file', async (t) => {
+  // a HOME whose ~/.node-red is a complete userDir too: it must be left alone unless chosen
+  const home = tempDir('certflow-cli-home-');
+  t.after(() => fs.rmSync(home, { recursive: true, force: true }));
+  const homeUserDir = path.join(home, '.node-red');
+  fs.mkdirSync(path.join(homeUserDir, 'node_modules', '@certflow'), { recursive: true });
+  fs.copyFileSync(DEFAULT_SETTINGS, path.join(homeUserDir, 'settings.js'));
+  fs.symlinkSync(root, path.join(homeUserDir, 'node_modules', '@certflow', 'node-red-certificates'));
+  const homeSettings = fs.readFileSync(path.join(homeUserDir, 'settings.js'), 'utf8');
+
+  // 1. run inside a second instance's userDir (settings.js there): that one is edited
+  const second = userDirWithDefaults(t);
+  const inSecond = await cliIn({ cwd: second, home }, 'setup-https');
+  assert.equal(inSecond.code, 0, inSecond.stderr);
+  assert.match(inSecond.stdout, new RegExp(`Node-RED user directory: ${escape(fs.realpathSync(second))} \\(the current directory\\)`));
+  assert.match(inSecond.stdout, new RegExp(`Edited ${escape(fs.realpathSync(path.join(second, 'settings.js')))} \\(backup`));
+  assert.match(fs.readFileSync(path.join(second, 'settings.js'), 'utf8'), /https\(\{ name: 'node-red', userDir: __dirname \}\)/);
+  assert.equal(fs.readFileSync(path.join(homeUserDir, 'settings.js'), 'utf8'), homeSettings, '~/.node-red/settings.js must stay untouched');
+
+  // 2. a userDir known by its package.json only (no settings.js yet): named as the one to start
+  const packageOnly = tempDir('certflow-cli-pkg-');
+  t.after(() => fs.rmSync(packageOnly, { recursive: true, force: true }));
+  fs.writeFileSync(path.join(packageOnly, 'package.json'), JSON.stringify({ name: 'node-red-project', dependencies: { 'node-red-contrib-x': '1.0.0' } }));
+  const inPackageOnly = await cliIn({ cwd: packageOnly, home }, 'setup-https');
+  assert.equal(inPackageOnly.code, 1);
+  assert.match(inPackageOnly.stdout, /\(the current directory\)/);
+  assert.match(inPackageOnly.stderr, new RegExp(`${escape(fs.realpathSync(packageOnly))}/settings\\.js does not exist`));
+  assert.equal(fs.readFileSync(path.join(homeUserDir, 'settings.js'), 'utf8'), homeSettings);
+
+  // 3. --user-dir names another one: it wins over the current directory
+  const named = userDirWithDefaults(t);
+  const third = userDirWithDefaults(t);
+  const withFlag = await cliIn({ cwd: third, home }, 'setup-https', '--user-dir', named);
+  assert.equal(withFlag.code, 0, withFlag.stderr);
+  assert.match(withFlag.stdout, /\(--user-dir\)/);
+  assert.match(withFlag.stdout, new RegExp(`Edited ${escape(path.join(named, 'settings.js'))} `));
+  assert.deepEqual(backups(third), []);
+
+  // 4. elsewhere (not a userDir): ~/.node-red, and the output says why
+  const elsewhere = tempDir('certflow-cli-elsewhere-');
+  t.after(() => fs.rmSync(elsewhere, { recursive: true, force: true }));
+  const fromElsewhere = await cliIn({ cwd: elsewhere, home }, 'setup-https');
+  assert.equal(fromElsewhere.code, 0, fromElsewhere.stderr);
+  assert.match(fromElsewhere.stdout, new RegExp(`Node-RED user directory: ${escape(homeUserDir)} \\(Node-RED's default; the current directory .* has no settings\\.js or Node-RED modules\\)`));
+  assert.match(fromElsewhere.stdout, new RegExp(`Edited ${escape(path.join(homeUserDir, 'settings.js'))} `));
+  assert.notEqual(fs.readFileSync(path.join(homeUserDir, 'settings.js'), 'utf8'), homeSettings);
+});
+
+function escape(text) {
+  return text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+}

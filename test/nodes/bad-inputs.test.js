@@ -74,8 +74,12 @@ async function rejects(nodeId, badMsg, pattern, goodMsg) {
   const status = kit.statusCalls(nodeId).pop();
   assert.equal(status.fill, 'red');
   assert.equal(status.shape, 'ring');
-  assert.ok(status.text.length > 0 && status.text.length <= 60, `status text "${status.text}"`);
-  assert.ok(error.message.includes(status.text.replace(/\.\.\.$/, '')), `status "${status.text}" is the start of the error`);
+  // a short sentence that fits under the node (about 40 characters) and names the fix; the
+  // whole error is in msg.error for Catch and Debug, without a class name in front
+  assert.ok(status.text.length > 0 && status.text.length <= 42, `status text "${status.text}" is too long for the workspace`);
+  assert.ok(!/:$/.test(status.text), `status "${status.text}" is cut at a colon`);
+  assert.ok(/\w: \w/.test(status.text) || error.message.includes(status.text.replace(/\.\.\.$/, '')), `status "${status.text}" names neither the fix nor the start of the error`);
+  assert.doesNotMatch(error.message, /^CertflowError/);
   assert.deepEqual(storedState(nodeId), storedBefore, 'a refused message changed what is stored');
   if (goodMsg) {
     const next = await kit.outcome(nodeId, goodMsg, 'out', 'caught');

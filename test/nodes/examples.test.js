@@ -122,7 +122,7 @@ test('03: inspect a certificate file - the ISRG Root X1 file from the system sto
 /** The certificate a TLS server presents for `servername`, verified against `ca`. */
 function servedCertificate(port, servername, ca) {
   return new Promise((resolve, reject) => {
-    const socket = tls.connect({ host: '127.0.0.1', port, servername, ca: [ca] }, () => {
+    const socket = tls.connect({ host: '127.0.0.1', port, servername, ...(ca ? { ca: [ca] } : { rejectUnauthorized: false }) }, () => {
       const cert = socket.getPeerCertificate();
       socket.end();
       resolve({ authorized: socket.authorized, fingerprint256: cert.fingerprint256, issuer: cert.issuer });
@@ -138,7 +138,44 @@ function listen(server) {
   });
 }
 
-test('21: local CA for a LAN-only Node-RED - at start a CA is made, then Node-RED serves a certificate it signed, renewed from the same CA', async (t) => {
+/**
+ * Issue 13's rule for every example: nothing that changes what Node-RED serves runs without a
+ * click. Nodes that start on their own (an inject firing at deploy or on a timer, an ACME node
+ * renewing by itself) may reach a Node-RED HTTPS node that serves only through a gate: a switch
+ * "is true" on a msg property that only a button's inject sets, or on a context flag that only
+ * a change node after a Node-RED HTTPS node sets (so the first install was a click).
+ */
+test('no example changes what Node-RED serves without a click', () => {
+  const files = fs.readdirSync(path.join(kit.root, 'examples')).filter((f) => f.endsWith('.json'));
+  const problems = [];
+  for (const file of files) {
+    const nodes = JSON.parse(fs.readFileSync(path.join(kit.root, 'examples', file), 'utf8'));
+    const byId = new Map(nodes.map((n) => [n.id, n]));
+    const next = (n) => (n.wires || []).flat().map((id) => byId.get(id)).filter(Boolean);
+    const reaches = (from, test, seen = new Set()) => next(from).some((n) => !seen.has(n.id) && (seen.add(n.id), test(n) || reaches(n, test, seen)));
+    const servesNodeRed = (n) => n.type === 'certflow-https' && n.serve !== false;
+    const clickOnly = (n) => n.type === 'inject' && !n.once && !n.repeat && !n.crontab;
+    const isGate = (n) => {
+      if (n.type !== 'switch' || !(n.rules || []).every((r) => r.t === 'true')) return false;
+      if (n.propertyType === 'msg') {
+        // set only by buttons' injects
+        const setters = nodes.filter((m) => m.type === 'inject' && (m.props || []).some((p) => p.p === n.property));
+        return setters.length > 0 && setters.every(clickOnly);
+      }
+      const setters = nodes.filter((m) => m.type === 'change' && (m.rules || []).some((r) => r.p === n.property && r.pt === n.propertyType));
+      return setters.length > 0 && setters.every((m) => nodes.some((h) => servesNodeRed(h) && reaches(h, (x) => x.id === m.id)));
+    };
+    const reachesUngated = (from, seen = new Set()) =>
+      next(from).some((n) => !seen.has(n.id) && (seen.add(n.id), servesNodeRed(n) || (!isGate(n) && reachesUngated(n, seen))));
+    for (const n of nodes) {
+      const selfStarting = (n.type === 'inject' && !clickOnly(n)) || (n.type === 'certflow-acme' && n.autoRenew !== false);
+      if (selfStarting && reachesUngated(n)) problems.push(`${file}: "${n.name || n.type}" reaches Node-RED HTTPS without a click`);
+    }
+  }
+  assert.deepEqual(problems, []);
+});
+
+test('21: local CA for a LAN-only Node-RED - nothing at start; each step a button; Node-RED then serves a certificate for localhost and this machine, renewed from the same CA', async (t) => {
   // Node-RED in HTTPS, configured by the settings helper as `npx ... setup-https` does.
   const userDir = tempDir('certflow-example-');
   const settingsHttps = require('../../settings.js').https({ name: 'node-red', userDir, log: () => {} });
@@ -149,22 +186,39 @@ test('21: local CA for a LAN-only Node-RED - at start a CA is made, then Node-RE
   helper.settings({ userDir, https: settingsHttps });
   let httpNode;
   const captureHttpNode = (RED) => { httpNode = RED.httpNode; };
+  const bootstrap = (await servedCertificate(port, 'localhost')).fingerprint256;
 
   const byName = await load('21 local CA for a LAN-only Node-RED.json', { modules: [switchNode, httpInNode, captureHttpNode], types: ['certflow-https'] });
   const seen = recorder(byName, ['CA certificate (to trust)', 'installed', 'errors']);
+  const inject = (name) => helper.getNode(byName[name]).receive({});
 
-  // Nothing pressed: the inject nodes fire at start, the CA first.
-  const caMsg = await seen.next('CA certificate (to trust)');
-  const ca = caMsg.payload.cert;
+  // No button runs at deploy (the flow's injects neither fire "once" nor before a click)...
+  const flow = JSON.parse(fs.readFileSync(path.join(kit.root, 'examples', '21 local CA for a LAN-only Node-RED.json'), 'utf8'));
+  assert.deepEqual(flow.filter((n) => n.type === 'inject' && n.once).map((n) => n.name), []);
+  // ...and serving before the CA exists is a clear error that changes nothing.
+  const caught = new Promise((resolve) => helper.getNode(byName.errors).once('input', resolve));
+  inject('3. serve a certificate from it');
+  const refusal = await caught;
+  assert.match(refusal.error.message, /no CA private key found in global\.lanCa: save the CA's bundle there first/);
+  assert.equal((await servedCertificate(port, 'localhost')).fingerprint256, bootstrap, 'Node-RED still serves its bootstrap certificate');
+  seen.messages.errors.length = 0;
+
+  // 1. make the CA.
+  inject('1. make the CA');
+  const ca = (await seen.next('CA certificate (to trust)')).payload.cert;
   const caCert = new crypto.X509Certificate(ca);
   assert.equal(caCert.ca, true, 'the CA certificate should be a CA');
   assert.match(caCert.subject, /CN=My LAN CA/);
+
+  // 3. serve a certificate from it: for localhost and this machine's names and addresses.
+  inject('3. serve a certificate from it');
   const first = (await seen.next('installed')).installed;
   assert.equal(first.served, true, 'the certificate should be served at once');
-  assert.deepEqual(first.altNames, ['DNS:nodered.home.arpa', 'DNS:nodered.local', 'IP:192.168.1.10']);
-
-  // A browser that trusts the CA (and nothing else) accepts Node-RED for its LAN name.
-  const served = await servedCertificate(port, 'nodered.home.arpa', ca);
+  for (const name of ['DNS:localhost', 'IP:127.0.0.1', `DNS:${os.hostname().toLowerCase()}`]) {
+    assert.ok(first.altNames.includes(name), `the certificate should be for ${name}: ${first.altNames.join(', ')}`);
+  }
+  // A browser that trusts the CA (and nothing else) accepts Node-RED under localhost.
+  const served = await servedCertificate(port, 'localhost', ca);
   assert.equal(served.authorized, true);
   assert.equal(served.fingerprint256, first.fingerprint256);
   assert.equal(served.issuer.CN, 'My LAN CA');
@@ -181,13 +235,12 @@ test('21: local CA for a LAN-only Node-RED - at start a CA is made, then Node-RE
   assert.match(download.headers.get('content-type'), /^application\/x-x509-ca-cert\b/);
   assert.equal(await download.text(), ca);
 
-  // Pressing "make the CA" again keeps the CA; the daily run renews from that same CA.
-  const inject = (name) => helper.getNode(byName[name]).receive({});
-  inject('make the CA (once)');
-  inject('renew daily (and at start)');
+  // Pressing "make the CA" again keeps the CA; the daily run (open after step 3) renews from it.
+  inject('1. make the CA');
+  inject('renew daily (after step 3)');
   const second = (await seen.next('installed')).installed;
   assert.notEqual(second.fingerprint256, first.fingerprint256, 'the daily run should install a new certificate');
-  assert.equal((await servedCertificate(port, 'nodered.home.arpa', ca)).fingerprint256, second.fingerprint256);
+  assert.equal((await servedCertificate(port, 'localhost', ca)).fingerprint256, second.fingerprint256);
   assert.equal(seen.messages['CA certificate (to trust)'].length, 1, 'a CA exists: no new CA should be made');
 });
 
@@ -230,7 +283,9 @@ test('23: expiry monitor - files and servers with less than 21 days left are ale
   assert.equal(alerts.length, 3);
   assert.ok(byTopic.some((a) => a.startsWith(`Certificate expires soon: ${path.join(dir, 'soon.pem')} | ${path.join(dir, 'soon.pem')}: CN=soon.example, expires in `)), byTopic.join('\n'));
   assert.ok(byTopic.some((a) => a.startsWith(`Certificate expires soon: 127.0.0.1:${port} | 127.0.0.1:${port}: `) && /expires in [45] days/.test(a)), byTopic.join('\n'));
-  assert.ok(byTopic.some((a) => a.startsWith('Certificate check failed | Certificate check failed: ') && a.includes('missing.pem')), byTopic.join('\n'));
+  assert.ok(byTopic.some((a) => a.startsWith('Certificate check failed | Certificate check failed: cannot read the file ') && a.includes('missing.pem')), byTopic.join('\n'));
+  // Catch nodes get the sentence, not a class name in front of it ("CertflowError: ...")
+  assert.ok(!byTopic.some((a) => a.includes('CertflowError')), byTopic.join('\n'));
   assert.ok(!byTopic.some((a) => a.includes('later')), 'a certificate with 200 days left is no alert');
   assert.ok(reports.some((r) => /CN=later\.example, expires in 19\d days/.test(r)), reports.join('\n'));
 });

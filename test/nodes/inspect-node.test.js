@@ -4,7 +4,6 @@
 const { test, before, after, afterEach } = require('node:test');
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
-const os = require('node:os');
 const path = require('node:path');
 const tls = require('node:tls');
 const kit = require('./node-test-kit');
@@ -141,4 +140,28 @@ test('a live TLS server on loopback: its chain, host check and trust against the
   } finally {
     await new Promise((resolve) => server.close(resolve));
   }
+});
+
+test('the trusted CA: pasted as multi-line PEM, or a file path - and a missing file is a clear error', async () => {
+  const leaf = await makeLeaf('trusted.example', 30);
+  const caFile = path.join(tmp, 'my-ca.pem');
+  fs.writeFileSync(caFile, leaf.ca);
+  const inspectWith = (id, trust) => ({ id, type: 'certflow-inspect', source: 'payload', trust: 'ca', ...trust, wires: [['out'], []] });
+  await kit.loadFlow([
+    inspectWith('pasted', { trustCa: '', trustCaType: 'pasted', trustCaPem: leaf.ca }),
+    inspectWith('file', { trustCa: caFile, trustCaType: 'file' }),
+    inspectWith('gone', { trustCa: path.join(tmp, 'missing-ca.pem'), trustCaType: 'file' }),
+    { id: 'out', type: 'helper' },
+    ...catchNodes,
+  ]);
+  assert.ok(leaf.ca.trim().split('\n').length > 3, 'the CA is many lines of PEM');
+  for (const id of ['pasted', 'file']) {
+    const result = await kit.outcome(id, { payload: leaf.fullchain }, 'out', 'caught');
+    assert.ok(result.ok, `${id}: ${result.caught && result.caught.error.message}`);
+    assert.equal(result.ok.payload.ok, true, `${id}: ${result.ok.payload.summary}`);
+    assert.match(result.ok.payload.summary, /chain OK|trusted/i);
+  }
+  const gone = await kit.outcome('gone', { payload: leaf.fullchain }, 'out', 'caught');
+  assert.match(gone.caught.error.message, /cannot read the file ".*missing-ca\.pem": it does not exist/);
+  assert.equal(kit.statusCalls('gone').pop().text, 'cannot read the file: check the path');
 });

@@ -5,7 +5,6 @@ const { test, describe, afterEach } = require('node:test');
 const assert = require('node:assert/strict');
 const { execFileSync } = require('node:child_process');
 const fs = require('node:fs');
-const os = require('node:os');
 const path = require('node:path');
 const kit = require('./node-test-kit');
 const { tempDir } = require('../harness/temp-dir');
