@@ -99,7 +99,7 @@ function signatureSchemeOf(key: KeyObject): SignatureScheme {
   let scheme = schemes.get(key);
   if (!scheme) {
     const algorithm = signingAlgorithmFor(key); // throws a clear error for keys that cannot sign
-    const algorithmIdentifier = algorithmProvider.toAsnAlgorithm(algorithm as unknown as Algorithm);
+    const algorithmIdentifier = algorithmProvider.toAsnAlgorithm(algorithm);
     scheme = { algorithmIdentifier, nodeHash: algorithm.hash ? NODE_HASHES[algorithm.hash] : null };
     schemes.set(key, scheme);
   }

@@ -6,6 +6,7 @@
 import { createPublicKey, KeyObject, verify } from 'node:crypto';
 import * as asn1js from 'asn1js';
 import { CertflowError } from './errors';
+import { textOf } from './guards';
 import { checkSize, INPUT_LIMITS } from './limits';
 import { scanPem } from './pem';
 import { describeKey, KeyDescription, loadPrivateKey, signingAlgorithmFor, toCryptoKeyPair } from './keys';
@@ -72,12 +73,12 @@ export function normalizeSubject(input: Subject | string | undefined | null): Su
   const entries: [string, unknown][] = typeof input === 'string' ? parseSubjectText(input) : Object.entries(input);
   const subject: Subject = {};
   for (const [name, raw] of entries) {
-    if (raw === undefined || raw === null || String(raw).trim() === '') continue;
+    if (raw === undefined || raw === null || textOf(raw).trim() === '') continue;
     const field = FIELD_BY_NAME.get(name.toLowerCase());
     if (!field) {
       throw new CertflowError('SUBJECT_INVALID', `unknown subject field "${name}": use CN, O, OU, C, ST, L or emailAddress`);
     }
-    const value = String(raw).trim();
+    const value = textOf(raw).trim();
     const { maxLength } = SUBJECT_FIELDS.find((f) => f.field === field)!;
     if (field === 'C') {
       if (!/^[A-Za-z]{2}$/.test(value)) throw new CertflowError('SUBJECT_INVALID', `"${value}" is not a valid country (C): use a two-letter code like DE or US`);
@@ -85,7 +86,7 @@ export function normalizeSubject(input: Subject | string | undefined | null): Su
       continue;
     }
     if (value.length > maxLength) throw new CertflowError('SUBJECT_INVALID', `the subject ${field} is longer than ${maxLength} characters`);
-    // eslint-disable-next-line no-control-regex
+    // eslint-disable-next-line no-control-regex -- finding control characters is the point of this check
     if (/[\x00-\x1f\x7f]/.test(value)) throw new CertflowError('SUBJECT_INVALID', `the subject ${field} contains control characters`);
     subject[field] = field === 'emailAddress' ? validateEmail(value) : value;
   }
@@ -115,7 +116,7 @@ export function subjectToX509Name(subject: Subject): InstanceType<typeof x509.Na
     const encoded = field === 'emailAddress' ? { ia5String: value } : PRINTABLE.test(value) ? { printableString: value } : { utf8String: value };
     rdns.push({ [oid]: [encoded] });
   }
-  return new x509.Name(rdns as unknown as ConstructorParameters<typeof x509.Name>[0]);
+  return new x509.Name(rdns);
 }
 
 /** Reads a parsed Name back into a Subject (first value of each known field). */
@@ -164,8 +165,8 @@ export async function createCsr(options: CreateCsrOptions): Promise<string> {
     : [];
   const csr = await x509.Pkcs10CertificateRequestGenerator.create({
     name: subjectToX509Name(subject),
-    keys: keys as unknown as CryptoKeyPair,
-    signingAlgorithm: signingAlgorithmFor(key) as Algorithm,
+    keys,
+    signingAlgorithm: signingAlgorithmFor(key),
     extensions,
   });
   return withNewline(csr.toString('pem'));
@@ -286,7 +287,7 @@ function extensionRequestOf(raw: ArrayBuffer): InstanceType<typeof x509.Extensio
   const kids = (node: asn1js.AsnType | undefined): asn1js.AsnType[] => {
     const value = (node as asn1js.Sequence | undefined)?.valueBlock?.value;
     if (!Array.isArray(value)) throw new CertflowError('CSR_INVALID', "the CSR could not be read: its attributes are malformed");
-    return value as asn1js.AsnType[];
+    return value;
   };
   const info = kids(asn1js.fromBER(new Uint8Array(raw)).result)[0];
   const attributes = kids(info)[3];

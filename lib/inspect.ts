@@ -25,7 +25,7 @@ import { x509 } from './x509';
 // ---- result types ---------------------------------------------------------------------------
 
 export interface PublicKeyInfo {
-  type: 'RSA' | 'RSA-PSS' | 'EC' | 'Ed25519' | 'Ed448' | 'DSA' | string;
+  type: 'RSA' | 'RSA-PSS' | 'EC' | 'Ed25519' | 'Ed448' | 'DSA' | (string & {});
   /** Modulus size for RSA, curve size for EC, 256 for Ed25519. */
   bits: number;
   curve?: string;
@@ -85,7 +85,7 @@ export interface InspectOptions {
   /** Check this private key belongs to the (first) certificate. A key in the input is checked too. */
   privateKey?: string | Buffer | KeyObject;
   /** PEM certificates to trust, or 'system' for Node's root store (default), or 'none'. */
-  trustAnchors?: string[] | string | 'system' | 'none';
+  trustAnchors?: string[] | 'system' | 'none' | (string & {});
   /** Warn when fewer days than this remain (default 30). */
   warnDays?: number;
   /** The moment to judge validity at (default: now). */
@@ -185,7 +185,7 @@ async function inspectItems(items: DecodedItem[], opts: InspectOptions, containe
   let keyObject: KeyObject | undefined;
   const keyItem = items.find((i) => i.kind === 'private-key' || i.kind === 'encrypted-private-key');
   if (opts.privateKey !== undefined && opts.privateKey !== null && opts.privateKey !== '') {
-    keyObject = loadPrivateKey(opts.privateKey as string | Buffer | KeyObject, opts.passphrase);
+    keyObject = loadPrivateKey(opts.privateKey, opts.passphrase);
   } else if (keyItem) {
     keyObject = loadPrivateKey(keyItem.pem, opts.passphrase);
   }
@@ -408,7 +408,7 @@ function timeOf(node: Node): Date {
   const isUtc = !(node instanceof asn1js.GeneralizedTime) && node instanceof asn1js.UTCTime;
   if (!isUtc && !(node instanceof asn1js.GeneralizedTime)) throw new CertflowError('CERT_INVALID', 'expected a time');
   const text = bytesOf(node).toString('latin1');
-  const date = (isUtc ? UTC_TIME : GENERALIZED_TIME).test(text) ? (node as asn1js.UTCTime).toDate() : undefined;
+  const date = (isUtc ? UTC_TIME : GENERALIZED_TIME).test(text) ? node.toDate() : undefined;
   if (!date || Number.isNaN(date.getTime()) || !validFields(text.slice(isUtc ? 2 : 4))) {
     throw new CertflowError('CERT_INVALID', `its validity time "${text.replace(/[^\x20-\x7e]/g, '?').slice(0, 24)}" is not a valid ${isUtc ? 'UTCTime (YYMMDDHHMMSSZ)' : 'GeneralizedTime (YYYYMMDDHHMMSSZ)'}`);
   }
@@ -547,7 +547,7 @@ function readPublicKey(spki: Node, spkiSha256: string): PublicKeyInfo {
 
 function rsaModulusBits(bitString: Node): number {
   const inner = asn1js.fromBER(bytesOf(bitString), { parseEmbedded: false, copyInput: false });
-  const modulus = bytesOf(kids(inner.result as Node)[0]);
+  const modulus = bytesOf(kids(inner.result)[0]);
   let first = 0;
   while (first < modulus.length - 1 && modulus[first] === 0) first++;
   return (modulus.length - first) * 8 - Math.clz32(modulus[first]) + 24;
@@ -671,7 +671,7 @@ function readSafely(oid: string, read: () => Partial<ExtensionFacts>): Partial<E
 function innerOf(value: Buffer): Node {
   const decoded = asn1js.fromBER(value, { parseEmbedded: false, copyInput: false });
   if (decoded.offset === -1) throw new CertflowError('CERT_INVALID', 'malformed extension');
-  return decoded.result as Node;
+  return decoded.result;
 }
 
 function urlsOf(names: { type: string; value: string }[]): string[] {
@@ -782,7 +782,7 @@ function systemTrustAnchors(): TrustAnchor[] {
 
 function trustAnchorsFor(opts: InspectOptions, items: DecodedItem[]): TrustAnchorSet {
   const choice = opts.trustAnchors ?? 'system';
-  const given = typeof choice === 'string' && (choice === 'system' || choice === 'none') ? choice : 'given';
+  const given = choice === 'system' ? 'system' : choice === 'none' ? 'none' : 'given';
   const set = new TrustAnchorSet(given);
   if (given === 'system') for (const anchor of systemTrustAnchors()) set.add(anchor);
   if (given === 'given') {

@@ -23,7 +23,7 @@ export interface KeyDescription {
   /** Modulus size for RSA, curve size for EC, 256/456 for Ed25519/Ed448. */
   bits: number;
   /** NIST name for the usual curves; OpenSSL's name (e.g. 'secp256k1') for any other. */
-  curve?: CurveName | string;
+  curve?: CurveName | (string & {});
   /** SHA-256 of the DER SubjectPublicKeyInfo, lower-case hex: the same for a key and its certificate. */
   spkiSha256: string;
   /** What a user reads: 'EC P-256', 'RSA 2048', 'Ed25519'. */
@@ -95,7 +95,7 @@ function curveFromText(text: string): CurveName | undefined {
 }
 
 /** Generates a key pair with native OpenSSL on libuv's thread pool: the event loop stays free. */
-export async function generateKey(alg: KeyAlgorithm | string = DEFAULT_KEY_ALGORITHM, opts: { passphrase?: string } = {}): Promise<GeneratedKey> {
+export async function generateKey(alg: KeyAlgorithm | (string & {}) = DEFAULT_KEY_ALGORITHM, opts: { passphrase?: string } = {}): Promise<GeneratedKey> {
   const algorithm = parseKeyAlgorithm(alg);
   const privateKey = await generatePrivateKey(algorithm);
   const publicKey = createPublicKey(privateKey);
@@ -433,7 +433,7 @@ function dsaPublicKeyToSpki(der: Buffer): Buffer {
   if (decoded.offset === -1 || parts.length !== 4 || !parts.every((p) => p instanceof asn1js.Integer)) {
     throw new CertflowError('KEY_INVALID', 'the DSA public key could not be read: it is damaged');
   }
-  const [y, p, q, g] = parts as asn1js.Integer[];
+  const [y, p, q, g] = parts;
   const spki = new asn1js.Sequence({
     value: [
       new asn1js.Sequence({ value: [new asn1js.ObjectIdentifier({ value: '1.2.840.10040.4.1' }), new asn1js.Sequence({ value: [p, q, g] })] }),
@@ -496,5 +496,5 @@ function notAPrivateKey(text?: string): CertflowError {
 
 /** Keeps only OpenSSL's error code as the cause: its text can quote input bytes. */
 function errorCodeOnly(err: unknown): string | undefined {
-  return err && typeof err === 'object' && 'code' in err ? String((err as { code: unknown }).code) : undefined;
+  return err && typeof err === 'object' && 'code' in err ? String(err.code) : undefined;
 }

@@ -43,8 +43,7 @@ export function validateDnsName(name: string, opts: { allowWildcard?: boolean } 
     text = text.slice(2);
   }
   if (text.includes('*')) throw bad('"*" is only allowed as the whole left-most label, like *.example.com');
-  // eslint-disable-next-line no-control-regex
-  if (/[^\x00-\x7f]/.test(text)) {
+  if (/[\x80-\uffff]/.test(text)) {
     const ascii = domainToASCII(text);
     if (!ascii) throw bad('it is not a valid internationalized domain name');
     text = ascii;
@@ -193,7 +192,7 @@ export function parseAltNames(list: AltNamesInput | null | undefined): AltName[]
       if (typeof item === 'string') {
         if (item.trim() !== '') found.push(classifyAltName(item));
       }
-      else if (item && typeof item === 'object') found.push(validateAltName(item as AltName));
+      else if (item && typeof item === 'object') found.push(validateAltName(item));
       else throw new CertflowError('NAME_INVALID_TYPE', 'alternative names must be strings or {type, value} objects');
     }
   } else if (typeof list === 'object') {

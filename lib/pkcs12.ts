@@ -65,7 +65,7 @@ const OID = {
 /** Key + certificate + chain as a PKCS#12 file. */
 export async function exportPkcs12(options: ExportPkcs12Options): Promise<Buffer> {
   if (typeof options?.password !== 'string') throw new CertflowError('P12_PASSWORD_MISSING', 'a PKCS#12 file needs a password (an empty one is allowed, but unsafe)');
-  const key = loadPrivateKey(options.key as string | Buffer | KeyObject, options.passphrase);
+  const key = loadPrivateKey(options.key, options.passphrase);
   const [leafPem, ...bundleChain] = certificatesFrom(options.cert);
   const chainPems = options.chain === undefined || options.chain === '' || (Array.isArray(options.chain) && options.chain.length === 0) ? bundleChain : certificatesFrom(options.chain);
   const leafDer = pemToDer(leafPem);
@@ -88,7 +88,7 @@ export async function exportPkcs12(options: ExportPkcs12Options): Promise<Buffer
     count: iterations,
     saltSize: 16,
     ...(encryption === 'aes256' ? { prfAlgorithm: 'sha256' } : {}),
-  } as forge.pki.EncryptionOptions);
+  });
   const keyBag = seq([oid(OID.shroudedKeyBag), explicit0(encryptedKey), set(leafAttributes)]);
 
   const authenticatedSafe = seq([dataContentInfo(seq(certBags)), dataContentInfo(seq([keyBag]))]);
@@ -353,7 +353,7 @@ function unsupportedAlgorithm(algorithm: forge.asn1.Asn1): CertflowError {
 
 function children(node: forge.asn1.Asn1 | undefined): forge.asn1.Asn1[] {
   if (!node || !Array.isArray(node.value)) throw new CertflowError('P12_INVALID', 'the PKCS#12 file is damaged (unexpected structure)');
-  return node.value as forge.asn1.Asn1[];
+  return node.value;
 }
 
 function contentType(contentInfo: forge.asn1.Asn1): string {

@@ -127,7 +127,7 @@ function fetchChain(o: { host: string; port: number; servername?: string; timeou
       return;
     }
     socket.once('secureConnect', () => {
-      const s = socket!;
+      const s = socket;
       const peer = s.getPeerCertificate(true);
       const cipher = s.getCipher();
       finish(undefined, {
@@ -159,7 +159,7 @@ function walkChain(peer: DetailedPeerCertificate): Buffer[] {
 }
 
 function checkServerIdentityOf(name: string, peer: DetailedPeerCertificate): string | undefined {
-  const error = checkServerIdentity(name, peer) as (Error & { code?: string }) | undefined;
+  const error: (Error & { code?: string }) | undefined = checkServerIdentity(name, peer);
   return error ? error.code ?? error.message : undefined;
 }
 

@@ -305,7 +305,7 @@ function canonicalIp(ip: string): string {
   const [head, tail] = ip.split('::');
   const headParts = head ? head.split(':') : [];
   const tailParts = tail !== undefined && tail !== '' ? tail.split(':') : [];
-  const fill = ip.includes('::') ? Array(8 - headParts.length - tailParts.length).fill('0') : [];
+  const fill = ip.includes('::') ? new Array<string>(8 - headParts.length - tailParts.length).fill('0') : [];
   return [...headParts, ...fill, ...tailParts].map((p) => parseInt(p, 16).toString(16).toUpperCase()).join(':');
 }
 

@@ -258,7 +258,7 @@ async function leafParams(options: LeafOptions): Promise<SignParams> {
   assertUsableCa(caCert, options.ca.key);
   const serverAuth = options.serverAuth ?? true;
   const clientAuth = options.clientAuth ?? false;
-  const subjectName = options.subject instanceof x509.Name ? options.subject : subjectToX509Name(normalizeSubject(options.subject as Subject | string | undefined));
+  const subjectName = options.subject instanceof x509.Name ? options.subject : subjectToX509Name(normalizeSubject(options.subject));
   const subject = subjectFromX509Name(subjectName);
   const altNames = namesWithCommonName(subject, options.altNames ?? []);
   if (serverAuth && altNames.length === 0) {

@@ -152,7 +152,7 @@ const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE
 /** Splits PEM text (or an array of PEM texts) into certificate PEM blocks, in order. */
 function certificateBlocks(value: unknown, field: string): string[] {
   if (value === undefined || value === null || value === '') return [];
-  const parts = Array.isArray(value) ? value : [value];
+  const parts: unknown[] = Array.isArray(value) ? value : [value];
   const blocks: string[] = [];
   for (const part of parts) {
     const text = Buffer.isBuffer(part) ? part.toString('utf8') : part;

@@ -9,11 +9,12 @@
  */
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { CertflowError } from '../lib/errors';
+import { objectOf, textOf } from '../lib/guards';
 import { AccountStore, CA_PRESETS, fetchDirectoryMeta, resolveDirectoryUrl } from '../lib/acme';
 import type { AcmeAccount, ProgressCallback } from '../lib/acme';
 import { openStorage } from '../lib/storage';
-import { hasAnyPermission } from './common/admin-permissions';
+import { hasAnyPermission, type AuthenticatedRequest } from './common/admin-permissions';
+import { configureNodeStorage } from './common/cluster-storage';
 import type { Node, NodeAPI, NodeDef } from './common/node-red';
 
 interface AccountConfig extends NodeDef {
@@ -33,16 +34,37 @@ interface AccountCredentials {
   eabHmacKey?: string;
 }
 
+/** The parts of Express's request and response the admin routes use. */
+interface AdminRequest extends AuthenticatedRequest {
+  query?: unknown;
+  body?: unknown;
+  params: Record<string, string | undefined>;
+}
+interface AdminResponse {
+  status(code: number): AdminResponse;
+  json(body: unknown): void;
+}
+type AdminHandler = (req: AdminRequest, res: AdminResponse, next: (err?: unknown) => void) => void;
 type AdminApp = {
-  get(path: string, ...handlers: ((req: any, res: any, next: () => void) => void)[]): void;
-  post(path: string, ...handlers: ((req: any, res: any, next: () => void) => void)[]): void;
+  get(path: string, ...handlers: AdminHandler[]): void;
+  post(path: string, ...handlers: AdminHandler[]): void;
 };
 type RED = NodeAPI & {
   settings: { userDir?: string };
   httpAdmin: AdminApp;
-  auth: { needsPermission(permission: string): (req: any, res: any, next: () => void) => void };
+  auth: { needsPermission(permission: string): AdminHandler };
   nodes: NodeAPI['nodes'] & { getNode(id: string): unknown };
 };
+
+/**
+ * An async admin route as Express wants it (a handler that returns nothing): a failure it did
+ * not answer goes to Express's error handling, as Express 5 does with a returned promise.
+ */
+function asyncRoute(handler: (req: AdminRequest, res: AdminResponse) => Promise<void>): AdminHandler {
+  return (req, res, next) => {
+    handler(req, res).catch(next);
+  };
+}
 
 function directoryOf(config: AccountConfig): string {
   const preset = String(config.directory ?? '').trim();
@@ -50,9 +72,13 @@ function directoryOf(config: AccountConfig): string {
 }
 
 function register(RED: RED): void {
+  configureNodeStorage(RED as unknown as Parameters<typeof configureNodeStorage>[0], register.userDirOf(RED)); // settings.js certflow.storage (clusters)
   function CertflowAcmeAccountNode(this: register.AcmeAccountNode, config: AccountConfig) {
     RED.nodes.createNode(this, config);
-    const node = this;
+    setUpAccountNode(this, config);
+  }
+
+  function setUpAccountNode(node: register.AcmeAccountNode, config: AccountConfig): void {
     const directory = directoryOf(config);
     let opening: Promise<AcmeAccount> | undefined;
     const accountStore = () => openStorage(register.userDirOf(RED)).then((storage) => new AccountStore(storage, node.id));
@@ -100,6 +126,7 @@ function register(RED: RED): void {
   registerAdminEndpoints(RED);
 };
 
+// eslint-disable-next-line @typescript-eslint/no-namespace -- the only way to give `export =` (Node-RED's module.exports function) exported types
 namespace register {
   /** What ACME nodes use of this config node. */
   export interface AcmeAccountNode extends Node<AccountCredentials> {
@@ -127,7 +154,7 @@ export = register;
 function registerAdminEndpoints(RED: RED): void {
   const read = RED.auth.needsPermission('certflow-acme-account.read');
   const write = RED.auth.needsPermission('certflow-acme-account.write');
-  const fail = (res: any, status: number, err: unknown) => res.status(status).json({ error: err instanceof Error ? err.message : String(err) });
+  const fail = (res: AdminResponse, status: number, err: unknown): void => res.status(status).json({ error: err instanceof Error ? err.message : String(err) });
   const deployed = (id: unknown) => {
     const found = typeof id === 'string' && id ? (RED.nodes.getNode(id) as register.AcmeAccountNode | null) : null;
     return found && found.type === 'certflow-acme-account' ? found : undefined;
@@ -141,10 +168,10 @@ function registerAdminEndpoints(RED: RED): void {
   // network: that needs permission to change flows, and the answer holds only the facts of a
   // directory-shaped document, with one error for every failure (no status, no problem detail,
   // no "connection refused" that would map which ports are open).
-  const directoryMeta = async (req: any, res: any) => {
-    const query = { ...(req.query ?? {}), ...(req.body ?? {}) };
+  const directoryMeta = async (req: AdminRequest, res: AdminResponse): Promise<void> => {
+    const query = { ...objectOf(req.query), ...objectOf(req.body) };
     const node = deployed(query.node);
-    const directory = String(query.directory ?? '').trim();
+    const directory = textOf(query.directory ?? '').trim();
     const preset = CA_PRESETS.find((p) => p.id === directory.toLowerCase());
     const callerCaPem = typeof query.caPem === 'string' && query.caPem.trim() ? query.caPem.trim() : undefined;
     // the deployed account's own URL and CA certificate were chosen by someone who could deploy
@@ -165,10 +192,10 @@ function registerAdminEndpoints(RED: RED): void {
       fail(res, 400, RED._('certflow-acme-account.errors.notADirectory', { url: directory.slice(0, 200) }));
     }
   };
-  RED.httpAdmin.get('/certflow-acme-account/directory', read, directoryMeta);
-  RED.httpAdmin.post('/certflow-acme-account/directory', read, directoryMeta);
+  RED.httpAdmin.get('/certflow-acme-account/directory', read, asyncRoute(directoryMeta));
+  RED.httpAdmin.post('/certflow-acme-account/directory', read, asyncRoute(directoryMeta));
 
-  RED.httpAdmin.post('/certflow-acme-account/:id/rollover', write, async (req, res) => {
+  RED.httpAdmin.post('/certflow-acme-account/:id/rollover', write, asyncRoute(async (req, res) => {
     const node = deployed(req.params.id);
     if (!node) return fail(res, 404, RED._('certflow-acme-account.errors.deployFirst'));
     try {
@@ -177,5 +204,5 @@ function registerAdminEndpoints(RED: RED): void {
     } catch (err) {
       fail(res, 502, err);
     }
-  });
+  }));
 }

@@ -6,6 +6,7 @@
  * editor's "Test" (list zones) and acme-dns "Register" buttons.
  */
 import { CertflowError } from '../lib/errors';
+import { objectOf, textOf } from '../lib/guards';
 import { createProvider, providerHook, providerSecrets, registerAcmeDns, scrub } from '../lib/acme/dns';
 import type { ProviderConfig } from '../lib/acme/dns';
 import type { Dns01Hook, ProgressCallback } from '../lib/acme';
@@ -38,19 +39,42 @@ interface DnsCredentials {
   secret?: string;
 }
 
-type AdminApp = { post(path: string, ...handlers: ((req: any, res: any, next: () => void) => void)[]): void };
+/** The parts of Express's request and response the admin routes use. */
+interface AdminRequest {
+  body?: unknown;
+}
+interface AdminResponse {
+  status(code: number): AdminResponse;
+  json(body: unknown): void;
+}
+type AdminHandler = (req: AdminRequest, res: AdminResponse, next: (err?: unknown) => void) => void;
+type AdminApp = { post(path: string, ...handlers: AdminHandler[]): void };
 type RED = NodeAPI & {
   httpAdmin: AdminApp;
-  auth: { needsPermission(permission: string): (req: any, res: any, next: () => void) => void };
+  auth: { needsPermission(permission: string): AdminHandler };
   nodes: NodeAPI['nodes'] & { getNode(id: string): unknown };
 };
 
 const CONFIG_FIELDS = ['provider', 'apiUrl', 'domain', 'zone', 'server', 'subdomain', 'fulldomain', 'hostedZoneId', 'keyName', 'algorithm'] as const;
 const CREDENTIAL_FIELDS = ['token', 'username', 'password', 'accessKeyId', 'secret'] as const;
 
-function providerConfig(config: Partial<DnsConfig>, credentials: Partial<DnsCredentials>): ProviderConfig {
+/** Settings and credentials as the config or the editor's request has them (text expected, not yet checked). */
+type ConfigFields = Partial<Record<(typeof CONFIG_FIELDS)[number], unknown>>;
+type CredentialFields = Partial<Record<(typeof CREDENTIAL_FIELDS)[number], unknown>>;
+
+/**
+ * An async admin route as Express wants it (a handler that returns nothing): a failure it did
+ * not answer goes to Express's error handling, as Express 5 does with a returned promise.
+ */
+function asyncRoute(handler: (req: AdminRequest, res: AdminResponse) => Promise<void>): AdminHandler {
+  return (req, res, next) => {
+    handler(req, res).catch(next);
+  };
+}
+
+function providerConfig(config: ConfigFields, credentials: CredentialFields): ProviderConfig {
   const out: Record<string, unknown> = {};
-  for (const f of CONFIG_FIELDS) if (typeof config[f] === 'string' && (config[f] as string).trim()) out[f] = (config[f] as string).trim();
+  for (const f of CONFIG_FIELDS) if (typeof config[f] === 'string' && config[f].trim()) out[f] = config[f].trim();
   for (const f of CREDENTIAL_FIELDS) if (typeof credentials[f] === 'string' && credentials[f]) out[f] = credentials[f];
   return out as unknown as ProviderConfig;
 }
@@ -58,13 +82,26 @@ function providerConfig(config: Partial<DnsConfig>, credentials: Partial<DnsCred
 function register(RED: RED): void {
   function CertflowDnsNode(this: register.DnsProviderNode, config: DnsConfig) {
     RED.nodes.createNode(this, config);
-    const node = this;
+    setUpDnsNode(this, config);
+  }
+
+  function setUpDnsNode(node: register.DnsProviderNode, config: DnsConfig): void {
     node.providerLabel = String(config.provider ?? '');
     node.providerConfig = () => providerConfig(config, node.credentials);
     node.hook = (opts) => {
       const settings = node.providerConfig();
+      let provider;
+      try {
+        provider = createProvider(settings);
+      } catch (err) {
+        // An empty token is no error until a record is to be written (an imported example
+        // deploys quietly); the order then fails with this message, which names the fix.
+        if (!(err instanceof CertflowError && err.code === 'DNS_PROVIDER_CONFIG')) throw err;
+        const named = new CertflowError('DNS_PROVIDER_CONFIG', RED._('certflow-dns.errors.notConfigured', { problem: err.message }));
+        return { label: node.providerLabel, set: () => Promise.reject(named), remove: () => undefined };
+      }
       return providerHook({
-        provider: createProvider(settings),
+        provider,
         resolvers: opts.resolvers,
         authoritativePort: Number(config.nsPort) > 0 ? Number(config.nsPort) : undefined,
         propagationTimeoutMs: opts.propagationTimeoutMs,
@@ -80,6 +117,7 @@ function register(RED: RED): void {
   registerAdminEndpoints(RED);
 }
 
+// eslint-disable-next-line @typescript-eslint/no-namespace -- the only way to give `export =` (Node-RED's module.exports function) exported types
 namespace register {
   export interface DnsProviderNode extends Node<DnsCredentials> {
     providerLabel: string;
@@ -99,12 +137,13 @@ export = register;
  */
 function registerAdminEndpoints(RED: RED): void {
   const write = RED.auth.needsPermission('certflow-dns.write');
-  RED.httpAdmin.post('/certflow-dns/test', write, async (req, res) => {
-    const body = (req.body ?? {}) as Partial<DnsConfig> & { id?: string; credentials?: Partial<DnsCredentials> };
+  RED.httpAdmin.post('/certflow-dns/test', write, asyncRoute(async (req, res) => {
+    const body: ConfigFields & { id?: unknown; credentials?: unknown } = objectOf(req.body);
     const deployed = typeof body.id === 'string' ? (RED.nodes.getNode(body.id) as register.DnsProviderNode | null) : null;
+    const credentials: CredentialFields = objectOf(body.credentials);
     const typed: Partial<DnsCredentials> = {};
     for (const f of CREDENTIAL_FIELDS) {
-      const v = body.credentials?.[f];
+      const v = credentials[f];
       // '__PWRD__' is the editor's stand-in for "unchanged"
       typed[f] = typeof v === 'string' && v && v !== '__PWRD__' ? v : deployed?.type === 'certflow-dns' ? deployed.credentials[f] : undefined;
     }
@@ -116,13 +155,13 @@ function registerAdminEndpoints(RED: RED): void {
       const message = scrub(err instanceof Error ? err.message : String(err), providerSecrets(settings));
       res.status(err instanceof CertflowError && err.code === 'DNS_PROVIDER_CONFIG' ? 400 : 502).json({ error: message });
     }
-  });
-  RED.httpAdmin.post('/certflow-dns/acme-dns/register', write, async (req, res) => {
-    const body = (req.body ?? {}) as { server?: string; apiUrl?: string };
+  }));
+  RED.httpAdmin.post('/certflow-dns/acme-dns/register', write, asyncRoute(async (req, res) => {
+    const body = objectOf(req.body);
     try {
-      res.json(await registerAcmeDns(String(body.server ?? ''), { apiUrl: body.apiUrl || undefined, timeoutMs: 15000 }));
+      res.json(await registerAcmeDns(textOf(body.server ?? ''), { apiUrl: body.apiUrl ? textOf(body.apiUrl) : undefined, timeoutMs: 15000 }));
     } catch (err) {
       res.status(502).json({ error: err instanceof Error ? err.message : String(err) });
     }
-  });
+  }));
 }

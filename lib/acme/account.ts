@@ -8,7 +8,7 @@ import type { Client } from 'acme-client';
 import { CertflowError } from '../errors';
 import { validateEmail } from '../names';
 import { resolveDirectoryUrl } from './directories';
-import { AcmeTransport, createAcmeClient } from './transport';
+import { AcmeTransport, createAcmeClient, type AcmeDirectory } from './transport';
 import type { AccountOptions, ExternalAccountBinding, ProgressCallback } from './types';
 
 const generateKeyPairAsync = promisify(generateKeyPair);
@@ -100,7 +100,7 @@ export class AcmeAccount {
   }
 
   /** The directory document (cached). */
-  directory(): Promise<Record<string, any>> {
+  directory(): Promise<AcmeDirectory> {
     return this.transport.getDirectory();
   }
 
@@ -144,7 +144,8 @@ async function registerAccount(client: Client, contact: string[], withEab: boole
     const resp = await api.createAccount(payload);
     return resp.status === 201;
   } catch (err) {
-    if (err instanceof CertflowError && withEab && /unauthorized|malformed|externalAccount/i.test(String(err.details?.problemType ?? ''))) {
+    const problemType = err instanceof CertflowError && typeof err.details?.problemType === 'string' ? err.details.problemType : '';
+    if (err instanceof CertflowError && withEab && /unauthorized|malformed|externalAccount/i.test(problemType)) {
       throw new CertflowError(
         'ACME_EAB_REJECTED',
         `the CA refused the External Account Binding - check the EAB key ID and HMAC key: ${err.message}`,
@@ -256,7 +257,7 @@ export async function rolloverAccountKey(account: AcmeAccount, newAccountKeyPem?
 
 /** Deactivates the account at the CA (it can no longer order or revoke). */
 export async function deactivateAccount(account: AcmeAccount): Promise<void> {
-  await account.client.updateAccount({ status: 'deactivated' } as never);
+  await account.client.updateAccount({ status: 'deactivated' });
 }
 
 /**

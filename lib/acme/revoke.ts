@@ -17,7 +17,7 @@ export const REVOCATION_REASONS = Object.freeze({
 export type RevocationReason = keyof typeof REVOCATION_REASONS;
 
 /** Reason name or code -> code; clear error for anything else. */
-export function revocationReasonCode(reason: RevocationReason | number | string | undefined): number {
+export function revocationReasonCode(reason: RevocationReason | number | (string & {}) | undefined): number {
   if (reason === undefined || reason === null || reason === '') return 0;
   if (typeof reason === 'number' || /^\d+$/.test(String(reason))) {
     const code = Number(reason);
@@ -36,7 +36,7 @@ export function revocationReasonCode(reason: RevocationReason | number | string 
 export async function revokeCertificate(
   account: AcmeAccount,
   certPem: string,
-  reason?: RevocationReason | number | string,
+  reason?: RevocationReason | number | (string & {}),
   onProgress?: ProgressCallback,
 ): Promise<void> {
   const first = String(certPem).match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/);

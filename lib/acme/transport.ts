@@ -21,16 +21,23 @@
  *   Retry-After; `rateLimited`/429 is never retried but reported with the CA's retry time;
  *   any other error status becomes a CertflowError naming the problem type and detail.
  */
+import { readFileSync } from 'node:fs';
 import * as http from 'node:http';
 import * as https from 'node:https';
 import * as tls from 'node:tls';
 import { Client } from 'acme-client';
 import { CertflowError } from '../errors';
+import { isObject } from '../guards';
 import { describeAcmeProblem, parseAcmeProblem, problemCode } from './problems';
 import type { ExternalAccountBinding, TransportOptions } from './types';
 
-// eslint-disable-next-line @typescript-eslint/no-var-requires
-const ACME_CLIENT_VERSION: string = require('acme-client/package.json').version;
+/** acme-client's version, from its package.json. */
+function acmeClientVersion(): string {
+  const pkg: unknown = JSON.parse(readFileSync(require.resolve('acme-client/package.json'), 'utf8'));
+  return isObject(pkg) && typeof pkg.version === 'string' ? pkg.version : 'unknown';
+}
+
+const ACME_CLIENT_VERSION = acmeClientVersion();
 
 /** Sent with every request (Pebble 2.10 and RFC 8555 section 6.1 want one). */
 export const ACME_USER_AGENT = `node-red-certificates (acme-client/${ACME_CLIENT_VERSION})`;
@@ -43,6 +50,26 @@ export interface AcmeResponse {
   headers: Record<string, string | undefined>;
   /** Parsed JSON for JSON answers, else the body as a string ('' when empty). */
   data: any;
+}
+
+/**
+ * An ACME directory (RFC 8555 section 7.1.1). newNonce and newOrder are checked when it is read;
+ * every other field is as the server sent it.
+ */
+export interface AcmeDirectory {
+  newNonce: string;
+  newOrder: string;
+  meta?: AcmeDirectoryMeta;
+  [field: string]: unknown;
+}
+
+/** The directory's `meta` object (termsOfService, externalAccountRequired, profiles, ...). */
+export interface AcmeDirectoryMeta {
+  [field: string]: unknown;
+}
+
+function isAcmeDirectory(value: unknown): value is AcmeDirectory {
+  return isObject(value) && typeof value.newNonce === 'string' && typeof value.newOrder === 'string';
 }
 
 export interface AcmeClientOptions extends TransportOptions {
@@ -100,8 +127,8 @@ export class AcmeTransport {
   readonly origin: string;
   readonly options: Required<Omit<TransportOptions, 'userAgent' | 'onRetry'>> & { userAgent: string; onRetry?: TransportOptions['onRetry'] };
   private readonly agent: http.Agent;
-  private directory?: Record<string, any>;
-  private directoryPromise?: Promise<Record<string, any>>;
+  private directory?: AcmeDirectory;
+  private directoryPromise?: Promise<AcmeDirectory>;
 
   constructor(directoryUrl: string, opts: TransportOptions & { caPem?: string } = {}) {
     this.directoryUrl = directoryUrl;
@@ -278,15 +305,16 @@ export class AcmeTransport {
   }
 
   /** The directory (cached for the life of this transport). */
-  async getDirectory(): Promise<Record<string, any>> {
+  async getDirectory(): Promise<AcmeDirectory> {
     if (this.directory) return this.directory;
     this.directoryPromise ??= this.getJson(this.directoryUrl)
       .then((resp) => {
-        if (typeof resp.data.newNonce !== 'string' || typeof resp.data.newOrder !== 'string') {
+        const data: unknown = resp.data;
+        if (!isAcmeDirectory(data)) {
           throw new CertflowError('ACME_BAD_DIRECTORY', `${this.directoryUrl} is not an ACME directory (no newNonce/newOrder)`);
         }
-        this.directory = resp.data;
-        return resp.data as Record<string, any>;
+        this.directory = data;
+        return data;
       })
       .finally(() => {
         this.directoryPromise = undefined;
@@ -332,9 +360,16 @@ export class AcmeTransport {
 /** The parts of acme-client's HttpClient (src/http.js) we rely on. */
 interface AcmeHttpClient {
   maxBadNonceRetries: number;
-  getDirectory(): Promise<Record<string, any>>;
+  getDirectory(): Promise<Record<string, unknown>>;
   request(url: string, method: string, opts?: RequestOptions): Promise<AcmeResponse>;
-  signedRequest(url: string, payload: unknown, opts?: { kid?: string | null; nonce?: string | null; includeExternalAccountBinding?: boolean }, attempts?: number): Promise<AcmeResponse>;
+  /** A function property, not a method: the prototype's one is taken and called with `call`. */
+  signedRequest: (
+    this: AcmeHttpClient,
+    url: string,
+    payload: unknown,
+    opts?: { kid?: string | null; nonce?: string | null; includeExternalAccountBinding?: boolean },
+    attempts?: number,
+  ) => Promise<AcmeResponse>;
 }
 
 function attachHttpClient(httpClient: AcmeHttpClient, transport: AcmeTransport): void {
@@ -344,7 +379,7 @@ function attachHttpClient(httpClient: AcmeHttpClient, transport: AcmeTransport):
   httpClient.request = (url, method, opts) => transport.request(url, method, opts);
   // one directory fetch per transport, shared by all its clients (HttpClient#getDirectory caches per client)
   httpClient.getDirectory = () => transport.getDirectory();
-  const original = Object.getPrototypeOf(httpClient).signedRequest as AcmeHttpClient['signedRequest'];
+  const original = (Object.getPrototypeOf(httpClient) as AcmeHttpClient).signedRequest;
   httpClient.signedRequest = async (url, payload, opts = {}, attempts = 0) => {
     // acme-client recurses through `this.signedRequest` for its badNonce loop (with the fresh
     // replay-nonce of the badNonce answer): report and pass those on.
@@ -360,7 +395,7 @@ function attachHttpClient(httpClient: AcmeHttpClient, transport: AcmeTransport):
         // nonce: null -> a fresh nonce for every outer attempt (never resend a spent one)
         resp = await original.call(httpClient, url, payload, { ...opts, nonce: null }, 0);
       } catch (err) {
-        const code = err instanceof CertflowError ? String(err.details?.code ?? '') : '';
+        const code = err instanceof CertflowError && typeof err.details?.code === 'string' ? err.details.code : '';
         // a nonce request (HEAD) that already went through its own retries is not retried again
         const exhausted = err instanceof CertflowError && Number(err.details?.attempts ?? 1) > 1;
         if (attempt < maxRetries && !exhausted && RETRYABLE_NETWORK_CODES.has(code)) {
@@ -370,7 +405,8 @@ function attachHttpClient(httpClient: AcmeHttpClient, transport: AcmeTransport):
         throw err; // network errors arrive as CertflowErrors from transport.request; others as they are
       }
       if (resp.status < 400) return resp;
-      const type = resp.data && typeof resp.data === 'object' ? String(resp.data.type ?? '') : '';
+      const data: unknown = resp.data;
+      const type = isObject(data) && typeof data.type === 'string' ? data.type : '';
       if (type.endsWith(':badNonce') && badNonceRounds < 3) {
         badNonceRounds += 1; // acme-client's loop gave up; start over with a new nonce
         attempt -= 1;

@@ -83,7 +83,7 @@ async function migrateCertificate(dir: string, name: string, storage: Storage): 
   const current = await storage.generation(name, 'current');
   let as: 'current' | 'previous' = 'current';
   if (current) {
-    const meta = await storage.loadGeneration(name, current, ['meta.json']).catch(() => ({}) as Record<string, Buffer | undefined>);
+    const meta = await storage.loadGeneration(name, current, ['meta.json']).catch((): Record<string, Buffer | undefined> => ({}));
     const existing = parseJson(meta['meta.json']);
     const existingNotBefore = typeof existing?.notBefore === 'string' ? Date.parse(existing.notBefore) : 0;
     if (existing?.source !== 'bootstrap' && existingNotBefore > Date.parse(leaf.validFrom)) as = 'previous';

@@ -65,7 +65,7 @@ const CHALLENGE_TTL_MS = 10 * 60_000;
 export function loadRedisClient(): RedisConstructor {
   let mod: { default?: RedisConstructor; Redis?: RedisConstructor } | RedisConstructor;
   try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- ioredis is an optional peer: loaded only when Redis storage is configured
     mod = require(CLIENT_PACKAGE) as typeof mod;
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'MODULE_NOT_FOUND') {

@@ -80,6 +80,19 @@ test('a wrong TSIG key: red status and a Catch-able error naming the key, not it
   assert.equal(statuses.at(-1).fill, 'red');
 });
 
+test('a DNS provider without its secret: deploying logs nothing; the order then fails naming what to fill in', async () => {
+  await kit.loadFlow(flow({}, { certName: 'nosecret', identifiers: 'nosecret.example.test' }), { types: TYPES });
+  const { caught } = await kit.outcome('acme', { payload: 'go' }, 'out', 'caught', 30000);
+  const fix = /RFC 2136: the secret of TSIG key "[^"]+" is missing - open the DNS provider \(the pencil beside it in the ACME node's dialog\) and fill it in/;
+  assert.match(caught.error.message, fix);
+  assert.equal(kit.statusCalls('acme').at(-1).fill, 'red');
+  // the node's start-up (done before it took the message) logged nothing: the one error is the order's
+  const said = (method) => helper._NodePrototype[method].getCalls().filter((c) => c.thisValue && ['acme', 'dns'].includes(c.thisValue.id)).map((c) => String(c.args[0]?.message ?? c.args[0]));
+  assert.deepEqual(said('warn'), []);
+  assert.equal(said('error').length, 1, said('error').join('\n'));
+  assert.match(said('error')[0], fix);
+});
+
 test('the Test endpoint lists the zones the credentials can edit; a bad secret is refused without echoing it', async () => {
   await kit.loadFlow(flow({ zone: 'example.test' }), { types: TYPES, credentials: { dns: { secret: bind.key.secret } } });
   const body = { id: 'dns', provider: 'rfc2136', server: bind.server, keyName: bind.key.name, zone: 'example.test', credentials: { secret: '__PWRD__' } };

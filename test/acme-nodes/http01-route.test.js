@@ -188,7 +188,7 @@ test('clear errors through Catch: terms not agreed, invalid name, CA unreachable
 async function listFiles(dir) {
   const out = [];
   async function walk(d) {
-    let entries = [];
+    let entries;
     try {
       entries = await fsp.readdir(d, { withFileTypes: true });
     } catch {

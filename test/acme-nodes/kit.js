@@ -8,7 +8,6 @@
 // mount the current RED.httpNode on the helper's server, so the CA reaches the
 // /.well-known/acme-challenge/ route exactly where a real Node-RED serves it.
 const fsp = require('node:fs/promises');
-const os = require('node:os');
 const path = require('node:path');
 const { before, after, afterEach } = require('node:test');
 const assert = require('node:assert/strict');

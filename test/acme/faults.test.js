@@ -134,7 +134,7 @@ test('an unreachable responder: a clear error within seconds, and no stored file
   assert.equal(err.code, 'ACME_CHALLENGE_FAILED');
   assert.match(
     err.message,
-    new RegExp(`^http-01 for down\\.example\\.com failed: connection refused at 127\\.0\\.0\\.1:${ca.httpPort} - is port ${ca.httpPort} forwarded to this Node-RED\\?$`),
+    new RegExp(`^http-01 for down\\.example\\.com failed: connection refused at 127\\.0\\.0\\.1:${ca.httpPort} - is port ${ca.httpPort} forwarded to this Node-RED\\? \\(the CA always asks in plain HTTP on port 80: .*answer on a plain-HTTP port.*redirects the rest to HTTPS\\)$`),
   );
   assert.equal(err.details.problemType, 'urn:ietf:params:acme:error:connection');
   assert.deepEqual(await snapshot(dir), before, 'every stored file is as it was');

@@ -130,19 +130,32 @@ test('each check sets the next one: a certificate due in 40 days is checked ever
     },
   });
   scheduler.startSoon();
-  assert.equal(scheduler.nextCheckAt.getTime(), START + 10 * SECOND, 'first check soon after deploy');
+  assert.equal(scheduler.nextCheckAt.getTime(), START + 5 * SECOND, 'first check of a stored certificate within 10 s of deploy (random 0.5: 5 s)');
   await clock.advance(40 * DAY + HOUR);
-  assert.equal(checks[0], 10 * SECOND);
+  assert.equal(checks[0], 5 * SECOND);
   assert.equal(checks.length, 1 + 79 + 1, 'every 12 hours for 40 days, then once at the due time');
   assert.equal(checks.at(-1), 40 * DAY);
   assert.deepEqual(renewedAt, [40 * DAY]);
   assert.equal(scheduler.nextCheckAt.getTime(), START + 40 * DAY + 12 * HOUR);
 });
 
-test('startSoon with an interval shorter than 10 s checks after the interval', () => {
+test('startSoon with an interval shorter than 10 s checks within the interval', () => {
   const { scheduler } = setUp({ intervalMs: 2 * SECOND });
   scheduler.startSoon();
-  assert.equal(scheduler.nextCheckAt.getTime(), START + 2 * SECOND);
+  assert.equal(scheduler.nextCheckAt.getTime(), START + 1 * SECOND);
+});
+
+test('startSoon: nothing stored yet orders at once; a stored certificate is checked at a random moment within 10 s', async () => {
+  const first = setUp({ random: () => 0.999 });
+  first.scheduler.startSoon(false);
+  assert.equal(first.scheduler.nextCheckAt.getTime(), START, 'no jitter before the first order');
+  await first.clock.advance(0);
+  assert.deepEqual(first.checks, [0]);
+  for (const [random, expected] of [[0, 0], [0.25, 2.5 * SECOND], [0.999, 9.99 * SECOND]]) {
+    const { scheduler } = setUp({ random: () => random });
+    scheduler.startSoon(true);
+    assert.equal(scheduler.nextCheckAt.getTime(), START + expected);
+  }
 });
 
 test('after a failed check the next try is within an hour, not after the whole interval, and not in a tight loop', async () => {

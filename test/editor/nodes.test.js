@@ -61,12 +61,19 @@ const MUST_REJECT = {
       { field: 'node-config-input-agreeTos', value: false },
     ],
   },
+  'certflow-dns': { cases: [{ field: 'node-config-input-nsPort', value: '99999' }] },
 };
 
 // Values a node needs before it can be saved and deployed here (element id -> value, true/false =
 // tick box): the ACME node requires Names, and must not order from the internet at deploy.
 const NODE_FILL = {
   'certflow-acme': { 'node-input-identifiers': 'nodered.example.com', 'node-input-autoRenew': false },
+};
+
+// What a user chooses in the using node's dialog before it offers a config node (element id ->
+// option): the DNS provider picker shows only for dns-01 with "TXT records by: a DNS provider".
+const CONFIG_SETUP = {
+  'certflow-dns': { 'node-input-challengeDns': 'dns-01', 'node-input-dnsMethod': 'provider' },
 };
 
 // Values a config node needs before it can be saved (element id -> value, true = tick box).
@@ -292,6 +299,7 @@ function nodeSteps(type, { configUnderTest }) {
     }],
     ...(configUnderTest ? [[`${configUnderTest}: added from the ${type} dialog, its bad input flagged`, ['dialogOpen'], async (state, st) => {
       const titles = {};
+      for (const [id, value] of Object.entries(CONFIG_SETUP[configUnderTest] || {})) await page.locator(`#${id}`).selectOption(value);
       const configs = await addMissingConfigNodes(st, type, 'node-input', titles);
       configs.forEach((c) => exercisedConfigTypes.add(c));
       assert.ok(configs.includes(configUnderTest), `the ${type} dialog offered no way to add a ${configUnderTest}`);

@@ -5,7 +5,6 @@ const { execFile } = require('node:child_process');
 const { X509Certificate } = require('node:crypto');
 const fsp = require('node:fs/promises');
 const http = require('node:http');
-const os = require('node:os');
 const path = require('node:path');
 const { tempDir } = require('./temp-dir');
 

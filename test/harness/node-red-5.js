@@ -73,6 +73,7 @@ async function ensureInstalled({ dir, spec, check, pathPrefix, log }) {
         throw new Error(
           `downloading ${spec} from the npm registry failed (${err.killed ? 'timed out' : err.message.split('\n')[0]}):\n${output}\n` +
             `The Node-RED 5 test needs it once; to install it by hand:\n  ${manualCommand(dir, spec, !!pathPrefix)}`,
+          { cause: err },
         );
       }
       check();

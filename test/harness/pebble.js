@@ -19,7 +19,6 @@ const https = require('node:https');
 const http = require('node:http');
 const net = require('node:net');
 const dgram = require('node:dgram');
-const os = require('node:os');
 const path = require('node:path');
 const { tempDir } = require('./temp-dir');
 

@@ -5,7 +5,6 @@
 // against certificates it did not make.
 const { execFile } = require('node:child_process');
 const fs = require('node:fs/promises');
-const os = require('node:os');
 const path = require('node:path');
 const { tempDir: makeTempDir } = require('../harness/temp-dir');
 

@@ -3,7 +3,6 @@
 // test elsewhere), plus small helpers: temp dirs, openssl, TLS peeks.
 const { X509Certificate, createPrivateKey } = require('node:crypto');
 const fs = require('node:fs');
-const os = require('node:os');
 const path = require('node:path');
 
 const { createLocalCa, issueLeaf } = require('../../dist/lib/local-ca');

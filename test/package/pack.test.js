@@ -4,9 +4,7 @@
 // loads every node type with no warning or error, and offers its examples.
 const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
-const { spawnSync } = require('node:child_process');
 const fs = require('node:fs');
-const os = require('node:os');
 const path = require('node:path');
 
 const { packInto, checkPackedFiles } = require('../../scripts/pack-check');

@@ -33,13 +33,13 @@ function expandIpv6(address: string): string {
   const headParts = head ? head.split(':') : [];
   const tailParts = tail !== undefined && tail !== '' ? tail.split(':') : [];
   const missing = 8 - headParts.length - tailParts.length;
-  const parts = [...headParts, ...(tail !== undefined ? Array(missing).fill('0') : []), ...tailParts];
+  const parts = [...headParts, ...(tail !== undefined ? new Array<string>(missing).fill('0') : []), ...tailParts];
   return parts.map((p) => p.padStart(4, '0')).join('');
 }
 
 /** Self-signed challenge certificate for one identifier (new EC P-256 key each time). */
 export async function createTlsAlpnCertificate(id: AcmeIdentifier, keyAuthorization: string): Promise<{ certPem: string; keyPem: string }> {
-  const keys = (await webcrypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, true, ['sign', 'verify'])) as webcrypto.CryptoKeyPair;
+  const keys = await webcrypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, true, ['sign', 'verify']);
   const digest = createHash('sha256').update(keyAuthorization).digest();
   const acmeIdentifier = AsnConvert.serialize(new OctetString(digest));
   const now = Date.now();
@@ -48,8 +48,8 @@ export async function createTlsAlpnCertificate(id: AcmeIdentifier, keyAuthorizat
     name: 'CN=ACME tls-alpn-01 challenge',
     notBefore: new Date(now - 60_000),
     notAfter: new Date(now + 7 * 24 * 3600_000),
-    keys: keys as unknown as CryptoKeyPair,
-    signingAlgorithm: { name: 'ECDSA', hash: 'SHA-256' } as EcdsaParams,
+    keys,
+    signingAlgorithm: { name: 'ECDSA', hash: 'SHA-256' },
     extensions: [
       new x509.SubjectAlternativeNameExtension([{ type: id.type === 'ip' ? 'ip' : 'dns', value: id.value }]),
       new x509.Extension(ACME_IDENTIFIER_OID, true, acmeIdentifier),

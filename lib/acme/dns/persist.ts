@@ -98,7 +98,7 @@ function mismatch(value: string, issuers: string[], accountUrl: string, wildcard
 export async function checkPersistRecord(opts: PersistRecordOptions & { issuers: string[]; resolver?: ResolverOptions }): Promise<void> {
   const wanted = persistRecord(opts);
   const wildcard = opts.identifier.startsWith('*.');
-  let values: string[] = [];
+  let values: string[];
   try {
     const answer = await resolve(wanted.name, TYPE.TXT, opts.resolver);
     values = answer.answers.filter((r) => r.type === TYPE.TXT).map((r) => r.data);

@@ -3,6 +3,7 @@
  * providers share (timeout, Retry-After on 429, secrets scrubbed from anything shown).
  */
 import { CertflowError } from '../../errors';
+import { isObject } from '../../guards';
 import { sleep } from '../transport';
 
 export interface DnsZone {
@@ -54,7 +55,16 @@ export interface HttpAnswer {
   status: number;
   headers: Headers;
   text: string;
-  json: any;
+  /** The body parsed as JSON; undefined when it is empty or not JSON. */
+  json: unknown;
+}
+
+/**
+ * The fields of a JSON answer, typed as the provider documents them (its promise, not checked
+ * here: read them as optional); an empty object when the answer is not a JSON object.
+ */
+export function jsonFields<T extends object>(answer: HttpAnswer): Partial<T> {
+  return isObject(answer.json) ? (answer.json as Partial<T>) : {};
 }
 
 export interface HttpRequest {
@@ -116,7 +126,7 @@ export async function providerFetch(req: HttpRequest): Promise<HttpAnswer> {
       throw providerError(req.provider, `could not be reached while ${req.what}`, `${new URL(req.url).host}: ${cause}`, 'check the network and the API address');
     }
     const text = await response.text();
-    let json: any;
+    let json: unknown;
     try {
       json = text ? JSON.parse(text) : undefined;
     } catch {

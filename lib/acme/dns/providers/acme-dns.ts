@@ -7,7 +7,7 @@
  * {subdomain, txt}; 401 {"error":"forbidden"}, 400 {"error":"bad_txt"}).
  */
 import { CertflowError } from '../../../errors';
-import { providerFetch, required, type DnsProvider, type HttpAnswer, type ProviderSettings } from '../provider';
+import { jsonFields, providerFetch, required, type DnsProvider, type HttpAnswer, type ProviderSettings } from '../provider';
 
 export interface AcmeDnsAccount {
   username: string;
@@ -16,6 +16,13 @@ export interface AcmeDnsAccount {
   subdomain: string;
   fulldomain: string;
 }
+
+/** An acme-dns error answer: {"error": "forbidden"}. */
+interface AcmeDnsError {
+  error: unknown;
+}
+
+const isText = (v: unknown): v is string => typeof v === 'string' && v !== '';
 
 export interface AcmeDnsOptions extends ProviderSettings, Partial<AcmeDnsAccount> {
   /** The acme-dns server, e.g. 'https://auth.acme-dns.io' (apiUrl wins when both are set). */
@@ -26,8 +33,8 @@ export interface AcmeDnsOptions extends ProviderSettings, Partial<AcmeDnsAccount
 export async function registerAcmeDns(server: string, settings: ProviderSettings = {}): Promise<AcmeDnsAccount & { cname: string }> {
   const base = required('acme-dns', 'server', settings.apiUrl || server).replace(/\/$/, '');
   const answer = await providerFetch({ provider: 'acme-dns', method: 'POST', url: `${base}/register`, body: '{}', secrets: [], settings, what: 'registering an account' });
-  const { username, password, subdomain, fulldomain } = answer.json ?? {};
-  if (![username, password, subdomain, fulldomain].every((v) => typeof v === 'string' && v)) {
+  const { username, password, subdomain, fulldomain } = jsonFields<Record<keyof AcmeDnsAccount, unknown>>(answer);
+  if (!isText(username) || !isText(password) || !isText(subdomain) || !isText(fulldomain)) {
     throw new CertflowError('DNS_PROVIDER_FAILED', `acme-dns at ${base} did not return an account (HTTP ${answer.status}): is it an acme-dns server?`, { provider: 'acme-dns' });
   }
   return { username, password, subdomain, fulldomain, cname: `_acme-challenge.<your name> CNAME ${fulldomain}.` };
@@ -42,7 +49,7 @@ export function createAcmeDns(opts: AcmeDnsOptions): DnsProvider {
   const fulldomain = required(label, 'full domain', opts.fulldomain).replace(/\.$/, '').toLowerCase();
 
   function explain(answer: HttpAnswer): string | undefined {
-    const error = answer.json?.error;
+    const { error } = jsonFields<AcmeDnsError>(answer);
     if (answer.status === 401) return 'the username/password are not valid here (or this address is not in the account\'s allowfrom list): register again with the button in the DNS provider dialog';
     if (error === 'bad_subdomain') return 'the subdomain does not match the account: register again';
     if (error === 'bad_txt') return 'the value is not a 43-character challenge value';
@@ -53,15 +60,15 @@ export function createAcmeDns(opts: AcmeDnsOptions): DnsProvider {
     id: 'acme-dns',
     label,
     multipleValues: true, // the two latest values: a wildcard plus its base name
-    async findZone(fqdn) {
+    findZone(fqdn) {
       if (fqdn.replace(/\.$/, '').toLowerCase() !== fulldomain) {
-        throw new CertflowError(
+        return Promise.reject(new CertflowError(
           'DNS_CNAME_MISSING',
           `acme-dns can only write ${fulldomain}, but the record to set is ${fqdn}: create the CNAME record "${fqdn.startsWith('_acme-challenge.') ? fqdn : `_acme-challenge.<name>`} CNAME ${fulldomain}." in your DNS`,
           { provider: label },
-        );
+        ));
       }
-      return { id: subdomain, name: fulldomain };
+      return Promise.resolve({ id: subdomain, name: fulldomain });
     },
     async setTxt(_zone, fqdn, value) {
       await providerFetch({
@@ -79,8 +86,8 @@ export function createAcmeDns(opts: AcmeDnsOptions): DnsProvider {
     async removeTxt() {
       // acme-dns has no delete: it keeps the two latest values, and the next ones replace them
     },
-    async listZones() {
-      return [fulldomain];
+    listZones() {
+      return Promise.resolve([fulldomain]);
     },
   };
 }

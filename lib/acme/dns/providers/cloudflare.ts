@@ -6,7 +6,7 @@
  * https://developers.cloudflare.com/fundamentals/api/reference/limits/ (429, Retry-After).
  */
 import { CertflowError } from '../../../errors';
-import { providerError, providerFetch, required, zoneCandidates, type DnsProvider, type DnsZone, type HttpAnswer, type ProviderSettings } from '../provider';
+import { jsonFields, providerError, providerFetch, required, zoneCandidates, type DnsProvider, type DnsZone, type HttpAnswer, type ProviderSettings } from '../provider';
 
 export interface CloudflareOptions extends ProviderSettings {
   /** API token. SECRET. */
@@ -14,6 +14,13 @@ export interface CloudflareOptions extends ProviderSettings {
 }
 
 export const CLOUDFLARE_API = 'https://api.cloudflare.com/client/v4';
+
+/** Every Cloudflare answer: {success, errors, messages, result, result_info} (the fields read here). */
+interface CloudflareAnswer<T> {
+  result: T;
+  errors: { code?: number; message?: string }[];
+  result_info: { total_pages?: number };
+}
 
 export function createCloudflare(opts: CloudflareOptions): DnsProvider {
   const label = 'Cloudflare';
@@ -23,11 +30,12 @@ export function createCloudflare(opts: CloudflareOptions): DnsProvider {
 
   function explain(zone?: string) {
     return (answer: HttpAnswer): string | undefined => {
-      const codes = ((answer.json?.errors as { code?: number }[] | undefined) ?? []).map((e) => e.code);
+      const { errors } = jsonFields<CloudflareAnswer<unknown>>(answer);
+      const codes = (errors ?? []).map((e) => e.code);
       if (answer.status === 401 || answer.status === 403 || codes.some((c) => c === 1000 || c === 6003 || c === 9109 || c === 10000)) {
         return `the token is not valid or lacks a permission: it needs Zone:DNS:Edit${zone ? ` on ${zone}` : ''}`;
       }
-      const message = (answer.json?.errors as { message?: string }[] | undefined)?.map((e) => e.message).join('; ');
+      const message = errors?.map((e) => e.message).join('; ');
       return message || undefined;
     };
   }
@@ -55,7 +63,7 @@ export function createCloudflare(opts: CloudflareOptions): DnsProvider {
       const candidates = soaZone ? [soaZone, ...zoneCandidates(fqdn).filter((c) => c !== soaZone)] : zoneCandidates(fqdn);
       for (const name of candidates) {
         const answer = await api('GET', `/zones?name=${encodeURIComponent(name)}&status=active`, `reading the zone ${name}`);
-        const zone = (answer.json?.result as { id: string; name: string }[] | undefined)?.find((z) => z.name === name);
+        const zone = jsonFields<CloudflareAnswer<{ id: string; name: string }[]>>(answer).result?.find((z) => z.name === name);
         if (zone) return { id: zone.id, name: zone.name };
       }
       throw new CertflowError(
@@ -67,7 +75,7 @@ export function createCloudflare(opts: CloudflareOptions): DnsProvider {
     async setTxt(zone: DnsZone, fqdn, value) {
       const what = `setting TXT ${fqdn}`;
       const answer = await api('POST', `/zones/${zone.id}/dns_records`, what, { type: 'TXT', name: fqdn, content: value, ttl: opts.ttl ?? 60, comment: 'ACME challenge (node-red-certificates)' }, zone.name);
-      const id = answer.json?.result?.id;
+      const id = jsonFields<CloudflareAnswer<{ id?: unknown } | undefined>>(answer).result?.id;
       if (typeof id !== 'string') throw providerError(label, `did not return a record id while ${what}`, `HTTP ${answer.status}`);
       ids.set(`${zone.id}|${fqdn}|${value}`, id);
     },
@@ -76,7 +84,7 @@ export function createCloudflare(opts: CloudflareOptions): DnsProvider {
       let id = ids.get(key);
       if (!id) {
         const found = await api('GET', `/zones/${zone.id}/dns_records?type=TXT&name=${encodeURIComponent(fqdn)}&per_page=100`, `looking up TXT ${fqdn}`, undefined, zone.name);
-        id = (found.json?.result as { id: string; content: string }[] | undefined)?.find((r) => r.content.replace(/^"|"$/g, '') === value)?.id;
+        id = jsonFields<CloudflareAnswer<{ id: string; content: string }[]>>(found).result?.find((r) => r.content.replace(/^"|"$/g, '') === value)?.id;
         if (!id) return; // already gone
       }
       await api('DELETE', `/zones/${zone.id}/dns_records/${id}`, `removing TXT ${fqdn}`, undefined, zone.name, [404]);
@@ -86,8 +94,8 @@ export function createCloudflare(opts: CloudflareOptions): DnsProvider {
       const names: string[] = [];
       for (let page = 1; page <= 50; page += 1) {
         const answer = await api('GET', `/zones?per_page=50&page=${page}`, 'listing the zones');
-        for (const z of (answer.json?.result as { name: string }[] | undefined) ?? []) names.push(z.name);
-        const info = answer.json?.result_info as { total_pages?: number } | undefined;
+        const { result, result_info: info } = jsonFields<CloudflareAnswer<{ name: string }[]>>(answer);
+        for (const z of result ?? []) names.push(z.name);
         if (!info?.total_pages || page >= info.total_pages) break;
       }
       return names;

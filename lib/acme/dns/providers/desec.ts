@@ -7,7 +7,7 @@
  * https://desec.readthedocs.io/en/latest/rate-limits.html (429 with Retry-After).
  */
 import { CertflowError } from '../../../errors';
-import { providerFetch, relativeName, required, type DnsProvider, type DnsZone, type HttpAnswer, type ProviderSettings } from '../provider';
+import { jsonFields, providerFetch, relativeName, required, type DnsProvider, type DnsZone, type HttpAnswer, type ProviderSettings } from '../provider';
 
 export interface DesecOptions extends ProviderSettings {
   /** API token. SECRET. */
@@ -15,6 +15,22 @@ export interface DesecOptions extends ProviderSettings {
 }
 
 export const DESEC_API = 'https://desec.io/api/v1';
+
+/** An RRset (GET .../rrsets/{subname}/TXT/). */
+interface DesecRrset {
+  records: string[];
+  ttl: number;
+}
+
+/** A domain in a domain list (GET /domains/). */
+interface DesecDomain {
+  name: string;
+}
+
+/** The domain list, a JSON array; none when the answer is something else. */
+function domainsOf(answer: HttpAnswer): DesecDomain[] | undefined {
+  return Array.isArray(answer.json) ? (answer.json as DesecDomain[]) : undefined;
+}
 
 const quote = (v: string) => `"${v}"`;
 const unquote = (v: string) => v.replace(/^"|"$/g, '');
@@ -28,7 +44,8 @@ export function createDesec(opts: DesecOptions): DnsProvider {
     return (answer: HttpAnswer): string | undefined => {
       if (answer.status === 401) return 'the token is not valid (create one at desec.io > Token management)';
       if (answer.status === 403) return `the token may not change ${zone ?? 'this domain'}: its scoping policy must allow writing TXT records there`;
-      return typeof answer.json?.detail === 'string' ? answer.json.detail : undefined;
+      const { detail } = jsonFields<{ detail: unknown }>(answer);
+      return typeof detail === 'string' ? detail : undefined;
     };
   }
 
@@ -50,7 +67,8 @@ export function createDesec(opts: DesecOptions): DnsProvider {
   async function currentValues(zone: DnsZone, sub: string, fqdn: string): Promise<{ values: string[]; ttl?: number }> {
     const answer = await api('GET', `/domains/${zone.name}/rrsets/${sub || '@'}/TXT/`, `reading TXT ${fqdn}`, undefined, zone.name, [404]);
     if (answer.status === 404) return { values: [] };
-    return { values: ((answer.json?.records as string[]) ?? []).map(unquote), ttl: answer.json?.ttl };
+    const { records, ttl } = jsonFields<DesecRrset>(answer);
+    return { values: (records ?? []).map(unquote), ttl };
   }
 
   async function write(zone: DnsZone, fqdn: string, values: string[], ttl: number | undefined, what: string) {
@@ -64,7 +82,7 @@ export function createDesec(opts: DesecOptions): DnsProvider {
     multipleValues: true,
     async findZone(fqdn) {
       const answer = await api('GET', `/domains/?owns_qname=${encodeURIComponent(fqdn)}`, `finding the domain of ${fqdn}`);
-      const domain = (answer.json as { name: string }[] | undefined)?.[0];
+      const domain = domainsOf(answer)?.[0];
       if (!domain) {
         throw new CertflowError('DNS_ZONE_NOT_FOUND', `deSEC has no domain holding ${fqdn} in this account: add it at desec.io (dedyn.io names are their own domain)`, { provider: label });
       }
@@ -85,7 +103,7 @@ export function createDesec(opts: DesecOptions): DnsProvider {
       let url: string | undefined = '/domains/';
       for (let page = 0; url && page < 50; page += 1) {
         const answer: HttpAnswer = await api('GET', url, 'listing the domains');
-        for (const d of (answer.json as { name: string }[] | undefined) ?? []) names.push(d.name);
+        for (const d of domainsOf(answer) ?? []) names.push(d.name);
         const next = answer.headers.get('link')?.match(/<([^>]+)>;\s*rel="next"/);
         url = next ? next[1] : undefined;
       }

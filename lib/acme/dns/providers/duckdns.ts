@@ -5,7 +5,7 @@
  * answer "OK" or "KO" with HTTP 200).
  */
 import { CertflowError } from '../../../errors';
-import { providerError, providerFetch, required, type DnsProvider, type ProviderSettings } from '../provider';
+import { providerError, providerFetch, required, type DnsProvider, type DnsZone, type ProviderSettings } from '../provider';
 
 export interface DuckDnsOptions extends ProviderSettings {
   /** Account token. SECRET. */
@@ -45,12 +45,15 @@ export function createDuckDns(opts: DuckDnsOptions): DnsProvider {
     id: 'duckdns',
     label,
     multipleValues: false,
-    async findZone(fqdn) {
-      const sub = duckDnsSubdomain(fqdn);
-      if (configured && configured !== sub) {
-        throw new CertflowError('DNS_ZONE_NOT_FOUND', `DuckDNS: ${fqdn} is not under ${configured}.duckdns.org, the domain in the DNS provider settings`, { provider: label });
-      }
-      return { id: sub, name: `${sub}.duckdns.org` };
+    findZone(fqdn) {
+      // a Promise executor's throw becomes the rejection, as in an async function
+      return new Promise<DnsZone>((resolve) => {
+        const sub = duckDnsSubdomain(fqdn);
+        if (configured && configured !== sub) {
+          throw new CertflowError('DNS_ZONE_NOT_FOUND', `DuckDNS: ${fqdn} is not under ${configured}.duckdns.org, the domain in the DNS provider settings`, { provider: label });
+        }
+        resolve({ id: sub, name: `${sub}.duckdns.org` });
+      });
     },
     async setTxt(zone, fqdn, value) {
       await update(zone.id, value, false, `setting TXT ${fqdn}`);

@@ -10,7 +10,7 @@
  */
 import { CertflowError } from '../../../errors';
 import { sleep } from '../../transport';
-import { providerError, providerFetch, relativeName, required, zoneCandidates, type DnsProvider, type DnsZone, type HttpAnswer, type ProviderSettings } from '../provider';
+import { jsonFields, providerError, providerFetch, relativeName, required, zoneCandidates, type DnsProvider, type DnsZone, type HttpAnswer, type ProviderSettings } from '../provider';
 
 export interface HetznerOptions extends ProviderSettings {
   /** Cloud API token (Read & Write). SECRET. */
@@ -22,6 +22,22 @@ export interface HetznerOptions extends ProviderSettings {
 
 export const HETZNER_API = 'https://api.hetzner.cloud/v1';
 
+/** An action (running -> success | error), in the answer of every change and of GET /actions/{id}. */
+interface HetznerAction {
+  id: number;
+  status: string;
+  error?: { code: string; message: string };
+}
+
+/** The fields of Hetzner's answers read here (each answer has some of them). */
+interface HetznerAnswer {
+  error: { code?: unknown; message?: unknown };
+  action: HetznerAction;
+  rrset: { records?: { value: string }[] };
+  zones: { id: number | string; name: string }[];
+  meta: { pagination?: { next_page?: number | null } };
+}
+
 export function createHetzner(opts: HetznerOptions): DnsProvider {
   const label = 'Hetzner';
   const token = required(label, 'API token', opts.token);
@@ -29,12 +45,13 @@ export function createHetzner(opts: HetznerOptions): DnsProvider {
 
   function explain(zone?: string) {
     return (answer: HttpAnswer): string | undefined => {
-      const code = answer.json?.error?.code;
+      const { error } = jsonFields<HetznerAnswer>(answer);
+      const code = error?.code;
       if (answer.status === 401 || code === 'unauthorized') return 'the API token is not valid: create one in the Hetzner Console under Security > API tokens';
       if (answer.status === 403 || code === 'forbidden' || code === 'token_readonly') return `the API token is read-only or may not change ${zone ?? 'this zone'}: it needs Read & Write`;
       if (code === 'incorrect_zone_mode') return `${zone ?? 'the zone'} is a secondary zone: records can only be changed on its primary`;
-      const message = answer.json?.error?.message;
-      return typeof message === 'string' ? `${code}: ${message}` : undefined;
+      const message = error?.message;
+      return typeof message === 'string' ? `${String(code)}: ${message}` : undefined;
     };
   }
 
@@ -54,12 +71,12 @@ export function createHetzner(opts: HetznerOptions): DnsProvider {
   }
 
   async function waitForAction(answer: HttpAnswer, what: string): Promise<void> {
-    let action = answer.json?.action as { id: number; status: string; error?: { code: string; message: string } } | undefined;
+    let action = jsonFields<HetznerAnswer>(answer).action;
     const deadline = Date.now() + (opts.actionTimeoutMs ?? 60000);
     while (action && action.status === 'running') {
       if (Date.now() > deadline) throw providerError(label, `did not finish ${what} in time`, `action ${action.id} still running`, 'try again later');
       await sleep(opts.actionPollMs ?? 1000);
-      action = (await api('GET', `/actions/${action.id}`, `checking action ${action.id}`)).json?.action;
+      action = jsonFields<HetznerAnswer>(await api('GET', `/actions/${action.id}`, `checking action ${action.id}`)).action;
     }
     if (action && action.status === 'error') throw providerError(label, `failed ${what}`, `action ${action.id}: ${action.error?.code ?? 'error'}`, action.error?.message);
   }
@@ -69,7 +86,7 @@ export function createHetzner(opts: HetznerOptions): DnsProvider {
   async function values(zone: DnsZone, fqdn: string): Promise<string[]> {
     const answer = await api('GET', rrPath(zone, fqdn), `reading TXT ${fqdn}`, undefined, zone.name, [404]);
     if (answer.status === 404) return [];
-    return ((answer.json?.rrset?.records as { value: string }[]) ?? []).map((r) => r.value.replace(/^"|"$/g, ''));
+    return (jsonFields<HetznerAnswer>(answer).rrset?.records ?? []).map((r) => r.value.replace(/^"|"$/g, ''));
   }
 
   return {
@@ -80,7 +97,7 @@ export function createHetzner(opts: HetznerOptions): DnsProvider {
       const candidates = soaZone ? [soaZone, ...zoneCandidates(fqdn).filter((c) => c !== soaZone)] : zoneCandidates(fqdn);
       for (const name of candidates) {
         const answer = await api('GET', `/zones?name=${encodeURIComponent(name)}`, `finding the zone ${name}`);
-        const zone = (answer.json?.zones as { id: number | string; name: string }[] | undefined)?.find((z) => z.name === name);
+        const zone = jsonFields<HetznerAnswer>(answer).zones?.find((z) => z.name === name);
         if (zone) return { id: String(zone.id), name: zone.name };
       }
       throw new CertflowError('DNS_ZONE_NOT_FOUND', `Hetzner has no zone for ${fqdn} in this project (tried ${candidates.join(', ')}): add the zone in the Hetzner Console (DNS), or use the token of the project that has it`, { provider: label });
@@ -100,8 +117,9 @@ export function createHetzner(opts: HetznerOptions): DnsProvider {
       const names: string[] = [];
       for (let page = 1; page <= 50; page += 1) {
         const answer = await api('GET', `/zones?page=${page}&per_page=50`, 'listing the zones');
-        for (const z of (answer.json?.zones as { name: string }[] | undefined) ?? []) names.push(z.name);
-        const next = answer.json?.meta?.pagination?.next_page;
+        const { zones, meta } = jsonFields<HetznerAnswer>(answer);
+        for (const z of zones ?? []) names.push(z.name);
+        const next = meta?.pagination?.next_page;
         if (!next) break;
         page = Number(next) - 1;
       }

@@ -19,7 +19,7 @@ export type ProviderId = (typeof PROVIDER_IDS)[number];
 
 /** Every field any provider reads; each provider takes the ones it needs. */
 export interface ProviderConfig extends ProviderSettings {
-  provider: ProviderId | string;
+  provider: ProviderId | (string & {});
   /** Cloudflare, DuckDNS, deSEC, Hetzner token. SECRET. */
   token?: string;
   /** DuckDNS domain, or RFC 2136 / Route 53 zone. */
