@@ -7,16 +7,19 @@
 import { CertflowError } from '../lib/errors';
 import { parseKeyAlgorithm } from '../lib/keys';
 import { inspectCertificate } from '../lib/inspect';
-import { CertificateManager, parseIdentifiers } from '../lib/acme';
-import type { ChallengeOptions, ChallengeType, EnsureResult, ProgressDetails, StoredCertificate } from '../lib/acme';
+import { CertificateManager, failureReport, parseIdentifiers, startHttp01RedirectListener } from '../lib/acme';
+import type { ChallengeOptions, ChallengeType, EnsureResult, Http01RedirectListener, ProgressDetails, StoredCertificate } from '../lib/acme';
+import { sameIdentifiers } from '../lib/acme/identifiers';
 import { RenewalScheduler } from '../lib/acme/scheduler';
 import { openStorage } from '../lib/storage';
 import accountModule = require('./certflow-acme-account');
 import type dnsModule = require('./certflow-dns');
-import { handleInput, shortTime, startBundle, statusError, statusOk, statusProgress, statusWarning } from './common';
+import { handleInput, requiredProblem, shortTime, startBundle, statusError, statusOk, statusProgress, statusWarning } from './common';
 import type { Node, NodeAPI, NodeDef, NodeMessage } from './common';
 import { dns01RoundTrip } from './common/dns01-round-trip';
 import { ensureHttp01Route, type HttpNodeRuntime } from './common/http01-route';
+import { shareChallengeTokens } from './common/cluster-storage';
+import { trackDeliveries, type HooksApi } from './common/acme-delivery';
 
 interface AcmeConfig extends NodeDef {
   account?: string;
@@ -34,6 +37,9 @@ interface AcmeConfig extends NodeDef {
   http01Method?: 'route' | 'standalone' | 'webroot';
   http01Host?: string;
   http01Port?: string | number;
+  /** With http-01 through Node-RED: a plain-HTTP listener answering http-01, redirecting the rest to Node-RED. */
+  http01Redirect?: boolean;
+  http01RedirectPort?: string | number;
   webroot?: string;
   tlsAlpnHost?: string;
   tlsAlpnPort?: string | number;
@@ -51,6 +57,9 @@ type RED = NodeAPI & {
   settings: { userDir?: string; httpNodeRoot?: string | false };
   httpNode?: HttpNodeRuntime['httpNode'];
   nodes: NodeAPI['nodes'] & { getNode(id: string): unknown };
+  server?: { address(): unknown; setSecureContext?: unknown };
+  hooks?: HooksApi;
+  util: { generateId(): string };
 };
 
 const HOUR = 3600 * 1000;
@@ -69,13 +78,38 @@ export = function register(RED: RED): void {
     const certificates = new Map<string, string | string[] | undefined>();
     const scheduler = new RenewalScheduler({ intervalMs, enabled: config.autoRenew !== false, check: scheduledCheck });
     let closed = false;
+    /** Per certificate: the step of the run in progress (for a failure report) and failures in a row. */
+    const stages = new Map<string, string>();
+    const failures = new Map<string, number>();
+    const deliveries = trackDeliveries(node, RED.hooks, (config as { wires?: string[][] }).wires?.[0] ?? [], () => RED.util.generateId());
 
     const http01Method = config.http01Method ?? 'route';
-    if (http01Method === 'route') ensureHttp01Route(RED, node);
+    // Node-RED on HTTPS: the CA's http-01 check still comes in plain HTTP to port 80 (lib/acme/challenges/http01-redirect)
+    const redirectListener: Promise<Http01RedirectListener | undefined> =
+      http01Method === 'route' && config.http01Redirect
+        ? startHttp01RedirectListener({ port: num(config.http01RedirectPort, 80), target: redirectTarget }).catch((err: unknown) => {
+            if (!closed) {
+              statusError(node, err);
+              node.error(err instanceof Error ? err : new Error(String(err)));
+            }
+            return undefined;
+          })
+        : Promise.resolve(undefined);
+
+    /** Node-RED's own server, where the plain-HTTP listener sends everything but http-01. */
+    function redirectTarget() {
+      const address = RED.server?.address();
+      if (!address || typeof address !== 'object') return undefined;
+      return { protocol: typeof RED.server?.setSecureContext === 'function' ? ('https' as const) : ('http' as const), port: (address as { port: number }).port };
+    }
+    if (http01Method === 'route') {
+      ensureHttp01Route(RED, node);
+      void shareChallengeTokens(accountModule.userDirOf(RED)); // cluster: answer every instance's tokens
+    }
 
     function onProgress(text: string, details?: ProgressDetails): void {
       if (closed) return;
-      if (details?.step === 'cleanup') node.warn(text);
+      if (details?.step === 'cleanup' || details?.warn) node.warn(text);
       else statusProgress(node, text);
     }
 
@@ -130,7 +164,10 @@ export = function register(RED: RED): void {
         profile: config.profile || undefined,
         preferredChain: config.preferredChain || undefined,
         checkIntervalMs: intervalMs,
-        onProgress,
+        onProgress: (text, details) => {
+          if (details?.step && details.step !== 'cleanup') stages.set(name, details.step);
+          onProgress(text, details);
+        },
       });
     }
 
@@ -169,9 +206,38 @@ export = function register(RED: RED): void {
       });
       if (result.renewed) await accountNode!.remember(await accountNode!.getAccount());
       certificates.set(name, identifiers);
-      if (result.renewed || msg.topic === 'get') send({ ...msg, topic: name, payload: bundleFor(name, result.certificate, result.renewal, msg.payload) });
+      failures.delete(name);
+      if (result.renewed || msg.topic === 'get') sendBundle(name, certificate, result.certificate, result.renewal, msg, send);
       scheduler.schedule(result.renewal.due);
       showIdle(result.certificate, result.renewal.due);
+    }
+
+    /** The certificate's record only (no challenges set up: reading it needs no DNS provider or listener). */
+    async function storedOnly(name: string): Promise<CertificateManager> {
+      return new CertificateManager({ name, storage: await openStorage(accountModule.userDirOf(RED)), account: accountNode!.getAccount, checkIntervalMs: intervalMs });
+    }
+
+    /** Sends a certificate on output 1; once the wired nodes have it, its record remembers that. */
+    function sendBundle(name: string, certificate: CertificateManager, stored: StoredCertificate, renewal: EnsureResult['renewal'], msg: NodeMessage, send: (m: NodeMessage) => void) {
+      const out = { ...msg, topic: name, payload: bundleFor(name, stored, renewal, msg.payload) };
+      send(deliveries.track(out, name, () => {
+        certificate.markDelivered(stored).catch((err: unknown) => node.warn(err instanceof Error ? err.message : String(err)));
+      }));
+    }
+
+    /** A failed order or renewal, on output 3: what failed, the CA's problem, the next try, the days left. */
+    async function reportFailure(name: string, identifiers: string | string[] | undefined, err: unknown, send: (msgs: (NodeMessage | null)[]) => void) {
+      const count = (failures.get(name) ?? 0) + 1;
+      failures.set(name, count);
+      const stored = accountNode ? await storedOnly(name).then((m) => m.current()).catch(() => undefined) : undefined;
+      let names: string[] = [];
+      try {
+        names = parseIdentifiers(identifiers ?? stored?.identifiers ?? []).map((i) => i.value);
+      } catch {
+        names = typeof identifiers === 'string' ? [identifiers] : (identifiers ?? []);
+      }
+      const payload = failureReport(err, { certificate: name, identifiers: names, stage: stages.get(name), nextRetry: certificates.has(name) ? scheduler.nextCheckAt : undefined, notAfter: stored?.notAfter, failures: count });
+      send([null, null, { topic: name, payload }]);
     }
 
     /** The renewal timer's work: each certificate is issued if missing, renewed if due. */
@@ -182,12 +248,13 @@ export = function register(RED: RED): void {
           const stored = await (await manager(name)).current();
           if (!stored && !identifiers) continue;
           if (stored && !stored.keyPem && keySource === 'msg') continue; // a CSR's key is the flow's: it must send the CSR again
-          await run(name, msg, (out) => node.send([out, null]), identifiers ?? stored?.identifiers.map((i) => i.value));
+          await run(name, msg, (out) => node.send([out, null, null]), identifiers ?? stored?.identifiers.map((i) => i.value));
         } catch (err) {
           if (closed) return;
           statusError(node, err);
           node.error(err instanceof Error ? err : new Error(String(err)), msg);
           scheduler.retrySoon();
+          await reportFailure(name, identifiers, err, (msgs) => node.send(msgs));
         }
       }
     }
@@ -206,15 +273,53 @@ export = function register(RED: RED): void {
         await (await manager(name)).revoke({ reason: msg.reason as string | number | undefined });
         statusWarning(node, RED._('certflow-acme.status.revoked', { name }));
       } else {
-        await run(name, msg, send as (m: NodeMessage) => void, identifiers);
+        stages.delete(name);
+        try {
+          await run(name, msg, send as (m: NodeMessage) => void, identifiers);
+        } catch (err) {
+          if (!closed && certificates.has(name)) scheduler.retrySoon(); // kept current by the timer: it tries again
+          if (!closed) await reportFailure(name, identifiers, err, send as (msgs: (NodeMessage | null)[]) => void);
+          throw err;
+        }
       }
     });
 
+    /**
+     * At deploy: a certificate stored but never handed to the flow (a stop came between the
+     * store and the install) is sent now; then the first check - at once when nothing is stored
+     * for these names, else within 10 s.
+     */
+    async function startUp(name: string, identifiers: string): Promise<void> {
+      await redirectListener; // the CA's http-01 check may come through it
+      if (closed) return;
+      const certificate = await storedOnly(name);
+      const pending = await certificate.undelivered();
+      if (pending && !closed) {
+        sendBundle(name, certificate, pending.certificate, pending.renewal, { payload: {} }, (out) => node.send([out, null, null]));
+        showIdle(pending.certificate, pending.renewal.due);
+      }
+      const stored = pending?.certificate ?? (await certificate.current());
+      if (config.autoRenew !== false) scheduler.startSoon(!!stored && sameIdentifiers(stored.identifiers, parseIdentifiers(identifiers)));
+    }
+
     const configuredIdentifiers = config.identifiers?.trim();
-    if (configuredIdentifiers && config.autoRenew !== false) {
+    // Names are required in the dialog (the same table as the editor's); a msg.domains still works
+    const namesMissing = requiredProblem(RED, 'certflow-acme', config);
+    if (namesMissing) statusError(node, namesMissing);
+    if (configuredIdentifiers) {
       try {
-        certificates.set(certificateName(configuredIdentifiers), configuredIdentifiers);
-        scheduler.startSoon(); // issue if missing, renew if due
+        const name = certificateName(configuredIdentifiers);
+        if (config.autoRenew !== false) certificates.set(name, configuredIdentifiers);
+        if (accountNode) {
+          startUp(name, configuredIdentifiers).catch((err: unknown) => {
+            if (closed) return;
+            statusError(node, err);
+            node.error(err instanceof Error ? err : new Error(String(err)));
+            if (config.autoRenew !== false) scheduler.startSoon(false); // the check reports what is wrong, and retries
+          });
+        } else if (config.autoRenew !== false) {
+          scheduler.startSoon(false); // the check says that the account is missing
+        }
       } catch (err) {
         statusError(node, err);
         node.error(err instanceof Error ? err : new Error(String(err)));
@@ -225,7 +330,8 @@ export = function register(RED: RED): void {
       closed = true;
       scheduler.stop();
       dnsFlow.close();
-      done();
+      deliveries.close();
+      redirectListener.then((listener) => listener?.release()).finally(() => done());
     });
   }
 

@@ -8,10 +8,11 @@
  * (lib/serve/reconcile) before the install, so at every deploy and start the newest valid
  * certificate of that record is served even if this install never happened.
  */
+import { X509Certificate } from 'node:crypto';
 import type { Server as HttpServer } from 'node:http';
 import { createSecureContext, type SecureContextOptions, type Server as TlsServer } from 'node:tls';
 import { CertflowError } from '../lib/errors';
-import { linkStoreToSource, reconcileStore } from '../lib/serve';
+import { claimStore, linkStoreToSource, readLocalCaCertificate, reconcileStore, watchServedStore, type StoreOwner } from '../lib/serve';
 import { installBundle, readStoredBundle, storeDir, type ExtraTarget, type ExtraTargetContent, type StoredBundle } from '../lib/store';
 import { readBundle } from './common/bundle';
 import { handleInput } from './common/handle-input';
@@ -28,6 +29,8 @@ interface HttpsNodeConfig extends NodeDef {
 type TlsOptions = Record<string, unknown> & { key?: unknown; cert?: unknown; passphrase?: unknown };
 type HttpsAPI = NodeAPI & {
   server?: TlsServer | HttpServer;
+  httpAdmin?: { get(path: string, ...handlers: ((req: any, res: any, next: () => void) => void)[]): void };
+  auth?: { needsPermission(permission: string): (req: any, res: any, next: () => void) => void };
   settings: { userDir?: string; https?: TlsOptions | (() => TlsOptions | Promise<TlsOptions>) };
 };
 
@@ -73,8 +76,18 @@ export = function register(RED: HttpsAPI): void {
       return { date, days };
     }
 
+    /** Other nodes writing this store: then this one refuses to work (one store, one owner: lib/serve/store-owners). */
+    let sharedWith: StoreOwner[] = [];
+    function sharedError(): CertflowError {
+      const others = sharedWith.map((o) => o.label).join(', ');
+      return new CertflowError('https-store-shared', RED._('certflow-https.errors.storeShared', { store: storeName, others }), { others: sharedWith.map((o) => o.id) }, {
+        status: RED._('certflow-https.status.storeShared', { store: storeName, others }),
+      });
+    }
+
     /** Status from what is stored and what the server serves. */
     function showStatus(stored: { fullchain: string; facts: { notAfter: string } } | null, served: boolean, settingsAgree = true) {
+      if (sharedWith.length) return statusError(node, sharedError());
       if (!stored) return node.status({ fill: 'grey', shape: 'ring', text: RED._('certflow-https.status.empty') });
       const { date, days } = until(stored.facts.notAfter);
       if (!serve) return statusOk(node, RED._('certflow-https.status.stored', { date, days }));
@@ -87,8 +100,10 @@ export = function register(RED: HttpsAPI): void {
 
     // At deploy: serve the newest valid certificate stored for this store (a renewal stored
     // while the last run stopped before installing it), and show whether the server serves it.
-    Promise.resolve()
+    // In a cluster (Redis storage) again whenever another instance changed the store.
+    const reconcileAndServe = () => Promise.resolve()
       .then(async () => {
+        if (sharedWith.length) return null; // the status says why
         const server = serve ? httpsServer() : undefined;
         const base = server ? await settingsTlsOptions() : {};
         const passphrase = typeof base.passphrase === 'string' ? base.passphrase : undefined;
@@ -100,9 +115,28 @@ export = function register(RED: HttpsAPI): void {
       })
       .then((stored: StoredBundle | null) => showStatus(stored, !!stored && sameText(servedCert(), stored.fullchain)))
       .catch((err: unknown) => statusError(node, err));
+    const ownerLabel = `"${config.name || RED._('certflow-https.nodeLabel')}" (node ${node.id})`;
+    const releaseStore = claimStore(`${RED.settings.userDir ?? ''}\u0000${storeName}`, { id: node.id, label: ownerLabel }, (others) => {
+      const wasShared = sharedWith.length > 0;
+      sharedWith = others;
+      if (others.length) {
+        const err = sharedError();
+        statusError(node, err);
+        if (!wasShared) node.error(err.message);
+      } else if (wasShared) {
+        void reconcileAndServe(); // the other node is gone: this one owns the store again
+      }
+    });
+    void reconcileAndServe();
+    const unwatch = RED.settings.userDir ? watchServedStore(location(), reconcileAndServe) : () => undefined;
+    node.on('close', () => {
+      unwatch();
+      releaseStore();
+    });
 
     let plainHttpExplained = false;
     handleInput(node, async (msg, send) => {
+      if (sharedWith.length) throw sharedError();
       const where = location();
       const server = serve ? httpsServer() : undefined;
       // The user's own options (ca, ciphers, passphrase...) from settings.js stay in force.
@@ -113,8 +147,12 @@ export = function register(RED: HttpsAPI): void {
       // the link first: if this install is cut short, the next start still serves the record's certificate
       if (sourceRecord) await linkStoreToSource(where, sourceRecord);
 
+      // The certificate the store already holds (the ACME node sent it again after a restart,
+      // and the start-up reconcile installed it already): served as it is, nothing written.
+      const current = extraTargets.length === 0 ? await readStoredBundle(where, { passphrase }).catch(() => null) : null;
+      const same = !!current && sameCertificate(bundle, current);
       // Validates (key matches, valid now, chain in order) before anything on disk changes.
-      const installed = await installBundle(where, bundle, {
+      const installed = same && current ? { dir: current.dir, generation: current.generation, meta: current.meta, bundle: current as StoredBundle, extraFiles: [] as string[] } : await installBundle(where, bundle, {
         passphrase,
         source: 'certflow-https',
         extraTargets,
@@ -161,10 +199,41 @@ export = function register(RED: HttpsAPI): void {
     return { ...base, key: Buffer.isBuffer(base.key) ? Buffer.from(key) : key, cert: Buffer.isBuffer(base.cert) ? Buffer.from(fullchain) : fullchain };
   }
 
+  /** Is the bundle the certificate (and key) the store holds now? */
+  function sameCertificate(bundle: { key?: unknown; cert?: unknown }, stored: StoredBundle): boolean {
+    if (typeof bundle.key !== 'string' || bundle.key.trim() !== stored.key.trim() || typeof bundle.cert !== 'string') return false;
+    try {
+      return new X509Certificate(bundle.cert).fingerprint256 === stored.leaf.fingerprint256;
+    } catch {
+      return false;
+    }
+  }
+
   function sameText(value: unknown, text: string): boolean {
     if (Buffer.isBuffer(value)) return value.toString('utf8') === text;
     return typeof value === 'string' && value === text;
   }
 
   RED.nodes.registerType('certflow-https', CertflowHttpsNode);
+
+  // The local CA's certificate (never its key), for the dialog's download: browsers and phones
+  // trust the bootstrap certificate once it is imported.
+  if (RED.httpAdmin && RED.auth) {
+    RED.httpAdmin.get('/certflow-https/local-ca.crt', RED.auth.needsPermission('certflow-https.read'), async (_req, res) => {
+      try {
+        const userDir = RED.settings.userDir;
+        const ca = userDir ? await readLocalCaCertificate({ userDir }) : undefined;
+        if (!ca) return res.status(404).json({ error: RED._('certflow-https.errors.noLocalCa') });
+        res.set({
+          'Content-Type': 'application/x-x509-ca-cert',
+          'Content-Disposition': 'attachment; filename="node-red-local-ca.crt"',
+          'Cache-Control': 'no-store',
+          'X-Certflow-Fingerprint': ca.fingerprint256,
+        });
+        res.send(ca.pem);
+      } catch (err) {
+        res.status(500).json({ error: err instanceof Error ? err.message : String(err) });
+      }
+    });
+  }
 };

@@ -20,8 +20,8 @@ export { CA_PRESETS, resolveDirectoryUrl, fetchDirectoryMeta } from './directori
 export type { CaPreset } from './directories';
 export { AcmeTransport, createAcmeClient, ACME_USER_AGENT } from './transport';
 export type { AcmeResponse, AcmeClientOptions } from './transport';
-export { parseAcmeProblem, describeAcmeProblem } from './problems';
-export type { AcmeProblem } from './problems';
+export { parseAcmeProblem, describeAcmeProblem, failureReport } from './problems';
+export type { AcmeProblem, FailureReport } from './problems';
 export { generateAccountKey, openAccount, rolloverAccountKey, deactivateAccount, accountUrlForKey } from './account';
 export type { AcmeAccount } from './account';
 export { AccountStore } from './account-store';
@@ -30,6 +30,8 @@ export { parseIdentifiers, identifierLabel, challengeTypeFor, dns01RecordName } 
 export { Http01Registry, http01Registry, HTTP01_PATH_PREFIX } from './challenges/http01-registry';
 export { startHttp01Listener } from './challenges/http01-standalone';
 export type { Http01Listener } from './challenges/http01-standalone';
+export { startHttp01RedirectListener } from './challenges/http01-redirect';
+export type { Http01RedirectListener, RedirectTarget } from './challenges/http01-redirect';
 export { writeWebrootToken } from './challenges/http01-webroot';
 export { createTlsAlpnCertificate, startTlsAlpnListener } from './challenges/tls-alpn01';
 export type { TlsAlpnListener } from './challenges/tls-alpn01';

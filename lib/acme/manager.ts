@@ -20,7 +20,7 @@ import { issueCertificate, type IssuedCertificate } from './order';
 import { checkRenewal, certificateId, planRenewal } from './renewal';
 import { revokeCertificate, type RevocationReason } from './revoke';
 import { generationFiles } from '../store';
-import { FileStorage, acmeLock, acmeStateKey, isNotFound, loadTextOrUndefined, validateKey, withLock, type Storage } from '../storage';
+import { FileStorage, acmeLock, acmeStateKey, deliveredKey, isNotFound, loadTextOrUndefined, validateKey, withLock, type Storage } from '../storage';
 import type {
   AcmeIdentifier,
   CertificateKeyAlgorithm,
@@ -308,7 +308,11 @@ export class CertificateManager {
   ensure(opts: EnsureOptions = {}): Promise<EnsureResult> {
     const running = inFlight.get(this.dir);
     if (running) return running;
-    const run = withLock(this.storage, acmeLock(this.record), () => this.ensureOnce(opts), { timeoutMs: ORDER_LOCK_TIMEOUT_MS })
+    const onWait = (reason: string) => (opts.onProgress ?? this.options.onProgress)?.(reason, { step: 'storage' });
+    // Cluster: a forced renewal asked for while another instance renews it is served by that renewal.
+    const seen = opts.force ? this.acmeGeneration().then((g) => g?.generation ?? null, () => undefined) : Promise.resolve(undefined);
+    const run = seen
+      .then((seenGeneration) => withLock(this.storage, acmeLock(this.record), () => this.ensureOnce(opts, seenGeneration), { timeoutMs: ORDER_LOCK_TIMEOUT_MS, onWait }))
       .then(
         (result) => {
           this.lastError = undefined;
@@ -373,7 +377,7 @@ export class CertificateManager {
     await this.storage.store(acmeStateKey(this.record), `${JSON.stringify(state, null, 2)}\n`);
   }
 
-  private async ensureOnce(opts: EnsureOptions): Promise<EnsureResult> {
+  private async ensureOnce(opts: EnsureOptions, seenGeneration?: string | null): Promise<EnsureResult> {
     const onProgress = opts.onProgress ?? this.options.onProgress;
     const configured = opts.identifiers ?? this.options.identifiers;
     const hasConfigured = configured !== undefined && configured !== '' && !(Array.isArray(configured) && configured.length === 0);
@@ -384,7 +388,7 @@ export class CertificateManager {
     let reason: EnsureReason | undefined;
     if (!stored) reason = 'new';
     else if (wanted && !sameIdentifiers(stored.identifiers, wanted)) reason = 'identifiers-changed';
-    else if (opts.force) reason = 'forced';
+    else if (opts.force && !(seenGeneration !== undefined && (await this.acmeGeneration())?.generation !== (seenGeneration ?? undefined))) reason = 'forced';
     else if (state?.revokedAt) reason = 'revoked';
     else if (stored.keyPem && !keyMatchesCertificate(loadPrivateKey(stored.keyPem), stored.certPem)) reason = 'key-mismatch';
 
@@ -480,6 +484,44 @@ export class CertificateManager {
     // CSR given: no key of ours matches, the generation holds none
     await this.storage.publishGeneration(this.record, generationFiles({ key: issued.keyPem, cert: issued.certPem, chain, fullchain: issued.fullchainPem }, meta));
     await this.saveState(state);
+  }
+
+  /**
+   * Remembers (in the record, `delivered.json`) that the flow has this certificate: the node
+   * calls it once the message carrying it was handled downstream.
+   */
+  async markDelivered(certificate: Pick<StoredCertificate, 'certPem' | 'serialNumber'>): Promise<void> {
+    const delivered = {
+      serialNumber: certificate.serialNumber,
+      fingerprint256: new X509Certificate(certificate.certPem).fingerprint256,
+      deliveredAt: this.now().toISOString(),
+    };
+    await this.storage.store(deliveredKey(this.record), `${JSON.stringify(delivered, null, 2)}\n`);
+  }
+
+  /**
+   * The stored certificate when the flow never received it (a stop or kill came between the
+   * store and the send, or before the message was handled), with its renewal plan as stored;
+   * undefined when there is none or it was delivered. A certificate stored before this was
+   * remembered at all (no delivered.json) counts as undelivered: sending it again is harmless.
+   */
+  async undelivered(): Promise<{ certificate: StoredCertificate; renewal: RenewalPlan } | undefined> {
+    const stored = await this.acmeGeneration();
+    if (!stored) return undefined;
+    const certificate = await this.current();
+    if (!certificate) return undefined;
+    const text = await loadTextOrUndefined(this.storage, deliveredKey(this.record));
+    try {
+      const delivered = text ? (JSON.parse(text) as { fingerprint256?: string }) : undefined;
+      if (delivered?.fingerprint256 === new X509Certificate(certificate.certPem).fingerprint256) return undefined;
+    } catch {
+      // damaged: send again
+    }
+    const state = await this.stateOf(stored);
+    const renewal =
+      planFromState(state, certificate.certPem) ??
+      planRenewal({ certPem: certificate.certPem, now: this.now(), checkIntervalMs: this.options.checkIntervalMs });
+    return { certificate, renewal };
   }
 
   /** Revokes the stored certificate at the CA; the next ensure() orders a new one. */

@@ -15,7 +15,7 @@ import { describeChallengeFailure, RESPONDER_NAMES, Responders, type Pending } f
 import { checkPersistRecord, dnsAccountRecordName } from './dns/persist';
 import { challengeTypeFor, identifierLabel, parseIdentifiers, sameIdentifiers } from './identifiers';
 import { pollStatus } from './polling';
-import { parseAcmeProblem, stepError } from './problems';
+import { parseAcmeProblem, refusalMayConcernReplaces, stepError } from './problems';
 import { certificateId } from './renewal';
 import type { AcmeIdentifier, CertificateKeySource, ChallengeOptions, ProgressCallback } from './types';
 
@@ -82,9 +82,10 @@ async function createOrder(
       await account.register(onProgress);
       return (await account.client.createOrder(payload as never)) as unknown as Record<string, any>;
     }
-    if (replaces && err instanceof CertflowError && /replace/i.test(`${err.details?.problemType} ${err.details?.problemDetail}`)) {
-      // RFC 9773 section 5: when the CA refuses `replaces`, order without it
-      onProgress?.('ordering (without replaces: the CA refused it)', { step: 'order' });
+    if (replaces && refusalMayConcernReplaces(err)) {
+      // RFC 9773 section 5: when the CA refuses the order with `replaces` (whatever its wording), order without it
+      const why = err instanceof CertflowError ? err.message : String(err);
+      onProgress?.(`ordering again without "replaces" (the CA refused the order naming the certificate it renews: ${why})`, { step: 'order', warn: true });
       delete payload.replaces;
       return (await account.client.createOrder(payload as never)) as unknown as Record<string, any>;
     }

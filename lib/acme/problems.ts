@@ -96,3 +96,96 @@ export function stepError(step: string, err: unknown): Error {
   return new CertflowError('ACME_FAILED', `${step} failed: ${message}`, { step }, { cause: err });
 }
 
+
+/**
+ * Problems that say nothing about the certificate named in `replaces` (the account, the names,
+ * the rate limit, a spent nonce): ordering again without `replaces` would fail the same way.
+ */
+const NOT_ABOUT_REPLACES = new Set([
+  'rateLimited',
+  'badNonce',
+  'accountDoesNotExist',
+  'externalAccountRequired',
+  'userActionRequired',
+  'rejectedIdentifier',
+  'unsupportedIdentifier',
+  'caa',
+  'invalidContact',
+  'unsupportedContact',
+  'badPublicKey',
+  'badSignatureAlgorithm',
+]);
+
+/**
+ * Was a newOrder carrying `replaces` (RFC 9773 section 5) refused for a reason that may concern
+ * the replaced certificate? Any answer of the CA counts except the problems above: CAs word
+ * this freely (Pebble 2.10: `serverInternal: could not find an order for the given
+ * certificate` for a serial with a leading 00 byte; others `conflict`, `alreadyReplaced`,
+ * `malformed`). The order is then tried again without `replaces`: renewing matters more than
+ * the hint. A failure without an answer (network, timeout) is not a refusal.
+ */
+export function refusalMayConcernReplaces(err: unknown): boolean {
+  if (!(err instanceof CertflowError)) return false;
+  const details = err.details ?? {};
+  if (typeof details.status !== 'number' || details.status < 400) return false;
+  if (err.code === 'ACME_RATE_LIMITED' || details.status === 429) return false;
+  const type = typeof details.problemType === 'string' ? details.problemType.replace(/^urn:ietf:params:acme:error:/, '') : '';
+  return !NOT_ABOUT_REPLACES.has(type);
+}
+
+/** What a flow gets when an order or renewal failed (the ACME node's 3rd output): enough for an alert. */
+export interface FailureReport {
+  /** The certificate's name (its record). */
+  certificate: string;
+  /** Where it failed: 'account', 'order', 'challenge', 'propagation', 'finalize', 'download', 'store', 'renewal-check'. */
+  stage: string;
+  /** The step in words, e.g. 'http-01 for a.example.com'. */
+  step?: string;
+  /** The name or address it failed for, when one is known. */
+  identifier?: string;
+  identifiers: string[];
+  /** The CA's problem document, when the CA answered with one. */
+  problem?: { type: string; shortType: string; detail: string; status?: number };
+  error: { code: string; message: string };
+  /** When the node tries again (ISO time), or null when nothing is scheduled. */
+  nextRetry: string | null;
+  /** Days left on the certificate in use (null: none stored yet). */
+  daysLeft: number | null;
+  notAfter: string | null;
+  /** Failures in a row for this certificate (1 = the first). */
+  failures: number;
+  at: string;
+}
+
+export function failureReport(
+  err: unknown,
+  facts: { certificate: string; identifiers: string[]; stage?: string; nextRetry?: Date; notAfter?: Date; failures: number; now?: Date },
+): FailureReport {
+  const now = facts.now ?? new Date();
+  const details = (err instanceof CertflowError ? err.details : undefined) ?? {};
+  const type = typeof details.problemType === 'string' ? details.problemType : undefined;
+  const code = err instanceof CertflowError ? err.code : 'ACME_FAILED';
+  const step = typeof details.step === 'string' ? details.step : undefined;
+  const stage = facts.stage ?? (code === 'ACME_CHALLENGE_FAILED' ? 'challenge' : step?.startsWith('finalizing') ? 'finalize' : 'order');
+  return {
+    certificate: facts.certificate,
+    stage,
+    step,
+    identifier: typeof details.identifier === 'string' ? details.identifier : facts.identifiers.length === 1 ? facts.identifiers[0] : undefined,
+    identifiers: facts.identifiers,
+    problem: type
+      ? {
+          type,
+          shortType: type.startsWith(ACME_ERROR_PREFIX) ? type.slice(ACME_ERROR_PREFIX.length) : type,
+          detail: typeof details.problemDetail === 'string' ? details.problemDetail : '',
+          status: typeof details.status === 'number' ? details.status : undefined,
+        }
+      : undefined,
+    error: { code, message: err instanceof Error ? err.message : String(err) },
+    nextRetry: facts.nextRetry ? facts.nextRetry.toISOString() : null,
+    daysLeft: facts.notAfter ? Math.floor((facts.notAfter.getTime() - now.getTime()) / 86400000) : null,
+    notAfter: facts.notAfter ? facts.notAfter.toISOString() : null,
+    failures: facts.failures,
+    at: now.toISOString(),
+  };
+}

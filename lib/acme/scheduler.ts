@@ -1,7 +1,8 @@
 /**
  * When to look at certificates again: the renewal timer of the ACME node, without Node-RED.
  *
- * One timer at a time. The next check is after the check interval (with +-10% jitter, so many
+ * One timer at a time. The first check after start is at once when nothing is stored yet, else
+ * within 10 s. Then the next check is after the check interval (with +-10% jitter, so many
  * installations do not ask their CA at the same second) or at the moment renewal is due,
  * whichever is sooner; a check already set for an earlier time is never pushed back. After a
  * failed check the next try comes within an hour (sooner than the interval, never a tight loop).
@@ -38,7 +39,7 @@ const HOUR_MS = 3600 * 1000;
 const MIN_DELAY_MS = 1000;
 /** The longest delay setTimeout takes (about 24.8 days); a later check just checks and re-arms. */
 export const MAX_TIMER_MS = 2 ** 31 - 1;
-/** The first check after start: soon, so a missing certificate is issued right after deploy. */
+/** The first check of an existing certificate after start: within this time (jittered, so many installations do not ask their CA at the same second). */
 const FIRST_CHECK_MAX_MS = 10000;
 
 export class RenewalScheduler {
@@ -79,9 +80,14 @@ export class RenewalScheduler {
     this.handle = this.clock.setTimeout(() => this.fire(), at - now);
   }
 
-  /** The first check soon after start (at most 10 s, or the interval when shorter). */
-  startSoon(): void {
-    this.schedule(undefined, Math.min(this.options.intervalMs, FIRST_CHECK_MAX_MS));
+  /**
+   * The first check after start. Nothing stored yet (`hasCertificate` false): at once, so the
+   * first certificate is ordered right after deploy. A stored certificate: at a random moment
+   * within 10 s (or the interval when shorter): restarts of many installations spread out.
+   */
+  startSoon(hasCertificate = true): void {
+    if (!hasCertificate) return this.schedule(undefined, 0);
+    this.schedule(undefined, Math.round(Math.min(this.options.intervalMs, FIRST_CHECK_MAX_MS) * this.random()));
   }
 
   /** After a failure: try again sooner than the interval, but not within a tight loop. */

@@ -30,6 +30,8 @@ export interface ProgressDetails {
   step: string;
   identifier?: string;
   challenge?: ChallengeType;
+  /** Worth a line in the log too, not only the status (e.g. a fallback the order took). */
+  warn?: boolean;
 }
 
 /** Tuning of the HTTP transport to one ACME server. All fields optional. */

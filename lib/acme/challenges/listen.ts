@@ -4,17 +4,25 @@
 import type { Server } from 'node:net';
 import { CertflowError } from '../../errors';
 
-export function listenOn(server: Server, host: string, port: number, what: string): Promise<number> {
+/** What to tell the user when a port cannot be opened (replaces the short default advice). */
+export interface ListenAdvice {
+  /** EADDRINUSE: another program has the port. */
+  inUse?: string;
+  /** EACCES: no permission (ports below 1024). */
+  denied?: string;
+}
+
+export function listenOn(server: Server, host: string, port: number, what: string, advice: ListenAdvice = {}): Promise<number> {
   return new Promise((resolve, reject) => {
     const onError = (err: NodeJS.ErrnoException) => {
       server.removeListener('listening', onListening);
       if (err.code === 'EADDRINUSE') {
-        reject(new CertflowError('ACME_PORT_IN_USE', `cannot open ${what} on ${host}:${port}: the port is in use by another program`, { code: err.code }));
+        reject(new CertflowError('ACME_PORT_IN_USE', `cannot open ${what} on ${host}:${port}: the port is in use by another program${advice.inUse ? ` - ${advice.inUse}` : ''}`, { code: err.code, port }));
       } else if (err.code === 'EACCES') {
         reject(new CertflowError(
           'ACME_PORT_DENIED',
-          `cannot open ${what} on ${host}:${port}: no permission (ports below 1024 need root or CAP_NET_BIND_SERVICE; forward the port to a higher one)`,
-          { code: err.code },
+          `cannot open ${what} on ${host}:${port}: no permission - ${advice.denied ?? 'ports below 1024 need root or CAP_NET_BIND_SERVICE; forward the port to a higher one'}`,
+          { code: err.code, port },
         ));
       } else if (err.code === 'EADDRNOTAVAIL') {
         reject(new CertflowError('ACME_BAD_ADDRESS', `cannot open ${what} on ${host}:${port}: this machine has no such address`, { code: err.code }));
@@ -70,12 +78,13 @@ export async function acquireSharedListener<State>(
   port: number,
   what: string,
   create: () => { server: Server; state: State },
+  advice?: ListenAdvice,
 ): Promise<SharedListener<State>> {
   const key = `${host}:${port}`;
   let entry = port === 0 ? undefined : pool.get(key);
   if (!entry) {
     const { server, state } = create();
-    const created: PoolEntry<State> = { server, state, port, users: 0, ready: listenOn(server, host, port, what) };
+    const created: PoolEntry<State> = { server, state, port, users: 0, ready: listenOn(server, host, port, what, advice) };
     entry = created;
     if (port !== 0) pool.set(key, created);
     try {

@@ -41,6 +41,10 @@ export function describeChallengeFailure(type: ChallengeType, label: string, pro
   } else {
     text = `${problem.shortType}: ${detail}`;
   }
+  // Node-RED on HTTPS cannot answer the CA's plain-HTTP port 80 itself: say what does
+  if (type === 'http-01' && responder === RESPONDER_NAMES.route && !/wrong answer|DNS problem/.test(text)) {
+    text += ` (the CA always asks in plain HTTP on port 80: forward port 80 to Node-RED's port, or, with Node-RED on HTTPS, tick "answer on a plain-HTTP port" in the ACME node, which answers http-01 there and redirects the rest to HTTPS)`;
+  }
   return `${type} for ${label} failed: ${text}`;
 }
 
@@ -77,7 +81,7 @@ export class Responders {
         this.cleanups.push(listener.registry.add(p.challenge.token, p.keyAuthorization, p.label));
       } else {
         const registry = http01.registry ?? http01Registry;
-        this.cleanups.push(registry.add(p.challenge.token, p.keyAuthorization, p.label));
+        this.cleanups.push(await registry.addShared(p.challenge.token, p.keyAuthorization, p.label)); // cluster: shared before the CA looks
       }
     } else if (p.type === 'tls-alpn-01') {
       if (!this.tlsListener) {
