@@ -13,11 +13,21 @@ function stagedKeys(root) {
       const full = path.join(dir, entry.name);
       const staging = inStaging || entry.name === '.staging' || entry.name.startsWith('.staging-') || entry.name.endsWith('.tmp');
       if (entry.isDirectory()) walk(full, staging);
-      else if (entry.isFile() && staging && /PRIVATE KEY|privkey|key/i.test(entry.name + fs.readFileSync(full, 'utf8').slice(0, 64))) found.push(full);
+      else if (entry.isFile() && staging && /PRIVATE KEY|privkey|key/i.test(entry.name + readIfStillThere(full).slice(0, 64))) found.push(full);
     }
   };
   if (fs.existsSync(root)) walk(root, false);
   return found;
+}
+
+/** A file's text, or '' when a running writer renamed or removed it meanwhile (a temp file's normal end). */
+function readIfStillThere(file) {
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    if (err.code === 'ENOENT') return '';
+    throw err;
+  }
 }
 
 /** The pid of a process that has just exited (for "a writer that died" leftovers). */

@@ -176,7 +176,7 @@ test('settings.js serving another store: served now, with a warning that a resta
   assert.equal(lastStatus(node).fill, 'yellow');
   assert.match(lastStatus(node).text, /settings\.js serves another/);
   const warned = helper._NodePrototype.warn.getCalls().filter((c) => c.thisValue === node).map((c) => String(c.args[0]));
-  assert.ok(warned.some((w) => /switch back at its next refresh or restart.*https\(\{ name: 'node-red' \}\)/.test(w)), warned.join('\n'));
+  assert.ok(warned.some((w) => /switch back at its next refresh or restart.*https\(\{ name: 'node-red', userDir: __dirname \}\)/.test(w)), warned.join('\n'));
 });
 
 test('at deploy the status shows what is being served', async () => {
