@@ -1,14 +1,15 @@
 /**
- * Cluster hot swap: with a shared storage (Redis), a certificate installed by one instance must
- * be served by all of them. watchServedStore calls `onChange` when the store or the ACME record
- * that feeds it changed anywhere in the cluster (pub/sub), after a reconnect to the storage,
- * and at the storage's poll interval (a bound on the delay should a message be lost). Calls
+ * Hot swap from storage: a certificate stored for a served name is served at once, whoever
+ * stored it. watchServedStore calls `onChange` when the store or the ACME record that feeds it
+ * changed: with files, by a writer in this process (the ACME node beside the HTTPS node); with
+ * a shared storage (Redis), anywhere in the cluster (pub/sub), after a reconnect to the
+ * storage, and at its poll interval (a bound on the delay should a message be lost). Calls
  * never overlap: changes that arrive while one runs make one more run afterwards.
  */
 import { storageOf, validateStoreName, type StoreLocation } from '../store';
 import { readSourceLink } from './reconcile';
 
-/** Returns the unsubscribe; a storage that announces no changes (the files) gives a no-op. */
+/** Returns the unsubscribe. */
 export function watchServedStore(location: StoreLocation, onChange: () => Promise<unknown>): () => void {
   const name = validateStoreName(location.name ?? 'node-red');
   let stopped = false;

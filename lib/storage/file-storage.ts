@@ -19,6 +19,7 @@
  * generations) is removed when the storage is opened and at every publish, as soon as no live
  * process owns it.
  */
+import { EventEmitter } from 'node:events';
 import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
@@ -26,7 +27,7 @@ import { CertflowError } from '../errors';
 import { FileLocks, processAlive } from './file-lock';
 import { checkFolder, ensureSafeFolders } from './folder-safety';
 import { keySegments, validateKey } from './keys';
-import type { GenerationFile, GenerationPointer, KeyInfo, LockOptions, PublishOptions, Storage, StoreOptions } from './storage';
+import type { GenerationFile, GenerationPointer, KeyInfo, LockOptions, PublishOptions, Storage, StorageChange, StoreOptions } from './storage';
 
 export const SECRET_MODE = 0o600;
 export const PUBLIC_MODE = 0o644;
@@ -45,6 +46,13 @@ export interface FileStorageOptions {
    */
   symlinks?: boolean;
 }
+
+/**
+ * Changes made in this process, by storage root. Files have no other process to tell (a
+ * cluster shares Redis), but the Node-RED HTTPS node must hear at once that the ACME node
+ * beside it stored a renewal, to swap it in with no wait for Node-RED's next refresh.
+ */
+const localChanges = new EventEmitter().setMaxListeners(0);
 
 export class FileStorage implements Storage {
   readonly kind = 'file';
@@ -91,10 +99,27 @@ export class FileStorage implements Storage {
   async store(key: string, value: string | Buffer, options: StoreOptions = {}): Promise<void> {
     const file = await this.prepare(key);
     await writeAtomic(file, value, options.secret ? SECRET_MODE : PUBLIC_MODE);
+    this.changed(key);
   }
 
   async delete(key: string): Promise<void> {
     await fs.rm(this.pathOf(key), { recursive: true, force: true });
+    this.changed(key);
+  }
+
+  /** Calls `listener` after each write of this process to this storage root (see localChanges). */
+  watch(listener: (change: StorageChange) => void): () => void {
+    const forThisRoot = (root: string, change: StorageChange) => {
+      if (root === this.root) listener(change);
+    };
+    localChanges.on('change', forThisRoot);
+    return () => localChanges.off('change', forThisRoot);
+  }
+
+  private changed(key: string): void {
+    const change: StorageChange = { record: keySegments(key)[0] ?? '*' };
+    // after the caller's await resumes, never inside its write
+    setImmediate(() => localChanges.emit('change', this.root, change));
   }
 
   async exists(key: string): Promise<boolean> {
@@ -161,6 +186,7 @@ export class FileStorage implements Storage {
       await this.writeGeneration(dir, generation, files);
       await this.publish(dir, generation, options.as ?? 'current', files.map((f) => f.name));
       await this.removeLeftovers(dir, true).catch(() => undefined); // tidiness only; never fails a publish
+      this.changed(record);
       return generation;
     } finally {
       await this.unlock(lockName);

@@ -93,7 +93,7 @@ export interface Storage {
   /** Files of one generation (undefined for a file it does not hold); throws `storage-not-found` if the generation is gone. */
   loadGeneration(record: string, generation: string, names: readonly string[]): Promise<Record<string, Buffer | undefined>>;
 
-  /** Shared backends: calls `listener` when another process changed a record; returns the unsubscribe. */
+  /** Calls `listener` when a record changed (files: in this process; shared backends: in any instance); returns the unsubscribe. */
   watch?(listener: (change: StorageChange) => void): () => void;
   /** Shared backends: http-01 tokens any instance answers. */
   readonly challengeTokens?: SharedChallengeTokens;

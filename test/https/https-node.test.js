@@ -12,6 +12,7 @@ const path = require('node:path');
 const { helper, nodeModule, registerCatalogs } = require('../helpers/node-red-kit');
 const certflow = require('../../settings.js');
 const { installBundle, readStoredBundle } = require('../../dist/lib/store');
+const { linkStoreToSource } = require('../../dist/lib/serve');
 const { tempDir, leafBundle, intermediateBundle, fingerprintOf, peerCertificate, snapshot, nodeRedRefresh } = require('./fixtures');
 
 const catchNode = require('@node-red/nodes/core/common/25-catch.js');
@@ -187,4 +188,19 @@ test('at deploy the status shows what is being served', async () => {
   const node = await loadHttpsNode();
   await waitFor(() => lastStatus(node)?.fill === 'green'); // the status comes once the store is read
   assert.deepEqual(lastStatus(node), { fill: 'green', shape: 'dot', text: `serving until ${expectedUntil(bundle.cert)}` });
+});
+
+test('a renewal stored in the record that feeds the store is served at once, with no message and no refresh', async () => {
+  // What the ACME node beside it does on an automatic renewal: it stores the new certificate
+  // in its own record; the HTTPS node linked to that record hears it from the storage.
+  const { userDir, port } = await setup();
+  const first = await leafBundle(['localhost']);
+  await installBundle({ userDir, name: 'node-red' }, first);
+  await linkStoreToSource({ userDir, name: 'node-red' }, 'acme-feed');
+  await loadHttpsNode();
+  await waitFor(async () => (await peerCertificate(port)).cert.fingerprint256 === fingerprintOf(first.cert));
+  const renewed = await leafBundle(['localhost']);
+  await installBundle({ userDir, name: 'acme-feed' }, renewed);
+  await waitFor(async () => (await peerCertificate(port)).cert.fingerprint256 === fingerprintOf(renewed.cert));
+  assert.equal((await readStoredBundle({ userDir, name: 'node-red' })).leaf.fingerprint256, fingerprintOf(renewed.cert));
 });
