@@ -12,9 +12,9 @@ const os = require('node:os');
 const path = require('node:path');
 const { performance } = require('node:perf_hooks');
 const dist = path.join(__dirname, '..', 'dist', 'lib');
-const { inspect } = require(path.join(dist, 'inspect'));
-const keys = require(path.join(dist, 'keys'));
-const sign = require(path.join(dist, 'sign'));
+const { inspect } = require(path.join(dist, 'inspect/inspect'));
+const keys = require(path.join(dist, 'pki/keys'));
+const sign = require(path.join(dist, 'pki/sign'));
 const { median } = require('./lib/report');
 
 const COUNT = 1000;

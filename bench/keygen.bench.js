@@ -9,7 +9,7 @@ const { execFile } = require('node:child_process');
 const { performance } = require('node:perf_hooks');
 const os = require('node:os');
 const path = require('node:path');
-const { generateKey } = require(path.join(__dirname, '..', 'dist', 'lib', 'keys'));
+const { generateKey } = require(path.join(__dirname, '..', 'dist', 'lib', 'pki', 'keys'));
 const { startLagSampler } = require('./lib/event-loop-lag');
 const { median, formatMs: fmt, printTable } = require('./lib/report');
 

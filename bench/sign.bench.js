@@ -2,7 +2,7 @@
 // Leaf certificates per second from a local EC P-256 CA (issue 2 target: >= 500/s here).
 // Prints a table; asserts nothing.
 //
-// Why the numbers are what they are: lib/certificate-builder.ts encodes each certificate once
+// Why the numbers are what they are: lib/pki/certificate-builder.ts encodes each certificate once
 // with @peculiar/asn1-schema (no encode/parse round trips) and signs it with node:crypto's async
 // sign (a DER ECDSA signature, off the main thread); what a CA needs per leaf (its key, name,
 // AKI, the constant extensions, the signature algorithm) is kept between leaves, and a CSR's
@@ -13,10 +13,10 @@ const { createPrivateKey } = require('node:crypto');
 const { performance } = require('node:perf_hooks');
 const path = require('node:path');
 const dist = path.join(__dirname, '..', 'dist', 'lib');
-const { generateKey } = require(path.join(dist, 'keys'));
-const { createCsr } = require(path.join(dist, 'csr'));
-const { signCsr, issueCertificate } = require(path.join(dist, 'sign'));
-const { createLocalCa, issueLeaf } = require(path.join(dist, 'local-ca'));
+const { generateKey } = require(path.join(dist, 'pki/keys'));
+const { createCsr } = require(path.join(dist, 'pki/csr'));
+const { signCsr, issueCertificate } = require(path.join(dist, 'pki/sign'));
+const { createLocalCa, issueLeaf } = require(path.join(dist, 'pki/local-ca'));
 const { startLagSampler } = require('./lib/event-loop-lag');
 const { printTable } = require('./lib/report');
 

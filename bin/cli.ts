@@ -16,9 +16,9 @@ import { execFile } from 'node:child_process';
 import { constants as fsConstants, existsSync, promises as fs, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import * as path from 'node:path';
-import { writeFileAtomic } from '../lib/atomic-file';
-import { https as httpsSetting, resolveUserDir } from '../lib/settings';
-import { expandHome, validateStoreName } from '../lib/store';
+import { writeFileAtomic } from '../lib/storage/atomic-file';
+import { https as httpsSetting, resolveUserDir } from '../lib/serve/settings';
+import { expandHome, validateStoreName } from '../lib/serve/store';
 
 const PACKAGE_NAME = '@certflow/node-red-certificates';
 const HELPER_MODULE = `${PACKAGE_NAME}/settings`;

@@ -5,8 +5,8 @@
  * common/http01-route, the dns-01 round trip through the flow common/dns01-round-trip.
  */
 import { CertflowError } from '../lib/errors';
-import { parseKeyAlgorithm } from '../lib/keys';
-import { inspectCertificate } from '../lib/inspect';
+import { parseKeyAlgorithm } from '../lib/pki/keys';
+import { inspectCertificate } from '../lib/inspect/inspect';
 import { CertificateManager, failureReport, parseIdentifiers, startHttp01RedirectListener } from '../lib/acme';
 import type { ChallengeOptions, ChallengeType, EnsureResult, Http01RedirectListener, ProgressDetails, StoredCertificate } from '../lib/acme';
 import { sameIdentifiers } from '../lib/acme/identifiers';

@@ -2,10 +2,10 @@
  * certflow-csr ("create CSR"): a certificate signing request for the bundle's key (or a key
  * from another property) with the subject and alternative names from the dialog or the msg.
  */
-import { createCsr, Subject } from '../lib/csr';
+import { createCsr, Subject } from '../lib/pki/csr';
 import { CertflowError } from '../lib/errors';
-import { localHostNames } from '../lib/local-ca';
-import { parseAltNames, type AltNamesInput } from '../lib/names';
+import { localHostNames } from '../lib/pki/local-ca';
+import { parseAltNames, type AltNamesInput } from '../lib/pki/names';
 import { CertificateBundle, readBundle, startBundle } from './common/bundle';
 import { handleInput } from './common/handle-input';
 import type { Node, NodeAPI, NodeDef, NodeMessage } from './common/node-red';

@@ -13,7 +13,7 @@ import type { Server as HttpServer } from 'node:http';
 import { createSecureContext, type SecureContextOptions, type Server as TlsServer } from 'node:tls';
 import { CertflowError } from '../lib/errors';
 import { claimStore, linkStoreToSource, readLocalCaCertificate, reconcileStore, watchServedStore, type StoreOwner } from '../lib/serve';
-import { installBundle, readStoredBundle, storeDir, type ExtraTarget, type ExtraTargetContent, type StoredBundle } from '../lib/store';
+import { installBundle, readStoredBundle, storeDir, type ExtraTarget, type ExtraTargetContent, type StoredBundle } from '../lib/serve/store';
 import { readBundle } from './common/bundle';
 import { handleInput } from './common/handle-input';
 import type { Node, NodeAPI, NodeDef } from './common/node-red';

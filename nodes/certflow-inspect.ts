@@ -4,9 +4,9 @@
  * when fewer than N days remain, so an expiry monitor is one inject + one inspect node.
  */
 import { CertflowError, shorten } from '../lib/errors';
-import { inspect, InspectOptions, InspectResult } from '../lib/inspect';
-import { certificatesFrom } from '../lib/pem';
-import { inspectRemote } from '../lib/remote';
+import { inspect, InspectOptions, InspectResult } from '../lib/inspect/inspect';
+import { certificatesFrom } from '../lib/inspect/pem';
+import { inspectRemote } from '../lib/inspect/remote';
 import { isBundleObject } from './common/bundle';
 import { handleInput } from './common/handle-input';
 import { checkInputShape } from './common/input-limits';

@@ -3,7 +3,7 @@
  * when a passphrase is set) and its public half in msg.payload.publicKey.
  */
 import { CertflowError } from '../lib/errors';
-import { generateKey, parseKeyAlgorithm } from '../lib/keys';
+import { generateKey, parseKeyAlgorithm } from '../lib/pki/keys';
 import { startBundle } from './common/bundle';
 import { handleInput } from './common/handle-input';
 import type { Node, NodeAPI, NodeDef } from './common/node-red';

@@ -2,12 +2,12 @@
  * certflow-sign ("sign certificate"): a self-signed certificate, a CA certificate (root, or an
  * intermediate signed by your CA), or a certificate for a CSR signed by your CA.
  */
-import type { Subject } from '../lib/csr';
+import type { Subject } from '../lib/pki/csr';
 import { CertflowError } from '../lib/errors';
-import { inspectCertificate } from '../lib/inspect';
-import type { AltNamesInput } from '../lib/names';
-import { certificatesFrom } from '../lib/pem';
-import { createCaCertificate, createSelfSigned, signCsr } from '../lib/sign';
+import { inspectCertificate } from '../lib/inspect/inspect';
+import type { AltNamesInput } from '../lib/pki/names';
+import { certificatesFrom } from '../lib/inspect/pem';
+import { createCaCertificate, createSelfSigned, signCsr } from '../lib/pki/sign';
 import { CertificateBundle, isBundleObject, joinPem, readBundle, startBundle } from './common/bundle';
 import { handleInput } from './common/handle-input';
 import type { Node, NodeAPI, NodeDef, NodeMessage } from './common/node-red';

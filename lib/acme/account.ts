@@ -6,7 +6,7 @@ import { generateKeyPair, createPrivateKey } from 'node:crypto';
 import { promisify } from 'node:util';
 import type { Client } from 'acme-client';
 import { CertflowError } from '../errors';
-import { validateEmail } from '../names';
+import { validateEmail } from '../pki/names';
 import { resolveDirectoryUrl } from './directories';
 import { AcmeTransport, createAcmeClient, type AcmeDirectory } from './transport';
 import type { AccountOptions, ExternalAccountBinding, ProgressCallback } from './types';

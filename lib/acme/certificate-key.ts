@@ -1,10 +1,10 @@
 /**
- * The key and CSR of an order: a new key, a given key, or a given CSR (lib/csr.ts builds the
+ * The key and CSR of an order: a new key, a given key, or a given CSR (lib/pki/csr.ts builds the
  * CSR; unlike acme-client's helper it supports IP SANs).
  */
 import { CertflowError } from '../errors';
-import { createCsr, parseCsr } from '../csr';
-import { exportPrivateKeyPem, generateKey, loadPrivateKey } from '../keys';
+import { createCsr, parseCsr } from '../pki/csr';
+import { exportPrivateKeyPem, generateKey, loadPrivateKey } from '../pki/keys';
 import { parseIdentifiers } from './identifiers';
 import type { AcmeIdentifier, CertificateKeySource } from './types';
 

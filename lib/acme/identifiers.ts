@@ -4,7 +4,7 @@
  */
 import { isIP } from 'node:net';
 import { CertflowError } from '../errors';
-import { validateDnsName, validateIpAddress } from '../names';
+import { validateDnsName, validateIpAddress } from '../pki/names';
 import type { AcmeIdentifier, ChallengeOptions, ChallengeType } from './types';
 
 const CHALLENGE_TYPES: readonly ChallengeType[] = ['http-01', 'dns-01', 'tls-alpn-01', 'dns-account-01', 'dns-persist-01'];

@@ -13,13 +13,13 @@
 import { X509Certificate } from 'node:crypto';
 import * as path from 'node:path';
 import { CertflowError } from '../errors';
-import { keyMatchesCertificate, loadPrivateKey } from '../keys';
+import { keyMatchesCertificate, loadPrivateKey } from '../pki/keys';
 import type { AcmeAccount } from './account';
 import { parseIdentifiers, sameIdentifiers } from './identifiers';
 import { issueCertificate, type IssuedCertificate } from './order';
 import { checkRenewal, certificateId, planRenewal } from './renewal';
 import { revokeCertificate, type RevocationReason } from './revoke';
-import { generationFiles } from '../store';
+import { generationFiles } from '../serve/store';
 import { FileStorage, acmeLock, acmeStateKey, deliveredKey, isNotFound, loadTextOrUndefined, validateKey, withLock, type Storage } from '../storage';
 import type {
   AcmeIdentifier,

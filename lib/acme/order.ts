@@ -1,13 +1,13 @@
 /**
  * One certificate order, start to finish, on acme-client's low-level API (its auto() cannot
  * do IP identifiers, profiles or ARI `replaces`): newOrder -> authorizations -> answer
- * challenges -> poll -> finalize with our CSR (lib/csr.ts, which supports IP SANs) -> poll ->
+ * challenges -> poll -> finalize with our CSR (lib/pki/csr.ts, which supports IP SANs) -> poll ->
  * download (preferred chain by issuer name). Responders, token files and TXT records are
  * always cleaned up, also on failure.
  */
 import { X509Certificate } from 'node:crypto';
 import { CertflowError } from '../errors';
-import { keyMatchesCertificate, loadPrivateKey } from '../keys';
+import { keyMatchesCertificate, loadPrivateKey } from '../pki/keys';
 import type { AcmeAccount } from './account';
 import { identifiersFromCsr, prepareKeyAndCsr, type PreparedKey } from './certificate-key';
 import { commonNameOf, downloadCertificate, splitPemCertificates } from './chain';

@@ -5,7 +5,7 @@
  */
 import { X509Certificate } from 'node:crypto';
 import { CertflowError } from '../errors';
-import { x509 } from '../x509';
+import { x509 } from '../pki/x509';
 import type { AcmeAccount } from './account';
 import { AcmeTransport, parseRetryAfter } from './transport';
 import type { RenewalInfo, RenewalPlan } from './types';

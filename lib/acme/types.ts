@@ -16,7 +16,7 @@ export interface AcmeIdentifier {
  */
 export type ChallengeType = 'http-01' | 'dns-01' | 'tls-alpn-01' | 'dns-account-01' | 'dns-persist-01';
 
-/** Key algorithms (same names as lib/keys.ts KeyAlgorithm). */
+/** Key algorithms (same names as lib/pki/keys.ts KeyAlgorithm). */
 export type CertificateKeyAlgorithm = 'ec-p256' | 'ec-p384' | 'ec-p521' | 'rsa-2048' | 'rsa-3072' | 'rsa-4096' | 'ed25519';
 
 /**

@@ -1,5 +1,5 @@
 /**
- * serve/: what the serving side (settings helper lib/settings.ts, the certflow-https node)
+ * serve/: what the serving side (settings helper lib/serve/settings.ts, the certflow-https node)
  * shares: reconcile.ts - serve the newest valid stored certificate for a store, following the
  * ACME record that feeds it; watch.ts - hear about changes other instances of a cluster made.
  */

@@ -5,9 +5,9 @@
  */
 import { X509Certificate } from 'node:crypto';
 import { loadTextOrUndefined } from '../storage';
-import { storageOf, type StoreLocation } from '../store';
+import { storageOf, type StoreLocation } from './store';
 
-/** Where lib/settings.ts keeps the local CA's certificate (LOCAL_CA_KEYS.cert there). */
+/** Where lib/serve/settings.ts keeps the local CA's certificate (LOCAL_CA_KEYS.cert there). */
 export const LOCAL_CA_CERT_KEY = 'local-ca/ca.pem';
 
 /** The local CA certificate (PEM, one block), or undefined when no local CA was made yet. */

@@ -11,7 +11,7 @@
  * no message, no new order. A bootstrap certificate never wins against a real one.
  */
 import { CertflowError } from '../errors';
-import { installBundle, readRecordBundle, readStoredBundle, storageOf, validateStoreName, type StoreLocation, type StoredBundle } from '../store';
+import { installBundle, readRecordBundle, readStoredBundle, storageOf, validateStoreName, type StoreLocation, type StoredBundle } from './store';
 import { loadTextOrUndefined, sourceLinkKey, validateKey } from '../storage';
 
 export interface SourceLink {

@@ -6,7 +6,7 @@
  * storage, and at its poll interval (a bound on the delay should a message be lost). Calls
  * never overlap: changes that arrive while one runs make one more run afterwards.
  */
-import { storageOf, validateStoreName, type StoreLocation } from '../store';
+import { storageOf, validateStoreName, type StoreLocation } from './store';
 import { readSourceLink } from './reconcile';
 
 /** Returns the unsubscribe. */

@@ -3,7 +3,7 @@
  *   { key, publicKey, csr, cert, chain: [..], fullchain, ca, info }   PEM strings; info = inspect result
  * Each node reads what it needs and adds its own fields, keeping everything else.
  */
-import { decodeInput, DecodedItem } from '../../lib/pem';
+import { decodeInput, DecodedItem } from '../../lib/inspect/pem';
 import { checkInputShape } from './input-limits';
 
 export interface CertificateBundle {

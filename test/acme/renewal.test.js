@@ -182,12 +182,12 @@ test('force renews; key policy "reuse" keeps the key, "new" changes it; changed 
 });
 
 test('a key or a CSR from the message', async () => {
-  const { privateKeyPem } = await require('../../dist/lib/keys').generateKey('ec-p256');
+  const { privateKeyPem } = await require('../../dist/lib/pki/keys').generateKey('ec-p256');
   watch.secret(privateKeyPem);
   const m = manager('msgkey');
   const withKey = await m.ensure({ keyPem: privateKeyPem });
   assert.ok(new X509Certificate(withKey.certificate.certPem).checkPrivateKey(createPrivateKey(privateKeyPem)));
-  const csrPem = await require('../../dist/lib/csr').createCsr({ key: privateKeyPem, subject: { CN: 'msgkey.example.com' } });
+  const csrPem = await require('../../dist/lib/pki/csr').createCsr({ key: privateKeyPem, subject: { CN: 'msgkey.example.com' } });
   const withCsr = await m.ensure({ csrPem, force: true });
   assert.equal(withCsr.certificate.keyPem, undefined, 'no key of ours matches a CSR-issued certificate');
   assert.equal(

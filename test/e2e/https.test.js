@@ -13,7 +13,7 @@ const path = require('node:path');
 const { startHttpsNodeRed, httpsUserDir, sleep } = require('../harness/node-red-process');
 const { userDirWithPackage } = require('../harness/packed-package');
 const { servedCertificate, adminRequest, pressInject, waitForNewCertificate } = require('../harness/tls-client');
-const { createLocalCa } = require('../../dist/lib/local-ca');
+const { createLocalCa } = require('../../dist/lib/pki/local-ca');
 const { startPebble, freeTcpPort } = require('../harness/pebble');
 
 const KILL_ROUNDS = Number(process.env.CERTFLOW_KILL_ROUNDS || 20);

@@ -5,9 +5,9 @@ const { X509Certificate, createPrivateKey } = require('node:crypto');
 const fs = require('node:fs');
 const path = require('node:path');
 
-const { createLocalCa, issueLeaf } = require('../../dist/lib/local-ca');
-const { createCaCertificate } = require('../../dist/lib/sign');
-const { generateKey } = require('../../dist/lib/keys');
+const { createLocalCa, issueLeaf } = require('../../dist/lib/pki/local-ca');
+const { createCaCertificate } = require('../../dist/lib/pki/sign');
+const { generateKey } = require('../../dist/lib/pki/keys');
 const { opensslOk } = require('../helpers/openssl');
 const { peerCertificate } = require('../harness/tls-client');
 const { tempDir } = require('../harness/temp-dir');

@@ -11,7 +11,7 @@ const path = require('node:path');
 
 const { helper, nodeModule, registerCatalogs } = require('../helpers/node-red-kit');
 const certflow = require('../../settings.js');
-const { installBundle, readStoredBundle } = require('../../dist/lib/store');
+const { installBundle, readStoredBundle } = require('../../dist/lib/serve/store');
 const { linkStoreToSource } = require('../../dist/lib/serve');
 const { tempDir, leafBundle, intermediateBundle, fingerprintOf, peerCertificate, snapshot, nodeRedRefresh } = require('./fixtures');
 

@@ -2,7 +2,7 @@
 // Child process for the kill -9 test: installs the bundles from a JSON file into a store, round
 // and round, as fast as it can, until it is killed. Prints "installed" after the first install.
 const fs = require('node:fs');
-const { installBundle } = require('../../dist/lib/store');
+const { installBundle } = require('../../dist/lib/serve/store');
 
 const [userDir, bundlesFile] = process.argv.slice(2);
 const bundles = JSON.parse(fs.readFileSync(bundlesFile, 'utf8'));

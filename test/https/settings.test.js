@@ -10,7 +10,7 @@ const os = require('node:os');
 const path = require('node:path');
 
 const certflow = require('../../settings.js');
-const { installBundle } = require('../../dist/lib/store');
+const { installBundle } = require('../../dist/lib/serve/store');
 const { tempDir, leafBundle, fingerprintOf, keyMatches, openssl, peerCertificate, nodeRedRefresh } = require('./fixtures');
 
 function capture() {

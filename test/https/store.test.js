@@ -7,11 +7,11 @@ const { spawn } = require('node:child_process');
 const fs = require('node:fs');
 const path = require('node:path');
 
-const { installBundle, readStoredBundle, storeDir, validateBundle } = require('../../dist/lib/store');
+const { installBundle, readStoredBundle, storeDir, validateBundle } = require('../../dist/lib/serve/store');
 const { FileStorage } = require('../../dist/lib/storage');
 const { stagedKeys } = require('../harness/storage-kit');
-const { issueCertificate } = require('../../dist/lib/sign');
-const { generateKey } = require('../../dist/lib/keys');
+const { issueCertificate } = require('../../dist/lib/pki/sign');
+const { generateKey } = require('../../dist/lib/pki/keys');
 const { tempDir, testCa, leafBundle, intermediateBundle, fingerprintOf, keyMatches, openssl, snapshot } = require('./fixtures');
 
 const mode = (file) => fs.statSync(file).mode & 0o777;

@@ -7,10 +7,10 @@ const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const { rootCertificates } = require('node:tls');
 const { X509Certificate } = require('node:crypto');
-const { inspect } = require('../../dist/lib/inspect');
-const keys = require('../../dist/lib/keys');
-const { createCsr } = require('../../dist/lib/csr');
-const sign = require('../../dist/lib/sign');
+const { inspect } = require('../../dist/lib/inspect/inspect');
+const keys = require('../../dist/lib/pki/keys');
+const { createCsr } = require('../../dist/lib/pki/csr');
+const sign = require('../../dist/lib/pki/sign');
 const { tempDir, makeCa, makeLeaf, openssl, opensslOk } = require('../helpers/openssl');
 
 let tmp;

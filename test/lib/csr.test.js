@@ -1,8 +1,8 @@
 'use strict';
 const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
-const keys = require('../../dist/lib/keys');
-const { createCsr, parseCsr } = require('../../dist/lib/csr');
+const keys = require('../../dist/lib/pki/keys');
+const { createCsr, parseCsr } = require('../../dist/lib/pki/csr');
 const { openssl, opensslOk, tempDir } = require('../helpers/openssl');
 
 let tmp;

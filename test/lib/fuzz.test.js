@@ -14,11 +14,11 @@ const { monitorEventLoopDelay } = require('node:perf_hooks');
 const seeds = require('./fuzz-seeds');
 
 const dist = process.env.CERTFLOW_DIST ? path.resolve(process.env.CERTFLOW_DIST) : path.join(__dirname, '../../dist/lib');
-const { inspect, inspectCertificate } = require(path.join(dist, 'inspect'));
-const { importPkcs12 } = require(path.join(dist, 'pkcs12'));
-const { parseCsr } = require(path.join(dist, 'csr'));
-const { loadPrivateKey, loadPublicKey } = require(path.join(dist, 'keys'));
-const { decodeInput } = require(path.join(dist, 'pem'));
+const { inspect, inspectCertificate } = require(path.join(dist, 'inspect/inspect'));
+const { importPkcs12 } = require(path.join(dist, 'inspect/pkcs12'));
+const { parseCsr } = require(path.join(dist, 'pki/csr'));
+const { loadPrivateKey, loadPublicKey } = require(path.join(dist, 'pki/keys'));
+const { decodeInput } = require(path.join(dist, 'inspect/pem'));
 
 const SEED = Number(process.env.FUZZ_SEED ?? 10);
 const MUTANTS = Number(process.env.FUZZ_MUTANTS ?? 6000);

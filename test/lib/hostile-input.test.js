@@ -6,11 +6,11 @@ const { test } = require('node:test');
 const assert = require('node:assert/strict');
 const { monitorEventLoopDelay } = require('node:perf_hooks');
 const forge = require('node-forge');
-const { inspect } = require('../../dist/lib/inspect');
-const { importPkcs12, exportPkcs12 } = require('../../dist/lib/pkcs12');
-const { decodeInput } = require('../../dist/lib/pem');
-const { parseCsr } = require('../../dist/lib/csr');
-const { loadPrivateKey } = require('../../dist/lib/keys');
+const { inspect } = require('../../dist/lib/inspect/inspect');
+const { importPkcs12, exportPkcs12 } = require('../../dist/lib/inspect/pkcs12');
+const { decodeInput } = require('../../dist/lib/inspect/pem');
+const { parseCsr } = require('../../dist/lib/pki/csr');
+const { loadPrivateKey } = require('../../dist/lib/pki/keys');
 const { INPUT_LIMITS, PKCS12_LIMITS } = require('../../dist/lib/limits');
 const seeds = require('./fuzz-seeds');
 

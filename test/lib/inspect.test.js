@@ -5,10 +5,10 @@
 const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const { rootCertificates } = require('node:tls');
-const { inspect, inspectCertificate } = require('../../dist/lib/inspect');
-const keys = require('../../dist/lib/keys');
-const { createCsr } = require('../../dist/lib/csr');
-const sign = require('../../dist/lib/sign');
+const { inspect, inspectCertificate } = require('../../dist/lib/inspect/inspect');
+const keys = require('../../dist/lib/pki/keys');
+const { createCsr } = require('../../dist/lib/pki/csr');
+const sign = require('../../dist/lib/pki/sign');
 const { tempDir, makeCa, makeLeaf, opensslOk, x509Fields } = require('../helpers/openssl');
 
 let tmp;

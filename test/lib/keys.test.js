@@ -2,7 +2,7 @@
 const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const crypto = require('node:crypto');
-const keys = require('../../dist/lib/keys');
+const keys = require('../../dist/lib/pki/keys');
 const { openssl, opensslOk, tempDir } = require('../helpers/openssl');
 
 let tmp;

@@ -4,7 +4,7 @@ const assert = require('node:assert/strict');
 const os = require('node:os');
 const tls = require('node:tls');
 const { X509Certificate } = require('node:crypto');
-const localCa = require('../../dist/lib/local-ca');
+const localCa = require('../../dist/lib/pki/local-ca');
 const { openssl, opensslOk, tempDir, makeLeaf } = require('../helpers/openssl');
 
 let tmp;

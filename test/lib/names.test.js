@@ -1,7 +1,7 @@
 'use strict';
 const { test } = require('node:test');
 const assert = require('node:assert/strict');
-const names = require('../../dist/lib/names');
+const names = require('../../dist/lib/pki/names');
 
 test('DNS names: valid ones are normalized (lower case, trailing dot, IDN to punycode)', () => {
   assert.equal(names.validateDnsName('Example.COM'), 'example.com');

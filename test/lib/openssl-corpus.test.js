@@ -11,10 +11,10 @@ const path = require('node:path');
 const { openssl } = require('../helpers/openssl');
 
 const dist = process.env.CERTFLOW_DIST ? path.resolve(process.env.CERTFLOW_DIST) : path.join(__dirname, '../../dist/lib');
-const { inspectCertificate } = require(path.join(dist, 'inspect'));
-const { parseCsr } = require(path.join(dist, 'csr'));
-const { importPkcs12 } = require(path.join(dist, 'pkcs12'));
-const { loadPrivateKey, loadPublicKey, describeKey } = require(path.join(dist, 'keys'));
+const { inspectCertificate } = require(path.join(dist, 'inspect/inspect'));
+const { parseCsr } = require(path.join(dist, 'pki/csr'));
+const { importPkcs12 } = require(path.join(dist, 'inspect/pkcs12'));
+const { loadPrivateKey, loadPublicKey, describeKey } = require(path.join(dist, 'pki/keys'));
 
 const root = path.join(__dirname, '../..');
 const VECTORS = ['/', path.join(root, '.cache/cryptography-vectors')]

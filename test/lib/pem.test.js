@@ -4,7 +4,7 @@
 const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const { randomBytes, X509Certificate } = require('node:crypto');
-const { decodeInput, certificatesFrom } = require('../../dist/lib/pem');
+const { decodeInput, certificatesFrom } = require('../../dist/lib/inspect/pem');
 const { tempDir, makeCa, makeLeaf, opensslOk } = require('../helpers/openssl');
 
 let tmp;

@@ -4,10 +4,10 @@
 const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const { X509Certificate, createPrivateKey } = require('node:crypto');
-const { exportPkcs12, importPkcs12 } = require('../../dist/lib/pkcs12');
-const keys = require('../../dist/lib/keys');
-const { createCsr } = require('../../dist/lib/csr');
-const sign = require('../../dist/lib/sign');
+const { exportPkcs12, importPkcs12 } = require('../../dist/lib/inspect/pkcs12');
+const keys = require('../../dist/lib/pki/keys');
+const { createCsr } = require('../../dist/lib/pki/csr');
+const sign = require('../../dist/lib/pki/sign');
 const { tempDir, makeCa, makeLeaf, openssl, opensslOk } = require('../helpers/openssl');
 
 let tmp;

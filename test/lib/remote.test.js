@@ -6,10 +6,10 @@ const assert = require('node:assert/strict');
 const http = require('node:http');
 const net = require('node:net');
 const tls = require('node:tls');
-const { inspectRemote } = require('../../dist/lib/remote');
-const keys = require('../../dist/lib/keys');
-const { createCsr } = require('../../dist/lib/csr');
-const sign = require('../../dist/lib/sign');
+const { inspectRemote } = require('../../dist/lib/inspect/remote');
+const keys = require('../../dist/lib/pki/keys');
+const { createCsr } = require('../../dist/lib/pki/csr');
+const sign = require('../../dist/lib/pki/sign');
 
 let root;
 let int;

@@ -2,9 +2,9 @@
 const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const { X509Certificate } = require('node:crypto');
-const keys = require('../../dist/lib/keys');
-const { createCsr } = require('../../dist/lib/csr');
-const sign = require('../../dist/lib/sign');
+const keys = require('../../dist/lib/pki/keys');
+const { createCsr } = require('../../dist/lib/pki/csr');
+const sign = require('../../dist/lib/pki/sign');
 const { openssl, opensslOk, tempDir } = require('../helpers/openssl');
 
 let tmp;

@@ -245,8 +245,8 @@ test('21: local CA for a LAN-only Node-RED - nothing at start; each step a butto
 });
 
 test('23: expiry monitor - files and servers with less than 21 days left are alerted, a failed check too, long-lived ones only reported', async (t) => {
-  const { generateKey } = require('../../dist/lib/keys');
-  const { createSelfSigned } = require('../../dist/lib/sign');
+  const { generateKey } = require('../../dist/lib/pki/keys');
+  const { createSelfSigned } = require('../../dist/lib/pki/sign');
   const dir = tempDir('certflow-example-');
   async function certificate(name, days) {
     const { privateKeyPem } = await generateKey('ec-p256');

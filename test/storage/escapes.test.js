@@ -10,9 +10,9 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const { FileStorage, openStorage, accountKey } = require('../../dist/lib/storage');
-const { installBundle } = require('../../dist/lib/store');
+const { installBundle } = require('../../dist/lib/serve/store');
 const { AccountStore, CertificateManager } = require('../../dist/lib/acme');
-const { issueBootstrapCertificate, bootstrapNames } = require('../../dist/lib/settings');
+const { issueBootstrapCertificate, bootstrapNames } = require('../../dist/lib/serve/settings');
 const { tempDir, leafBundle } = require('../https/fixtures');
 
 const ACCOUNT = { directoryUrl: 'https://acme.example/dir', accountUrl: 'https://acme.example/acct/1', accountKeyPem: '-----BEGIN PRIVATE KEY-----\nMC4=\n-----END PRIVATE KEY-----\n' };

@@ -11,7 +11,7 @@ const path = require('node:path');
 const { tempDir, leafBundle, fingerprintOf } = require('../https/fixtures');
 const { openStorage, forgetOpenedStorages } = require('../../dist/lib/storage');
 const storageLib = require('../../dist/lib/storage');
-const { readStoredBundle } = require('../../dist/lib/store');
+const { readStoredBundle } = require('../../dist/lib/serve/store');
 const acme = require('../../dist/lib/acme');
 const { stagedKeys } = require('../harness/storage-kit');
 

@@ -7,7 +7,7 @@
 import { createHash, webcrypto, randomBytes } from 'node:crypto';
 import * as tls from 'node:tls';
 import { AsnConvert, OctetString } from '@peculiar/asn1-schema';
-import { x509 } from '../../x509';
+import { x509 } from '../../pki/x509';
 import { acquireSharedListener, type ListenerPool } from './listen';
 import type { AcmeIdentifier } from '../types';
 

@@ -7,9 +7,9 @@
  */
 import { createHash, createPrivateKey, createPublicKey, generateKeyPair, KeyObject, webcrypto, X509Certificate } from 'node:crypto';
 import * as asn1js from 'asn1js';
-import { CertflowError } from './errors';
-import { checkSize, INPUT_LIMITS } from './limits';
-import { PemBlock, scanPem } from './pem';
+import { CertflowError } from '../errors';
+import { checkSize, INPUT_LIMITS } from '../limits';
+import { PemBlock, scanPem } from '../inspect/pem';
 
 export type KeyAlgorithm = 'ec-p256' | 'ec-p384' | 'ec-p521' | 'rsa-2048' | 'rsa-3072' | 'rsa-4096' | 'ed25519';
 export const KEY_ALGORITHMS: readonly KeyAlgorithm[] = ['ec-p256', 'ec-p384', 'ec-p521', 'rsa-2048', 'rsa-3072', 'rsa-4096', 'ed25519'];

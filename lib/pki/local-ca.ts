@@ -10,7 +10,7 @@
 import { KeyObject } from 'node:crypto';
 import { hostname, networkInterfaces } from 'node:os';
 import { Subject } from './csr';
-import { CertflowError } from './errors';
+import { CertflowError } from '../errors';
 import { DEFAULT_KEY_ALGORITHM, exportPrivateKeyPem, generateKey, KeyAlgorithm, loadPrivateKey } from './keys';
 import { namesOutside, readNameConstraints, type NameConstraintsSpec } from './name-constraints';
 import { AltName, AltNamesInput, dedupeAltNames, parseAltNames, validateDnsName } from './names';

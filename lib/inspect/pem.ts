@@ -8,9 +8,9 @@
  */
 import { createPrivateKey, createPublicKey, X509Certificate } from 'node:crypto';
 import * as forge from 'node-forge';
-import { CertflowError } from './errors';
-import { checkSize, INPUT_LIMITS } from './limits';
-import { x509 } from './x509';
+import { CertflowError } from '../errors';
+import { checkSize, INPUT_LIMITS } from '../limits';
+import { x509 } from '../pki/x509';
 
 export type InputKind = 'certificate' | 'csr' | 'private-key' | 'encrypted-private-key' | 'public-key' | 'pkcs12';
 

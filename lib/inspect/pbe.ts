@@ -8,8 +8,8 @@
  */
 import { createDecipheriv, createHash, createHmac, pbkdf2, timingSafeEqual } from 'node:crypto';
 import * as forge from 'node-forge';
-import { CertflowError } from './errors';
-import { LOOP_SLICE_MS, PKCS12_LIMITS } from './limits';
+import { CertflowError } from '../errors';
+import { LOOP_SLICE_MS, PKCS12_LIMITS } from '../limits';
 
 /** Hash OIDs a PKCS#12 MAC (and the PKCS#12 KDF) may use: Node's name and block size. */
 export const MAC_HASHES: Record<string, { name: string; blockBytes: number }> = {

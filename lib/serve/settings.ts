@@ -32,11 +32,11 @@ import { X509Certificate } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { CertflowError } from './errors';
-import { createLocalCa, issueBootstrapLeaf, loadLocalCa, localHostNames, namesNotPermitted, type LocalCa } from './local-ca';
-import { classifyAltName, type AltName } from './names';
-import { reconcileStore } from './serve/reconcile';
-import { configureStorage, loadTextOrUndefined, openStorage, setStorageLogger, takeMigrationReport, type StorageSettings } from './storage';
+import { CertflowError } from '../errors';
+import { createLocalCa, issueBootstrapLeaf, loadLocalCa, localHostNames, namesNotPermitted, type LocalCa } from '../pki/local-ca';
+import { classifyAltName, type AltName } from '../pki/names';
+import { reconcileStore } from './reconcile';
+import { configureStorage, loadTextOrUndefined, openStorage, setStorageLogger, takeMigrationReport, type StorageSettings } from '../storage';
 import {
   certificatesDir,
   expandHome,

@@ -14,7 +14,7 @@
 import { BlockList, isIP } from 'node:net';
 import { AsnConvert } from '@peculiar/asn1-schema';
 import { GeneralName, GeneralSubtree, GeneralSubtrees, NameConstraints, id_ce_nameConstraints } from '@peculiar/asn1-x509';
-import { CertflowError } from './errors';
+import { CertflowError } from '../errors';
 import type { AltName } from './names';
 import { x509 } from './x509';
 

@@ -9,7 +9,7 @@
  */
 import { isIP } from 'node:net';
 import { checkServerIdentity, connect, DetailedPeerCertificate, TLSSocket } from 'node:tls';
-import { CertflowError } from './errors';
+import { CertflowError } from '../errors';
 import { inspect, InspectResult } from './inspect';
 import { derToPem } from './pem';
 

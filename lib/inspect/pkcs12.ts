@@ -13,9 +13,9 @@
  */
 import { createHash, createHmac, KeyObject, randomBytes, X509Certificate } from 'node:crypto';
 import * as forge from 'node-forge';
-import { CertflowError } from './errors';
-import { loadPrivateKey } from './keys';
-import { checkSize, INPUT_LIMITS, PKCS12_LIMITS } from './limits';
+import { CertflowError } from '../errors';
+import { loadPrivateKey } from '../pki/keys';
+import { checkSize, INPUT_LIMITS, PKCS12_LIMITS } from '../limits';
 import { bmpPassword, IterationBudget, MAC_HASHES, macMatches, PBES2_CIPHERS, PBKDF2_PRFS, pbkdf2Async, PKCS12_PBE, pkcs12Kdf, decrypt } from './pbe';
 import { certificatesFrom, derToPem } from './pem';
 
@@ -129,7 +129,7 @@ function attribute(type: string, value: forge.asn1.Asn1): forge.asn1.Asn1 {
  * Opens a PKCS#12 file: the key (as PKCS#8 PEM) and the certificates (PEM). Reads PBES2 with
  * AES or 3DES (OpenSSL 3's default) and the older PKCS#12 3DES and RC2 schemes (OpenSSL 1.x,
  * Windows, Java). Hostile files end with a CertflowError: sizes and iteration counts are capped
- * (lib/limits.ts) and the password work never holds the event loop (lib/pbe.ts).
+ * (lib/limits.ts) and the password work never holds the event loop (lib/inspect/pbe.ts).
  */
 export async function importPkcs12(data: Buffer | Uint8Array, password: string | undefined): Promise<Pkcs12Content> {
   if (!data || data.length === 0) throw new CertflowError('EMPTY_INPUT', 'the PKCS#12 file is empty');

@@ -5,7 +5,7 @@
  */
 import { isIP } from 'node:net';
 import { domainToASCII } from 'node:url';
-import { CertflowError } from './errors';
+import { CertflowError } from '../errors';
 
 export type AltNameType = 'dns' | 'ip' | 'email' | 'uri';
 export interface AltName {

@@ -10,10 +10,10 @@
  */
 import { X509Certificate, type KeyObject } from 'node:crypto';
 import * as path from 'node:path';
-import { writeFileAtomic, SECRET_FILE_MODE, PUBLIC_FILE_MODE } from './atomic-file';
-import { CertflowError } from './errors';
-import { loadPrivateKey, describeKey } from './keys';
-import { expandHome, isNotFound, openStorage, storageRoot, type GenerationFile, type Storage } from './storage';
+import { writeFileAtomic, SECRET_FILE_MODE, PUBLIC_FILE_MODE } from '../storage/atomic-file';
+import { CertflowError } from '../errors';
+import { loadPrivateKey, describeKey } from '../pki/keys';
+import { expandHome, isNotFound, openStorage, storageRoot, type GenerationFile, type Storage } from '../storage';
 
 /** Files of one generation, also linked at the top of the store folder. */
 export const STORE_FILES = ['privkey.pem', 'cert.pem', 'chain.pem', 'fullchain.pem', 'meta.json'] as const;

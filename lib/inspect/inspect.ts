@@ -13,14 +13,14 @@ import { isIP } from 'node:net';
 import { rootCertificates } from 'node:tls';
 import * as asn1js from 'asn1js';
 import { analyzeChain, ChainCertificate, ChainReport, isSelfIssued, TrustAnchor, TrustAnchorSet } from './chain';
-import { parseCsr, ParsedCsr } from './csr';
-import { CertflowError } from './errors';
-import { describeKey, KeyDescription, loadPrivateKey, loadPublicKey, spkiKeyBits } from './keys';
-import { yieldIfDue } from './limits';
-import type { AltName } from './names';
+import { parseCsr, ParsedCsr } from '../pki/csr';
+import { CertflowError } from '../errors';
+import { describeKey, KeyDescription, loadPrivateKey, loadPublicKey, spkiKeyBits } from '../pki/keys';
+import { yieldIfDue } from '../limits';
+import type { AltName } from '../pki/names';
 import { certificateItems, DecodedItem, decodeInput } from './pem';
 import { importPkcs12 } from './pkcs12';
-import { x509 } from './x509';
+import { x509 } from '../pki/x509';
 
 // ---- result types ---------------------------------------------------------------------------
 

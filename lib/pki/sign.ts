@@ -10,7 +10,7 @@ import { AsnConvert } from '@peculiar/asn1-schema';
 import { Extension as AsnExtension, Extensions as AsnExtensions, Name as AsnName, SubjectPublicKeyInfo } from '@peculiar/asn1-x509';
 import { asnExtension, asnName, asnPublicKeyInfo, signCertificateFields, subjectKeyIdentifierExtension } from './certificate-builder';
 import { altNameFromCommonName, altNamesFromExtension, normalizeSubject, readCsr, Subject, subjectFromX509Name, subjectToX509Name, toGeneralNames, verifyCsrSignature } from './csr';
-import { CertflowError } from './errors';
+import { CertflowError } from '../errors';
 import { describeKey, loadPrivateKey, publicKeyOf } from './keys';
 import { nameConstraintsExtension, type NameConstraintsSpec } from './name-constraints';
 import { AltName, AltNamesInput, dedupeAltNames, parseAltNames, validateAltName } from './names';

@@ -5,10 +5,10 @@
  */
 import { createPublicKey, KeyObject, verify } from 'node:crypto';
 import * as asn1js from 'asn1js';
-import { CertflowError } from './errors';
-import { textOf } from './guards';
-import { checkSize, INPUT_LIMITS } from './limits';
-import { scanPem } from './pem';
+import { CertflowError } from '../errors';
+import { textOf } from '../guards';
+import { checkSize, INPUT_LIMITS } from '../limits';
+import { scanPem } from '../inspect/pem';
 import { describeKey, KeyDescription, loadPrivateKey, signingAlgorithmFor, toCryptoKeyPair } from './keys';
 import { AltName, classifyAltName, dedupeAltNames, parseAltNames, AltNamesInput, validateEmail, validateIpAddress } from './names';
 import { x509 } from './x509';
