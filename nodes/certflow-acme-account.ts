@@ -10,11 +10,10 @@
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { objectOf, textOf } from '../lib/guards';
-import { AccountStore, CA_PRESETS, fetchDirectoryMeta, resolveDirectoryUrl } from '../lib/acme';
 import type { AcmeAccount, ProgressCallback } from '../lib/acme';
-import { openStorage } from '../lib/storage';
 import { hasAnyPermission, type AuthenticatedRequest } from './common/admin-permissions';
 import { configureNodeStorage } from './common/cluster-storage';
+import { loadAcme, loadStorage } from './common/lib';
 import type { Node, NodeAPI, NodeDef } from './common/node-red';
 
 interface AccountConfig extends NodeDef {
@@ -81,7 +80,7 @@ function register(RED: RED): void {
   function setUpAccountNode(node: register.AcmeAccountNode, config: AccountConfig): void {
     const directory = directoryOf(config);
     let opening: Promise<AcmeAccount> | undefined;
-    const accountStore = () => openStorage(register.userDirOf(RED)).then((storage) => new AccountStore(storage, node.id));
+    const accountStore = () => loadStorage().openStorage(register.userDirOf(RED)).then((storage) => new (loadAcme().AccountStore)(storage, node.id));
 
     async function open(onProgress?: ProgressCallback): Promise<AcmeAccount> {
       const { eabKid, eabHmacKey } = node.credentials;
@@ -160,7 +159,7 @@ function registerAdminEndpoints(RED: RED): void {
     return found && found.type === 'certflow-acme-account' ? found : undefined;
   };
 
-  RED.httpAdmin.get('/certflow-acme-account/presets', read, (_req, res) => res.json(CA_PRESETS));
+  RED.httpAdmin.get('/certflow-acme-account/presets', read, (_req, res) => res.json(loadAcme().CA_PRESETS));
 
   // GET ?directory=<preset id or URL>[&node=<deployed config id, for its CA certificate>],
   // POST {directory, caPem} for a CA certificate not deployed yet.
@@ -169,6 +168,7 @@ function registerAdminEndpoints(RED: RED): void {
   // directory-shaped document, with one error for every failure (no status, no problem detail,
   // no "connection refused" that would map which ports are open).
   const directoryMeta = async (req: AdminRequest, res: AdminResponse): Promise<void> => {
+    const { CA_PRESETS, fetchDirectoryMeta, resolveDirectoryUrl } = loadAcme();
     const query = { ...objectOf(req.query), ...objectOf(req.body) };
     const node = deployed(query.node);
     const directory = textOf(query.directory ?? '').trim();

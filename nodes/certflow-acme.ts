@@ -5,13 +5,7 @@
  * common/http01-route, the dns-01 round trip through the flow common/dns01-round-trip.
  */
 import { CertflowError } from '../lib/errors';
-import { parseKeyAlgorithm } from '../lib/pki/keys';
-import { inspectCertificate } from '../lib/inspect/inspect';
-import { CertificateManager, failureReport, parseIdentifiers, startHttp01RedirectListener } from '../lib/acme';
-import type { ChallengeOptions, ChallengeType, EnsureResult, Http01RedirectListener, ProgressDetails, StoredCertificate } from '../lib/acme';
-import { sameIdentifiers } from '../lib/acme/identifiers';
-import { RenewalScheduler } from '../lib/acme/scheduler';
-import { openStorage } from '../lib/storage';
+import type { CertificateManager, ChallengeOptions, ChallengeType, EnsureResult, Http01RedirectListener, ProgressDetails, StoredCertificate } from '../lib/acme';
 import accountModule = require('./certflow-acme-account');
 import type dnsModule = require('./certflow-dns');
 import { handleInput, requiredProblem, shortTime, startBundle, statusError, statusOk, statusProgress, statusWarning } from './common';
@@ -20,6 +14,7 @@ import { dns01RoundTrip } from './common/dns01-round-trip';
 import { ensureHttp01Route, type HttpNodeRuntime } from './common/http01-route';
 import { shareChallengeTokens } from './common/cluster-storage';
 import { trackDeliveries, type HooksApi } from './common/acme-delivery';
+import { loadAcme, loadInspect, loadPki, loadStorage } from './common/lib';
 
 interface AcmeConfig extends NodeDef {
   account?: string;
@@ -70,6 +65,9 @@ export = function register(RED: RED): void {
   function CertflowAcmeNode(this: Node, config: AcmeConfig) {
     RED.nodes.createNode(this, config);
     const node = this;
+    // deploying an ACME node is what loads the ACME code (acme-client, x509): a start without one stays light
+    const { CertificateManager, RenewalScheduler, failureReport, parseIdentifiers, sameIdentifiers, startHttp01RedirectListener } = loadAcme();
+    const { openStorage } = loadStorage();
     const accountNode = config.account ? (RED.nodes.getNode(config.account) as accountModule.AcmeAccountNode | null) : null;
     const keySource = config.keySource ?? 'new';
     const intervalMs = Math.max(num(config.checkInterval, 6), 0.0005) * HOUR;
@@ -160,7 +158,7 @@ export = function register(RED: RED): void {
         account: accountNode.getAccount,
         challenges: challenges(msg),
         keyPolicy: keySource === 'new' ? 'new' : 'reuse',
-        keyAlgorithm: parseKeyAlgorithm(config.keyType),
+        keyAlgorithm: loadPki().parseKeyAlgorithm(config.keyType),
         profile: config.profile || undefined,
         preferredChain: config.preferredChain || undefined,
         checkIntervalMs: intervalMs,
@@ -177,7 +175,7 @@ export = function register(RED: RED): void {
       return {
         ...bundle,
         ...(stored.keyPem ? { key: stored.keyPem } : {}),
-        info: inspectCertificate(stored.certPem),
+        info: loadInspect().inspectCertificate(stored.certPem),
         renewal: { due: renewal.due.toISOString(), source: renewal.source, explanation: renewal.explanation },
       };
     }

@@ -2,12 +2,11 @@
  * certflow-csr ("create CSR"): a certificate signing request for the bundle's key (or a key
  * from another property) with the subject and alternative names from the dialog or the msg.
  */
-import { createCsr, Subject } from '../lib/pki/csr';
 import { CertflowError } from '../lib/errors';
-import { localHostNames } from '../lib/pki/local-ca';
-import { parseAltNames, type AltNamesInput } from '../lib/pki/names';
+import type { AltNamesInput, Subject } from '../lib/pki';
 import { CertificateBundle, readBundle, startBundle } from './common/bundle';
 import { handleInput } from './common/handle-input';
+import { loadPki } from './common/lib';
 import type { Node, NodeAPI, NodeDef, NodeMessage } from './common/node-red';
 import { describeSource, evaluateProperty, evaluateSecret, evaluateText, TypedValue, typedConfig } from './common/properties';
 import { requiredProblem } from './common/required';
@@ -67,6 +66,7 @@ export = function register(RED: NodeAPI): void {
 
     handleInput(node, async (msg, send) => {
       if (missing) throw missing;
+      const { createCsr, localHostNames, parseAltNames } = loadPki();
       const { key, bundle } = await keyAndBundle(node, msg, keySource);
       const passphrase = await evaluateSecret(RED, node, msg, passphraseSource, 'passphrase');
       const subject: Subject = { CN: await evaluateText(RED, node, msg, cnSource) };

@@ -7,9 +7,9 @@
  */
 import { CertflowError } from '../lib/errors';
 import { objectOf, textOf } from '../lib/guards';
-import { createProvider, providerHook, providerSecrets, registerAcmeDns, scrub } from '../lib/acme/dns';
 import type { ProviderConfig } from '../lib/acme/dns';
 import type { Dns01Hook, ProgressCallback } from '../lib/acme';
+import { loadAcme } from './common/lib';
 import type { Node, NodeAPI, NodeDef } from './common/node-red';
 
 interface DnsConfig extends NodeDef {
@@ -92,7 +92,7 @@ function register(RED: RED): void {
       const settings = node.providerConfig();
       let provider;
       try {
-        provider = createProvider(settings);
+        provider = loadAcme().dns.createProvider(settings);
       } catch (err) {
         // An empty token is no error until a record is to be written (an imported example
         // deploys quietly); the order then fails with this message, which names the fix.
@@ -100,7 +100,7 @@ function register(RED: RED): void {
         const named = new CertflowError('DNS_PROVIDER_CONFIG', RED._('certflow-dns.errors.notConfigured', { problem: err.message }));
         return { label: node.providerLabel, set: () => Promise.reject(named), remove: () => undefined };
       }
-      return providerHook({
+      return loadAcme().dns.providerHook({
         provider,
         resolvers: opts.resolvers,
         authoritativePort: Number(config.nsPort) > 0 ? Number(config.nsPort) : undefined,
@@ -149,9 +149,10 @@ function registerAdminEndpoints(RED: RED): void {
     }
     const settings = providerConfig(body, typed);
     try {
-      const provider = createProvider(settings);
+      const provider = loadAcme().dns.createProvider(settings);
       res.json({ provider: provider.label, zones: await provider.listZones() });
     } catch (err) {
+      const { scrub, providerSecrets } = loadAcme().dns;
       const message = scrub(err instanceof Error ? err.message : String(err), providerSecrets(settings));
       res.status(err instanceof CertflowError && err.code === 'DNS_PROVIDER_CONFIG' ? 400 : 502).json({ error: message });
     }
@@ -159,7 +160,7 @@ function registerAdminEndpoints(RED: RED): void {
   RED.httpAdmin.post('/certflow-dns/acme-dns/register', write, asyncRoute(async (req, res) => {
     const body = objectOf(req.body);
     try {
-      res.json(await registerAcmeDns(textOf(body.server ?? ''), { apiUrl: body.apiUrl ? textOf(body.apiUrl) : undefined, timeoutMs: 15000 }));
+      res.json(await loadAcme().dns.registerAcmeDns(textOf(body.server ?? ''), { apiUrl: body.apiUrl ? textOf(body.apiUrl) : undefined, timeoutMs: 15000 }));
     } catch (err) {
       res.status(502).json({ error: err instanceof Error ? err.message : String(err) });
     }

@@ -12,10 +12,10 @@ import { X509Certificate } from 'node:crypto';
 import type { Server as HttpServer } from 'node:http';
 import { createSecureContext, type SecureContextOptions, type Server as TlsServer } from 'node:tls';
 import { CertflowError } from '../lib/errors';
-import { claimStore, linkStoreToSource, readLocalCaCertificate, reconcileStore, watchServedStore, type StoreOwner } from '../lib/serve';
-import { installBundle, readStoredBundle, storeDir, type ExtraTarget, type ExtraTargetContent, type StoredBundle } from '../lib/serve/store';
+import type { ExtraTarget, ExtraTargetContent, StoredBundle, StoreOwner } from '../lib/serve';
 import { readBundle } from './common/bundle';
 import { handleInput } from './common/handle-input';
+import { loadServe } from './common/lib';
 import type { Node, NodeAPI, NodeDef } from './common/node-red';
 import { statusError, statusOk, statusWarning } from './common/status';
 
@@ -58,6 +58,7 @@ export = function register(RED: HttpsAPI): void {
   function CertflowHttpsNode(this: Node, config: HttpsNodeConfig) {
     RED.nodes.createNode(this, config);
     const node = this;
+    const { claimStore, installBundle, linkStoreToSource, readStoredBundle, reconcileStore, storeDir, watchServedStore } = loadServe();
     const storeName = (config.store || 'node-red').trim();
     const serve = config.serve !== false;
     const extraTargets: ExtraTarget[] = (config.files ?? [])
@@ -222,7 +223,7 @@ export = function register(RED: HttpsAPI): void {
     RED.httpAdmin.get('/certflow-https/local-ca.crt', RED.auth.needsPermission('certflow-https.read'), async (_req, res) => {
       try {
         const userDir = RED.settings.userDir;
-        const ca = userDir ? await readLocalCaCertificate({ userDir }) : undefined;
+        const ca = userDir ? await loadServe().readLocalCaCertificate({ userDir }) : undefined;
         if (!ca) return res.status(404).json({ error: RED._('certflow-https.errors.noLocalCa') });
         res.set({
           'Content-Type': 'application/x-x509-ca-cert',

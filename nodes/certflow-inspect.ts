@@ -4,11 +4,10 @@
  * when fewer than N days remain, so an expiry monitor is one inject + one inspect node.
  */
 import { CertflowError, shorten } from '../lib/errors';
-import { inspect, InspectOptions, InspectResult } from '../lib/inspect/inspect';
-import { certificatesFrom } from '../lib/inspect/pem';
-import { inspectRemote } from '../lib/inspect/remote';
+import type { InspectOptions, InspectResult } from '../lib/inspect';
 import { isBundleObject } from './common/bundle';
 import { handleInput } from './common/handle-input';
+import { loadInspect } from './common/lib';
 import { checkInputShape } from './common/input-limits';
 import type { Node, NodeAPI, NodeDef, NodeMessage } from './common/node-red';
 import { parseNumberSetting } from './common/number-setting';
@@ -41,6 +40,7 @@ export = function register(RED: NodeAPI): void {
   function CertflowInspectNode(this: Node, config: InspectNodeConfig) {
     RED.nodes.createNode(this, config);
     const node = this;
+    const { certificatesFrom, inspect, inspectRemote } = loadInspect();
     const source: Source = config.source === 'file' || config.source === 'server' ? config.source : 'payload';
     const trust: Trust = config.trust === 'ca' || config.trust === 'none' ? config.trust : 'system';
     const pathSource = typedConfig(config, 'path');

@@ -3,9 +3,9 @@
  * when a passphrase is set) and its public half in msg.payload.publicKey.
  */
 import { CertflowError } from '../lib/errors';
-import { generateKey, parseKeyAlgorithm } from '../lib/pki/keys';
 import { startBundle } from './common/bundle';
 import { handleInput } from './common/handle-input';
+import { loadPki } from './common/lib';
 import type { Node, NodeAPI, NodeDef } from './common/node-red';
 import { describeSource, evaluateSecret, typedConfig } from './common/properties';
 import { statusOk, statusProgress } from './common/status';
@@ -24,6 +24,7 @@ export = function register(RED: NodeAPI): void {
     const passphraseSource = typedConfig(config, 'passphraseFrom', 'none');
 
     handleInput(node, async (msg, send) => {
+      const { generateKey, parseKeyAlgorithm } = loadPki();
       // msg.algorithm lets a flow choose per message; the dialog's choice is the default.
       if (msg.algorithm !== undefined && msg.algorithm !== null && typeof msg.algorithm !== 'string') {
         const kind = Array.isArray(msg.algorithm) ? 'a list' : typeof msg.algorithm === 'object' ? 'an object' : `a ${typeof msg.algorithm}`;

@@ -2,14 +2,11 @@
  * certflow-sign ("sign certificate"): a self-signed certificate, a CA certificate (root, or an
  * intermediate signed by your CA), or a certificate for a CSR signed by your CA.
  */
-import type { Subject } from '../lib/pki/csr';
 import { CertflowError } from '../lib/errors';
-import { inspectCertificate } from '../lib/inspect/inspect';
-import type { AltNamesInput } from '../lib/pki/names';
-import { certificatesFrom } from '../lib/inspect/pem';
-import { createCaCertificate, createSelfSigned, signCsr } from '../lib/pki/sign';
+import type { AltNamesInput, Subject } from '../lib/pki';
 import { CertificateBundle, isBundleObject, joinPem, readBundle, startBundle } from './common/bundle';
 import { handleInput } from './common/handle-input';
+import { loadInspect, loadPki } from './common/lib';
 import type { Node, NodeAPI, NodeDef, NodeMessage } from './common/node-red';
 import { parseNumberSetting } from './common/number-setting';
 import { describeSource, evaluateProperty, evaluateSecret, evaluateText, typedConfig } from './common/properties';
@@ -47,6 +44,8 @@ export = function register(RED: NodeAPI): void {
   function CertflowSignNode(this: Node, config: SignNodeConfig) {
     RED.nodes.createNode(this, config);
     const node = this;
+    const { createCaCertificate, createSelfSigned, signCsr } = loadPki();
+    const { certificatesFrom, inspectCertificate } = loadInspect();
     const mode: SignMode = config.mode === 'ca' || config.mode === 'csr' ? config.mode : 'self-signed';
     const keySource = typedConfig(config, 'keyFrom', 'bundle');
     const passphraseSource = typedConfig(config, 'passphraseFrom', 'none');

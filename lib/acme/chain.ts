@@ -3,13 +3,10 @@
  * alternates in Link rel="alternate") by issuer name.
  */
 import { X509Certificate } from 'node:crypto';
+import { certificateBlocks } from '../inspect/pem-blocks';
 import type { AcmeAccount } from './account';
 import { apiOf } from './polling';
 import type { ProgressCallback } from './types';
-
-export function splitPemCertificates(pem: string): string[] {
-  return (pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? []).map((b) => `${b}\n`);
-}
 
 export function commonNameOf(dn: string): string {
   const line = dn.split('\n').find((l) => l.startsWith('CN='));
@@ -31,7 +28,7 @@ export async function downloadCertificate(account: AcmeAccount, certificateUrl: 
     const wanted = preferredChain.trim().toLowerCase();
     let best: { pem: string; distance: number } | undefined;
     for (const pem of chains) {
-      const issuers = splitPemCertificates(pem).map((c) => commonNameOf(new X509Certificate(c).issuer).toLowerCase());
+      const issuers = certificateBlocks(pem).map((c) => commonNameOf(new X509Certificate(c).issuer).toLowerCase());
       const index = issuers.lastIndexOf(wanted);
       if (index >= 0) {
         const distance = issuers.length - index; // closer to the root wins, as in acme-client

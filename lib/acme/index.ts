@@ -26,7 +26,7 @@ export { generateAccountKey, openAccount, rolloverAccountKey, deactivateAccount,
 export type { AcmeAccount } from './account';
 export { AccountStore } from './account-store';
 export type { StoredAccount } from './account-store';
-export { parseIdentifiers, identifierLabel, challengeTypeFor, dns01RecordName } from './identifiers';
+export { parseIdentifiers, identifierLabel, challengeTypeFor, dns01RecordName, sameIdentifiers, isDnsChallenge } from './identifiers';
 export { Http01Registry, http01Registry, HTTP01_PATH_PREFIX } from './challenges/http01-registry';
 export { startHttp01Listener } from './challenges/http01-standalone';
 export type { Http01Listener } from './challenges/http01-standalone';
@@ -42,6 +42,10 @@ export { revokeCertificate, REVOCATION_REASONS } from './revoke';
 export type { RevocationReason } from './revoke';
 export { certificateId, fetchRenewalInfo, planRenewal, checkRenewal } from './renewal';
 export { CertificateManager } from './manager';
+export { RenewalScheduler, MAX_TIMER_MS } from './scheduler';
+export type { RenewalSchedulerOptions, Clock } from './scheduler';
+/** DNS providers and propagation checks for dns-01 (lib/acme/dns/index.ts lists them). */
+export * as dns from './dns';
 export type {
   CertificateManagerOptions,
   EnsureOptions,

@@ -13,6 +13,7 @@
 import { X509Certificate } from 'node:crypto';
 import * as path from 'node:path';
 import { CertflowError } from '../errors';
+import { certificateBlocks } from '../inspect/pem-blocks';
 import { keyMatchesCertificate, loadPrivateKey } from '../pki/keys';
 import type { AcmeAccount } from './account';
 import { parseIdentifiers, sameIdentifiers } from './identifiers';
@@ -259,7 +260,7 @@ export class CertificateManager {
     const { 'privkey.pem': keyPem, 'cert.pem': certPem, 'chain.pem': chainPem, 'fullchain.pem': fullchainPem } = stored.files;
     if (!certPem) return undefined;
     const leaf = new X509Certificate(certPem);
-    const chain = (chainPem ?? '').match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g)?.map((b) => `${b}\n`) ?? [];
+    const chain = certificateBlocks(chainPem ?? '');
     let certId = state?.certId;
     if (!certId) {
       try {
@@ -480,7 +481,7 @@ export class CertificateManager {
       fingerprint256: leaf.fingerprint256,
       acme,
     };
-    const chain = issued.chainPem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g)?.map((b) => `${b}\n`) ?? [];
+    const chain = certificateBlocks(issued.chainPem);
     // CSR given: no key of ours matches, the generation holds none
     await this.storage.publishGeneration(this.record, generationFiles({ key: issued.keyPem, cert: issued.certPem, chain, fullchain: issued.fullchainPem }, meta));
     await this.saveState(state);

@@ -10,7 +10,8 @@ import { CertflowError } from '../errors';
 import { keyMatchesCertificate, loadPrivateKey } from '../pki/keys';
 import type { AcmeAccount } from './account';
 import { identifiersFromCsr, prepareKeyAndCsr, type PreparedKey } from './certificate-key';
-import { commonNameOf, downloadCertificate, splitPemCertificates } from './chain';
+import { commonNameOf, downloadCertificate } from './chain';
+import { certificateBlocks } from '../inspect/pem-blocks';
 import { describeChallengeFailure, RESPONDER_NAMES, Responders, type Pending } from './challenges/responders';
 import { checkPersistRecord, dnsAccountRecordName } from './dns/persist';
 import { challengeTypeFor, identifierLabel, parseIdentifiers, sameIdentifiers } from './identifiers';
@@ -298,7 +299,7 @@ export async function issueCertificate(opts: IssueOptions): Promise<IssuedCertif
   } catch (err) {
     throw stepError('downloading the certificate', err);
   }
-  const blocks = splitPemCertificates(pem);
+  const blocks = certificateBlocks(pem);
   if (blocks.length === 0) throw new CertflowError('ACME_BAD_CERTIFICATE', 'the CA sent no PEM certificate');
   const [certPem, ...chain] = blocks;
   const leaf = new X509Certificate(certPem);

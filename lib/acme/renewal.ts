@@ -5,6 +5,7 @@
  */
 import { X509Certificate } from 'node:crypto';
 import { CertflowError } from '../errors';
+import { certificateBlocks } from '../inspect/pem-blocks';
 import { x509 } from '../pki/x509';
 import type { AcmeAccount } from './account';
 import { AcmeTransport, parseRetryAfter } from './transport';
@@ -16,9 +17,9 @@ const HOUR = 3600 * 1000;
 export const DEFAULT_CHECK_INTERVAL_MS = 6 * HOUR;
 
 function firstCertificate(certPem: string): string {
-  const match = String(certPem).match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/);
-  if (!match) throw new CertflowError('ACME_NO_CERTIFICATE', 'no PEM certificate given');
-  return `${match[0]}\n`;
+  const first = certificateBlocks(String(certPem))[0];
+  if (!first) throw new CertflowError('ACME_NO_CERTIFICATE', 'no PEM certificate given');
+  return first;
 }
 
 /**

@@ -2,6 +2,7 @@
  * Revocation (RFC 8555 section 7.6) with a reason code (RFC 5280 section 5.3.1).
  */
 import { CertflowError } from '../errors';
+import { certificateBlocks } from '../inspect/pem-blocks';
 import type { AcmeAccount } from './account';
 import type { ProgressCallback } from './types';
 
@@ -39,12 +40,12 @@ export async function revokeCertificate(
   reason?: RevocationReason | number | (string & {}),
   onProgress?: ProgressCallback,
 ): Promise<void> {
-  const first = String(certPem).match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/);
+  const first = certificateBlocks(String(certPem))[0];
   if (!first) throw new CertflowError('ACME_NO_CERTIFICATE', 'nothing to revoke: no PEM certificate given');
   const code = revocationReasonCode(reason);
   onProgress?.('revoking', { step: 'revoke' });
   try {
-    await account.client.revokeCertificate(`${first[0]}\n`, { reason: code });
+    await account.client.revokeCertificate(first, { reason: code });
   } catch (err) {
     if (err instanceof CertflowError) throw new CertflowError(err.code, `revoking the certificate failed: ${err.message}`, err.details, { cause: err });
     throw err;

@@ -3,7 +3,7 @@
  * signature verify, does it end at a root, and which trust anchor (given, or Node's root store)
  * vouches for it. Signatures are checked natively with X509Certificate.verify.
  *
- * Works on already-parsed certificates (see inspect.ts), so a 1,000-certificate bundle costs
+ * Works on already-parsed certificates (see certificate-facts.ts), so a 1,000-certificate bundle costs
  * name comparisons, plus one signature check per real link.
  */
 import type { KeyObject, X509Certificate } from 'node:crypto';
@@ -14,7 +14,7 @@ export interface ChainCertificate {
   label: string;
   subject: string;
   issuer: string;
-  /** Normalized names: equal keys mean "same name" (case and spacing ignored, as OpenSSL does). */
+  /** Name comparison keys: equal keys mean the same name under RFC 5280 section 7.1 (see distinguished-name.ts). */
   subjectKey: string;
   issuerKey: string;
   subjectKeyId?: string;

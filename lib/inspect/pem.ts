@@ -1,7 +1,7 @@
 /**
  * Turns whatever a flow hands us into typed items: PEM text with one or many blocks, a Buffer
  * (PEM or DER), base64 text (e.g. a Kubernetes secret value), or a certificate bundle object
- * ({ key, cert, chain, fullchain, csr, ca, ... }, see DESIGN.md).
+ * ({ key, cert, chain, fullchain, csr, ca, ... }, see docs/ARCHITECTURE.md, "The message bundle").
  *
  * Binary input is classified by asking the real parsers (node:crypto, @peculiar/x509, forge's
  * ASN.1 reader for PKCS#12) whether they accept it: no hand-written ASN.1 here.
@@ -11,6 +11,9 @@ import * as forge from 'node-forge';
 import { CertflowError } from '../errors';
 import { checkSize, INPUT_LIMITS } from '../limits';
 import { x509 } from '../pki/x509';
+import { derToPem, scanPem } from './pem-blocks';
+
+export { certificateBlocks, derToPem, scanPem, type PemBlock } from './pem-blocks';
 
 export type InputKind = 'certificate' | 'csr' | 'private-key' | 'encrypted-private-key' | 'public-key' | 'pkcs12';
 
@@ -64,52 +67,6 @@ export const KIND_WORDS: Record<InputKind, string> = {
 /** Bundle fields, in the order their items are reported; certificate fields first. */
 const BUNDLE_FIELDS = ['cert', 'certificate', 'chain', 'fullchain', 'ca', 'csr', 'key', 'privateKey', 'publicKey', 'p12', 'pfx', 'pkcs12'];
 const CERTIFICATE_FIELDS = new Set(['cert', 'certificate', 'chain', 'fullchain']);
-
-/** One PEM block as found in a text. */
-export interface PemBlock {
-  label: string;
-  /** What lies between the BEGIN and END lines (headers and base64). */
-  body: string;
-  /** The whole block, BEGIN line to END line. */
-  text: string;
-  /** The label on the END line (differs from `label` in a damaged text). */
-  endLabel: string;
-}
-
-const BEGIN = '-----BEGIN ';
-const END = '-----END ';
-const PEM_LABEL = /^[A-Z0-9 #]{1,64}$/;
-
-/**
- * The PEM blocks of a text, in one pass (indexOf, no backtracking regex: a text of many BEGIN
- * lines and no END must cost linear time). Each BEGIN pairs with the next END; a BEGIN before it
- * means a cut-off block, reported through `cutOff` (with the text from that BEGIN on).
- */
-export function scanPem(text: string): { blocks: PemBlock[]; cutOff?: string } {
-  const blocks: PemBlock[] = [];
-  let at = 0;
-  for (;;) {
-    const begin = text.indexOf(BEGIN, at);
-    if (begin < 0) break;
-    const labelEnd = text.indexOf('-----', begin + BEGIN.length);
-    const label = labelEnd < 0 ? '' : text.slice(begin + BEGIN.length, labelEnd);
-    if (!PEM_LABEL.test(label)) return { blocks, cutOff: text.slice(begin, begin + 200) };
-    const bodyStart = labelEnd + 5;
-    const nextBegin = text.indexOf(BEGIN, bodyStart);
-    const end = text.indexOf(END, bodyStart);
-    if (end < 0 || (nextBegin >= 0 && nextBegin < end)) return { blocks, cutOff: text.slice(begin, begin + 200) };
-    const endLabelEnd = text.indexOf('-----', end + END.length);
-    const endLabel = endLabelEnd < 0 ? '' : text.slice(end + END.length, endLabelEnd);
-    if (!PEM_LABEL.test(endLabel)) return { blocks, cutOff: text.slice(begin, begin + 200) };
-    const blockEnd = endLabelEnd + 5;
-    blocks.push({ label, body: text.slice(bodyStart, end), text: text.slice(begin, blockEnd), endLabel });
-    at = blockEnd;
-    if (blocks.length > INPUT_LIMITS.items) {
-      throw new CertflowError('INPUT_TOO_LARGE', `the input holds more than ${INPUT_LIMITS.items} PEM blocks: split it`, { limit: INPUT_LIMITS.items });
-    }
-  }
-  return { blocks };
-}
 
 /** The size limit of one item of this kind. */
 function limitFor(kind: InputKind): number {
@@ -178,13 +135,6 @@ export function wrongKind(expected: string, items: DecodedItem[]): CertflowError
   const got = kinds.map((k) => KIND_WORDS[k]);
   const list = got.length > 1 ? `${got.slice(0, -1).join(', ')} and ${got[got.length - 1]}` : got[0] ?? 'nothing';
   return new CertflowError('WRONG_KIND', `expected ${expected} but got ${list}`, { got: kinds });
-}
-
-/** DER bytes as PEM with 64-character lines. */
-export function derToPem(der: Uint8Array, label: string): string {
-  const b64 = Buffer.from(der.buffer, der.byteOffset, der.byteLength).toString('base64');
-  const lines = b64.match(/.{1,64}/g) ?? [];
-  return `-----BEGIN ${label}-----\n${lines.join('\n')}\n-----END ${label}-----\n`;
 }
 
 /** Bytes of the input, counted before anything is decoded (strings by length: PEM is ASCII). */

@@ -6,10 +6,10 @@
  * Error messages never carry key material or a passphrase: they end up in statuses and logs.
  */
 import { createHash, createPrivateKey, createPublicKey, generateKeyPair, KeyObject, webcrypto, X509Certificate } from 'node:crypto';
-import * as asn1js from 'asn1js';
+import { childrenOf, encodeDer, encodeOid, isUniversal, oidValue, readDer } from './der';
 import { CertflowError } from '../errors';
 import { checkSize, INPUT_LIMITS } from '../limits';
-import { PemBlock, scanPem } from '../inspect/pem';
+import { derToPem, PemBlock, scanPem } from '../inspect/pem-blocks';
 
 export type KeyAlgorithm = 'ec-p256' | 'ec-p384' | 'ec-p521' | 'rsa-2048' | 'rsa-3072' | 'rsa-4096' | 'ed25519';
 export const KEY_ALGORITHMS: readonly KeyAlgorithm[] = ['ec-p256', 'ec-p384', 'ec-p521', 'rsa-2048', 'rsa-3072', 'rsa-4096', 'ed25519'];
@@ -188,7 +188,7 @@ export function loadPrivateKey(input: string | Buffer | KeyObject, passphrase?: 
   }
   try {
     // OpenSSL's traditional DSA form has no DER type in Node: its PEM label names it
-    return createPrivateKey({ key: derToPemText(der, 'DSA PRIVATE KEY'), format: 'pem' });
+    return createPrivateKey({ key: derToPem(der, 'DSA PRIVATE KEY'), format: 'pem' });
   } catch {
     // not that either
   }
@@ -398,19 +398,19 @@ export function publicKeyOf(privateKey: KeyObject): KeyObject {
 
 /**
  * The size in bits OpenSSL gives a key whose size is in its parameters, read from the SPKI
- * (asn1js): DSA and DH, the prime p; an EC key with explicit parameters, the group order.
+ * (lib/pki/der): DSA and DH, the prime p; an EC key with explicit parameters, the group order.
  * 0 when the parameters are absent (a DSA key that inherits them).
  */
 export function spkiKeyBits(spki: Buffer): number {
   try {
-    const kids = (node: asn1js.AsnType | undefined) => ((node as asn1js.Sequence)?.valueBlock?.value ?? []) as asn1js.AsnType[];
-    const [algorithm] = kids(asn1js.fromBER(new Uint8Array(spki)).result);
-    const [oid, params] = kids(algorithm);
-    const name = (oid as asn1js.ObjectIdentifier).getValue();
-    const fields = kids(params);
+    const [algorithm] = childrenOf(readDer(new Uint8Array(spki)).node);
+    const [oid, params] = childrenOf(algorithm);
+    const name = oidValue(oid);
+    if (!params?.valueBlock.value) return 0;
+    const fields = childrenOf(params);
     // EC: ECParameters ::= SEQUENCE { version, fieldID, curve, base, order, cofactor OPTIONAL }
     const integer = name === '1.2.840.10045.2.1' ? fields[4] : fields[0];
-    return integer instanceof asn1js.Integer ? integerBits(Buffer.from(integer.valueBlock.valueHexView)) : 0;
+    return isUniversal(integer, 2) ? integerBits(Buffer.from(integer.valueBlock.valueHexView!)) : 0;
   } catch {
     return 0;
   }
@@ -428,27 +428,22 @@ function integerBits(bytes: Buffer): number {
  * OpenSSL has no decoder for that form, though the openssl CLI reads it.
  */
 function dsaPublicKeyToSpki(der: Buffer): Buffer {
-  const decoded = asn1js.fromBER(new Uint8Array(der));
-  const parts = (decoded.result as asn1js.Sequence).valueBlock?.value ?? [];
-  if (decoded.offset === -1 || parts.length !== 4 || !parts.every((p) => p instanceof asn1js.Integer)) {
+  let parts: ReturnType<typeof childrenOf> = [];
+  try {
+    parts = readDer(new Uint8Array(der)).node.valueBlock.value ?? [];
+  } catch {
+    // reported below
+  }
+  if (parts.length !== 4 || !parts.every((p) => isUniversal(p, 2))) {
     throw new CertflowError('KEY_INVALID', 'the DSA public key could not be read: it is damaged');
   }
-  const [y, p, q, g] = parts;
-  const spki = new asn1js.Sequence({
-    value: [
-      new asn1js.Sequence({ value: [new asn1js.ObjectIdentifier({ value: '1.2.840.10040.4.1' }), new asn1js.Sequence({ value: [p, q, g] })] }),
-      new asn1js.BitString({ valueHex: y.toBER(false) }),
-    ],
-  });
-  return Buffer.from(spki.toBER(false));
+  const [y, p, q, g] = parts.map((part) => part.valueBeforeDecodeView);
+  const algorithm = encodeDer(0x30, encodeOid('1.2.840.10040.4.1'), encodeDer(0x30, p, q, g));
+  return encodeDer(0x30, algorithm, encodeDer(0x03, Buffer.from([0]), y)); // BIT STRING: no unused bits, then INTEGER y
 }
 
 function pemBody(block: PemBlock): Buffer {
   return Buffer.from(block.body.replace(/\s+/g, ''), 'base64');
-}
-
-function derToPemText(der: Buffer, label: string): string {
-  return `-----BEGIN ${label}-----\n${der.toString('base64').replace(/.{64}/g, '$&\n')}\n-----END ${label}-----\n`;
 }
 
 /** The PEM text in the input, or undefined when the input is binary / has no PEM header. */

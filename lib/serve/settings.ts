@@ -28,15 +28,14 @@
  * Node-RED's default (NODE_RED_HOME or HOMEPATH/.node-red when they hold a .config.json,
  * else ~/.node-red).
  */
-import { X509Certificate } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { CertflowError } from '../errors';
-import { createLocalCa, issueBootstrapLeaf, loadLocalCa, localHostNames, namesNotPermitted, type LocalCa } from '../pki/local-ca';
-import { classifyAltName, type AltName } from '../pki/names';
+import type { AltName } from '../pki/names';
+import { localCaPaths } from './local-ca-download';
 import { reconcileStore } from './reconcile';
-import { configureStorage, loadTextOrUndefined, openStorage, setStorageLogger, takeMigrationReport, type StorageSettings } from '../storage';
+import { configureStorage, setStorageLogger, takeMigrationReport, type StorageSettings } from '../storage';
 import {
   certificatesDir,
   expandHome,
@@ -89,11 +88,14 @@ export interface HttpsSettingsFunction {
 }
 
 const BOOTSTRAP_SOURCE = 'bootstrap';
-const LOCAL_CA_DIR = 'local-ca';
-/** The local CA's keys in the storage. */
-const LOCAL_CA_KEYS = { key: `${LOCAL_CA_DIR}/ca-key.pem`, cert: `${LOCAL_CA_DIR}/ca.pem` };
-const BOOTSTRAP_DAYS = 365;
-const LOCAL_CA_DAYS = 3650;
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded only when a bootstrap certificate is needed: it brings the signing code
+const loadBootstrap = () => require('../pki/bootstrap') as typeof import('../pki/bootstrap');
+
+/** A bootstrap certificate from the local CA, checked like any bundle. */
+async function issueBootstrapCertificate(userDir: string, names: AltName[], log: Logger): Promise<ValidatedBundle> {
+  return validateBundle(await loadBootstrap().issueBootstrapCertificate(userDir, names, log));
+}
 
 /**
  * Node-RED's `https` setting. Returns a function (Node-RED calls it at startup and at every
@@ -115,7 +117,7 @@ export function https(helperOptions: HttpsHelperOptions = {}): HttpsSettingsFunc
   const renewDays = helperOptions.bootstrapRenewDays ?? 30;
   let namesChecked = false; // a bad name in `hostnames` is reported once, not at every refresh
   const wantedNames = () => {
-    const names = bootstrapNames(helperOptions.hostnames, namesChecked ? undefined : log);
+    const names = loadBootstrap().bootstrapNames(helperOptions.hostnames, namesChecked ? undefined : log);
     namesChecked = true;
     return names;
   };
@@ -159,7 +161,7 @@ export function https(helperOptions: HttpsHelperOptions = {}): HttpsSettingsFunc
       });
     } else if (stored.meta.source === BOOTSTRAP_SOURCE) {
       // Only our own bootstrap certificate is ever replaced automatically.
-      const why = bootstrapOutdated(stored, wantedNames(), renewDays);
+      const why = loadBootstrap().bootstrapOutdated(stored, wantedNames(), renewDays);
       const current = stored;
       if (why) {
         stored = await makeBootstrap(why, current.generation).catch((err) => {
@@ -255,105 +257,6 @@ export function resolveUserDir(explicit?: string, argv: string[] = process.argv,
 /** settings.js is evaluated synchronously, before any await: a stat of one small path. */
 function existsQuick(file: string): boolean {
   return existsSync(file);
-}
-
-// ---------------------------------------------------------------------------------------------
-// Bootstrap certificate and the local CA
-
-export function localCaPaths(userDir: string): { dir: string; cert: string; key: string } {
-  const dir = path.join(certificatesDir(userDir), LOCAL_CA_DIR);
-  return { dir, cert: path.join(dir, 'ca.pem'), key: path.join(dir, 'ca-key.pem') };
-}
-
-/**
- * The names the bootstrap certificate is for: the ones given, then this machine's (host name,
- * `<host>.local`, localhost, 127.0.0.1, ::1, IPv4 LAN addresses: local-ca's localHostNames).
- * Names that are not valid in a certificate are skipped; a given one with a warning.
- */
-export function bootstrapNames(extra?: string[] | string, log?: Logger): AltName[] {
-  const given = typeof extra === 'string' ? extra.split(/[\s,;]+/) : (extra ?? []);
-  const wanted = [...given.filter(Boolean), ...localHostNames()];
-  const names: AltName[] = [];
-  const seen = new Set<string>();
-  for (const text of wanted) {
-    try {
-      const name = classifyAltName(text);
-      if (name.type !== 'dns' && name.type !== 'ip') throw new CertflowError('name-invalid', `"${text}" is neither a host name nor an IP address`);
-      const id = `${name.type}:${name.value}`;
-      if (!seen.has(id)) names.push(name);
-      seen.add(id);
-    } catch (err) {
-      if (given.includes(text)) log?.('warn', `bootstrap certificate: skipping "${text}": ${reasonOf(err)}`);
-    }
-  }
-  return names;
-}
-
-function bootstrapOutdated(stored: StoredBundle, names: AltName[], renewDays: number): string | undefined {
-  const msLeft = new Date(stored.leaf.validTo).getTime() - Date.now();
-  if (msLeft < renewDays * 86400_000) return `the bootstrap certificate ends on ${stored.facts.notAfter.slice(0, 10)}`;
-  const covered = new Set(stored.facts.altNames.map((n) => n.replace(/^DNS:/, 'dns:').replace(/^IP:/, 'ip:')));
-  const missing = names.filter((n) => !covered.has(`${n.type}:${n.type === 'ip' ? canonicalIp(n.value) : n.value}`));
-  if (missing.length > 0) return `the bootstrap certificate does not cover ${missing.map((n) => n.value).join(', ')}`;
-  return undefined;
-}
-
-/** OpenSSL prints IPv6 addresses in full uppercase hex groups; compare in one form. */
-function canonicalIp(ip: string): string {
-  if (!ip.includes(':')) return ip;
-  // expand :: and strip leading zeros, upper case, as X509Certificate.subjectAltName shows them
-  const [head, tail] = ip.split('::');
-  const headParts = head ? head.split(':') : [];
-  const tailParts = tail !== undefined && tail !== '' ? tail.split(':') : [];
-  const fill = ip.includes('::') ? new Array<string>(8 - headParts.length - tailParts.length).fill('0') : [];
-  return [...headParts, ...fill, ...tailParts].map((p) => parseInt(p, 16).toString(16).toUpperCase()).join(':');
-}
-
-/**
- * The local CA of this userDir: made once (EC P-256, 10 years, leaves only, limited to local
- * names plus `names`), reused while it can sign a full-length bootstrap certificate for
- * `names`. A name it may not sign for (a new address outside the private ranges, a new name in
- * `hostnames`) makes a new one, which browsers must then be told to trust.
- */
-export async function ensureLocalCa(userDir: string, names: AltName[] = [], log?: Logger): Promise<LocalCa> {
-  const paths = localCaPaths(userDir);
-  const storage = await openStorage(userDir);
-  const [keyPem, certPem] = await Promise.all([
-    loadTextOrUndefined(storage, LOCAL_CA_KEYS.key).catch(() => undefined),
-    loadTextOrUndefined(storage, LOCAL_CA_KEYS.cert).catch(() => undefined),
-  ]);
-  if (keyPem && certPem) {
-    try {
-      const ca = loadLocalCa({ keyPem, certPem });
-      // keep it while it can still sign a full-length bootstrap certificate
-      if (new Date(new X509Certificate(certPem).validTo).getTime() > Date.now() + (BOOTSTRAP_DAYS + 35) * 86400_000) {
-        const outside = namesNotPermitted(ca, names);
-        if (outside.length === 0) return ca;
-        log?.('warn', `the local CA ${paths.cert} may not sign for ${outside.map((n) => n.value).join(', ')}: making a new local CA (trust the new file in your browser)`);
-      }
-    } catch {
-      // damaged or mismatched: make a new one below
-    }
-  }
-  const ca = await createLocalCa({ days: LOCAL_CA_DAYS, limitedTo: names });
-  // Key first, then certificate: a crash in between leaves a key without its certificate,
-  // which the check above treats as "no CA" and redoes. The storage refuses a planted folder.
-  try {
-    await storage.store(LOCAL_CA_KEYS.key, ca.keyPem, { secret: true });
-    await storage.store(LOCAL_CA_KEYS.cert, ca.certPem);
-  } catch (err) {
-    // a shared storage that is unreachable (Redis away at boot): serve from this CA in memory now
-    if (!(err instanceof CertflowError && err.code === 'storage-unavailable')) throw err;
-    log?.('warn', `the local CA could not be stored (${err.message}); using one made for this run`);
-  }
-  return ca;
-}
-
-/** A fresh leaf certificate for `names`, signed by the userDir's local CA (made if missing). */
-export async function issueBootstrapCertificate(userDir: string, names: AltName[], log?: Logger): Promise<ValidatedBundle> {
-  const ca = await ensureLocalCa(userDir, names, log);
-  const leaf = await issueBootstrapLeaf(ca, names, BOOTSTRAP_DAYS);
-  return validateBundle({ key: leaf.keyPem, cert: leaf.certPem, chain: [ca.certPem] });
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ import { X509Certificate, type KeyObject } from 'node:crypto';
 import * as path from 'node:path';
 import { writeFileAtomic, SECRET_FILE_MODE, PUBLIC_FILE_MODE } from '../storage/atomic-file';
 import { CertflowError } from '../errors';
+import { certificateBlocks } from '../inspect/pem-blocks';
 import { loadPrivateKey, describeKey } from '../pki/keys';
 import { expandHome, isNotFound, openStorage, storageRoot, type GenerationFile, type Storage } from '../storage';
 
@@ -147,10 +148,8 @@ export { expandHome };
 // ---------------------------------------------------------------------------------------------
 // Validation
 
-const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g;
-
 /** Splits PEM text (or an array of PEM texts) into certificate PEM blocks, in order. */
-function certificateBlocks(value: unknown, field: string): string[] {
+function bundleCertificates(value: unknown, field: string): string[] {
   if (value === undefined || value === null || value === '') return [];
   const parts: unknown[] = Array.isArray(value) ? value : [value];
   const blocks: string[] = [];
@@ -159,11 +158,11 @@ function certificateBlocks(value: unknown, field: string): string[] {
     if (typeof text !== 'string') {
       throw new CertflowError('bundle-invalid', `${field} must be PEM text, not ${typeof text}`);
     }
-    const found = text.match(PEM_CERTIFICATE);
-    if (!found) {
+    const found = certificateBlocks(text);
+    if (found.length === 0) {
       throw new CertflowError('bundle-invalid', `${field} holds no PEM certificate ("-----BEGIN CERTIFICATE-----" block)`);
     }
-    blocks.push(...found.map((b) => `${b.trim()}\n`));
+    blocks.push(...found);
   }
   return blocks;
 }
@@ -235,10 +234,10 @@ export function validateBundle(
     throw new CertflowError('bundle-invalid', `the bundle's private key cannot be used: ${reason}`, undefined, { cause: err });
   }
 
-  const certBlocks = certificateBlocks(bundle.cert, 'the bundle\'s certificate (payload.cert)');
-  const fullchainBlocks = certificateBlocks(bundle.fullchain, 'the bundle\'s fullchain (payload.fullchain)');
+  const certBlocks = bundleCertificates(bundle.cert, 'the bundle\'s certificate (payload.cert)');
+  const fullchainBlocks = bundleCertificates(bundle.fullchain, 'the bundle\'s fullchain (payload.fullchain)');
   const chainGiven = bundle.chain !== undefined && bundle.chain !== null && bundle.chain !== '';
-  let chainBlocks = certificateBlocks(chainGiven ? bundle.chain : [], 'the bundle\'s chain (payload.chain)');
+  let chainBlocks = bundleCertificates(chainGiven ? bundle.chain : [], 'the bundle\'s chain (payload.chain)');
 
   let leafPem: string;
   if (certBlocks.length > 0) {

@@ -41,7 +41,7 @@ export async function syncDirectory(dir: string): Promise<void> {
     handle = await fs.open(dir, 'r');
     await handle.sync();
   } catch {
-    // not supported here (e.g. some network filesystems): the rename is still atomic
+    // not supported here (e.g. Windows, some network filesystems): the rename is still atomic
   } finally {
     await handle?.close().catch(() => undefined);
   }

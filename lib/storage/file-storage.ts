@@ -25,6 +25,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { CertflowError } from '../errors';
 import { FileLocks, processAlive } from './file-lock';
+import { syncDirectory } from './atomic-file';
 import { checkFolder, ensureSafeFolders } from './folder-safety';
 import { keySegments, validateKey } from './keys';
 import type { GenerationFile, GenerationPointer, KeyInfo, LockOptions, PublishOptions, Storage, StorageChange, StoreOptions } from './storage';
@@ -472,18 +473,6 @@ export async function writeAtomic(file: string, data: string | Buffer, mode: num
     throw err;
   }
   await syncDirectory(path.dirname(file));
-}
-
-export async function syncDirectory(dir: string): Promise<void> {
-  let handle: fs.FileHandle | undefined;
-  try {
-    handle = await fs.open(dir, 'r');
-    await handle.sync();
-  } catch {
-    // not supported here (e.g. Windows, some network filesystems): the rename is still atomic
-  } finally {
-    await handle?.close().catch(() => undefined);
-  }
 }
 
 function notFoundOr(err: unknown, key: string, file: string): unknown {

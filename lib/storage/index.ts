@@ -18,7 +18,7 @@
  */
 export * from './storage';
 export { keySegments, validateKey, joinKey, safeSegment } from './keys';
-export { GENERATION_FILES, accountKey, acmeStateKey, deliveredKey, sourceLinkKey, acmeLock, accountLock } from './layout';
+export { GENERATION_FILES, LOCAL_CA_KEYS, accountKey, acmeStateKey, deliveredKey, sourceLinkKey, acmeLock, accountLock } from './layout';
 export { FileStorage, isGenerationName, recordLock } from './file-storage';
 export type { FileStorageOptions } from './file-storage';
 export { processAlive } from './file-lock';

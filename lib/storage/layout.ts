@@ -35,3 +35,6 @@ export function acmeLock(record: string): string {
 export function accountLock(configId: string): string {
   return `account:${safeSegment(configId)}`;
 }
+
+/** The local CA of bootstrap certificates: its key (secret) and certificate, `local-ca/` at the top. */
+export const LOCAL_CA_KEYS = { key: 'local-ca/ca-key.pem', cert: 'local-ca/ca.pem' } as const;

@@ -1,10 +1,11 @@
 /**
- * The certificate bundle that travels in msg.payload (DESIGN.md):
+ * The certificate bundle that travels in msg.payload (docs/ARCHITECTURE.md, "The message bundle"):
  *   { key, publicKey, csr, cert, chain: [..], fullchain, ca, info }   PEM strings; info = inspect result
  * Each node reads what it needs and adds its own fields, keeping everything else.
  */
-import { decodeInput, DecodedItem } from '../../lib/inspect/pem';
+import type { DecodedItem } from '../../lib/inspect';
 import { checkInputShape } from './input-limits';
+import { loadInspect } from './lib';
 
 export interface CertificateBundle {
   /** Private key, PKCS#8 PEM (encrypted when it was generated with a passphrase). */
@@ -52,7 +53,7 @@ export function startBundle(payload: unknown): CertificateBundle {
 export function readBundle(payload: unknown, source = 'msg.payload'): CertificateBundle {
   checkInputShape(payload, source);
   if (isBundleObject(payload)) return { ...payload };
-  return bundleFromItems(decodeInput(payload, { source }));
+  return bundleFromItems(loadInspect().decodeInput(payload, { source }));
 }
 
 function bundleFromItems(items: DecodedItem[]): CertificateBundle {

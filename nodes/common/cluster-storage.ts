@@ -5,8 +5,7 @@
  * Node-RED's credentialSecret is the encryption secret when the setting gives none. In a
  * cluster, the ACME nodes' http-01 route also answers tokens another instance's order added.
  */
-import { http01Registry } from '../../lib/acme';
-import { configureStorage, openStorage, setStorageSecretFallback } from '../../lib/storage';
+import { loadAcme, loadStorage } from './lib';
 
 interface SettingsRuntime {
   settings: { userDir?: string; credentialSecret?: unknown; certflow?: { storage?: unknown } };
@@ -16,6 +15,7 @@ interface SettingsRuntime {
 /** Reads the storage setting once per runtime; a bad one is logged (the nodes then report it at their first use). */
 export function configureNodeStorage(RED: SettingsRuntime, userDir: string): void {
   try {
+    const { configureStorage, setStorageSecretFallback } = loadStorage();
     setStorageSecretFallback(userDir, RED.settings.credentialSecret);
     const certflow = RED.settings.certflow;
     if (certflow && typeof certflow === 'object' && certflow.storage !== undefined) {
@@ -28,8 +28,8 @@ export function configureNodeStorage(RED: SettingsRuntime, userDir: string): voi
 
 /** Cluster storage: the process-wide http-01 registry also writes and reads the shared tokens. */
 export function shareChallengeTokens(userDir: string): Promise<void> {
-  return openStorage(userDir).then(
-    (storage) => http01Registry.share(storage.challengeTokens),
+  return loadStorage().openStorage(userDir).then(
+    (storage) => loadAcme().http01Registry.share(storage.challengeTokens),
     () => undefined, // the ACME node reports a storage problem at its first order
   );
 }

@@ -3,7 +3,7 @@
  * RED.httpNode answers the tokens of orders in progress (lib/acme's http01Registry) and 404
  * otherwise. One route per runtime, shared by every ACME node.
  */
-import { HTTP01_PATH_PREFIX, http01Registry } from '../../lib/acme';
+import { loadAcme } from './lib';
 import type { Node, NodeAPI } from './node-red';
 
 export interface HttpNodeRuntime {
@@ -23,6 +23,7 @@ export function ensureHttp01Route(RED: HttpNodeRuntime, node: Node): void {
   const app = RED.httpNode;
   if (!app || routedApps.has(app)) return;
   routedApps.add(app);
+  const { HTTP01_PATH_PREFIX, http01Registry } = loadAcme();
   app.get(`${HTTP01_PATH_PREFIX}:token`, async (req, res) => {
     const body = await http01Registry.lookupShared(String(req.params.token)); // cluster: another instance's order too
     if (body === undefined) res.status(404).type('text/plain').send('Not Found');

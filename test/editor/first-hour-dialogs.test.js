@@ -39,7 +39,7 @@ before(async () => {
   userDir = makeUserDir('certflow-first-hour-editor-');
   linkPackageInto(userDir);
   // the local CA, as the settings helper makes it at the first HTTPS start
-  const { ensureLocalCa } = require('../../dist/lib/serve/settings');
+  const { ensureLocalCa } = require('../../dist/lib/pki/bootstrap');
   await ensureLocalCa(userDir);
   nodeRed = await startNodeRed({ userDir, linkPackage: false });
   await nodeRed.adminPost('/flows', { flows });

@@ -12,7 +12,7 @@ const path = require('node:path');
 const { FileStorage, openStorage, accountKey } = require('../../dist/lib/storage');
 const { installBundle } = require('../../dist/lib/serve/store');
 const { AccountStore, CertificateManager } = require('../../dist/lib/acme');
-const { issueBootstrapCertificate, bootstrapNames } = require('../../dist/lib/serve/settings');
+const { issueBootstrapCertificate, bootstrapNames } = require('../../dist/lib/pki/bootstrap');
 const { tempDir, leafBundle } = require('../https/fixtures');
 
 const ACCOUNT = { directoryUrl: 'https://acme.example/dir', accountUrl: 'https://acme.example/acct/1', accountKeyPem: '-----BEGIN PRIVATE KEY-----\nMC4=\n-----END PRIVATE KEY-----\n' };

@@ -8,33 +8,21 @@ import { createHash, webcrypto, randomBytes } from 'node:crypto';
 import * as tls from 'node:tls';
 import { AsnConvert, OctetString } from '@peculiar/asn1-schema';
 import { x509 } from '../../pki/x509';
+import { ipv6Nibbles } from '../../pki/ip-address';
+import { derToPem } from '../../inspect/pem-blocks';
 import { acquireSharedListener, type ListenerPool } from './listen';
 import type { AcmeIdentifier } from '../types';
 
 export const ACME_IDENTIFIER_OID = '1.3.6.1.5.5.7.1.31';
 export const ACME_TLS_ALPN_PROTOCOL = 'acme-tls/1';
 
-function toPem(der: ArrayBuffer, label: string): string {
-  const b64 = Buffer.from(der).toString('base64').replace(/(.{64})/g, '$1\n').replace(/\n$/, '');
-  return `-----BEGIN ${label}-----\n${b64}\n-----END ${label}-----\n`;
-}
-
 /** The SNI name the CA sends: the DNS name, or for an IP the reverse-DNS name (RFC 8738). */
 export function tlsAlpnServerName(id: AcmeIdentifier): string {
   if (id.type === 'dns') return id.value.toLowerCase();
   if (id.value.includes(':')) {
-    return `${[...expandIpv6(id.value)].reverse().join('.')}.ip6.arpa`;
+    return `${[...ipv6Nibbles(id.value)].reverse().join('.')}.ip6.arpa`;
   }
   return `${id.value.split('.').reverse().join('.')}.in-addr.arpa`;
-}
-
-function expandIpv6(address: string): string {
-  const [head, tail] = address.split('::');
-  const headParts = head ? head.split(':') : [];
-  const tailParts = tail !== undefined && tail !== '' ? tail.split(':') : [];
-  const missing = 8 - headParts.length - tailParts.length;
-  const parts = [...headParts, ...(tail !== undefined ? new Array<string>(missing).fill('0') : []), ...tailParts];
-  return parts.map((p) => p.padStart(4, '0')).join('');
 }
 
 /** Self-signed challenge certificate for one identifier (new EC P-256 key each time). */
@@ -56,7 +44,7 @@ export async function createTlsAlpnCertificate(id: AcmeIdentifier, keyAuthorizat
     ],
   });
   const pkcs8 = await webcrypto.subtle.exportKey('pkcs8', keys.privateKey);
-  return { certPem: cert.toString('pem'), keyPem: toPem(pkcs8, 'PRIVATE KEY') };
+  return { certPem: cert.toString('pem'), keyPem: derToPem(new Uint8Array(pkcs8), 'PRIVATE KEY') };
 }
 
 export interface TlsAlpnListener {
