@@ -8,6 +8,7 @@ import type { Client } from 'acme-client';
 import { CertflowError } from '../errors';
 import { validateEmail } from '../pki/names';
 import { resolveDirectoryUrl } from './directories';
+import { acmeApiOf, httpClientOf } from './acme-client-adapter';
 import { AcmeTransport, createAcmeClient, type AcmeDirectory } from './transport';
 import type { AccountOptions, ExternalAccountBinding, ProgressCallback } from './types';
 
@@ -140,8 +141,7 @@ async function registerAccount(client: Client, contact: string[], withEab: boole
   if (contact.length) payload.contact = contact;
   try {
     // low-level call (src/api.js createAccount) to see the status: 201 = created, 200 = existed
-    const api = (client as unknown as { api: { createAccount(data: unknown): Promise<{ status: number }> } }).api;
-    const resp = await api.createAccount(payload);
+    const resp = await acmeApiOf(client).createAccount(payload);
     return resp.status === 201;
   } catch (err) {
     const problemType = err instanceof CertflowError && typeof err.details?.problemType === 'string' ? err.details.problemType : '';
@@ -236,17 +236,16 @@ export async function rolloverAccountKey(account: AcmeAccount, newAccountKeyPem?
   checkAccountKey(newKey);
   const accountUrl = account.accountUrl;
   const { client: newClient } = createAcmeClient({ directoryUrl: account.directoryUrl, accountKeyPem: newKey, accountUrl, transport: account.transport });
-  const oldHttp = (account.client as unknown as { http: { getJwk(): unknown } }).http;
-  const newHttp = (newClient as unknown as { http: { createSignedBody(url: string, payload: unknown): unknown } }).http;
+  const oldHttp = httpClientOf(account.client);
+  const newHttp = httpClientOf(newClient);
   const keyChangeUrl = (await account.directory()).keyChange;
   if (typeof keyChangeUrl !== 'string') {
     throw new CertflowError('ACME_NO_KEY_CHANGE', 'this CA does not support changing the account key (no keyChange in its directory)');
   }
   // inner JWS signed by the new key (no nonce), outer by the old key with kid (src/client.js)
   const body = newHttp.createSignedBody(keyChangeUrl, { account: accountUrl, oldKey: oldHttp.getJwk() });
-  const api = (account.client as unknown as { api: { updateAccountKey(data: unknown): Promise<unknown> } }).api;
   try {
-    await api.updateAccountKey(body);
+    await acmeApiOf(account.client).updateAccountKey(body);
   } catch (err) {
     if (err instanceof CertflowError) throw new CertflowError(err.code, `changing the account key failed: ${err.message}`, err.details, { cause: err });
     throw err;
@@ -267,9 +266,8 @@ export async function deactivateAccount(account: AcmeAccount): Promise<void> {
  */
 export async function accountUrlForKey(account: AcmeAccount, keyPem: string): Promise<string | undefined> {
   const { client } = createAcmeClient({ directoryUrl: account.directoryUrl, accountKeyPem: keyPem, transport: account.transport });
-  const api = (client as unknown as { api: { createAccount(data: unknown): Promise<{ headers: Record<string, string> }> } }).api;
   try {
-    const resp = await api.createAccount({ onlyReturnExisting: true });
+    const resp = await acmeApiOf(client).createAccount({ onlyReturnExisting: true });
     return resp.headers?.location || undefined;
   } catch (err) {
     if (err instanceof CertflowError && /ACCOUNT_DOES_NOT_EXIST|UNAUTHORIZED/.test(err.code)) return undefined;

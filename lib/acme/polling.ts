@@ -4,13 +4,14 @@
  */
 import { CertflowError } from '../errors';
 import type { AcmeAccount } from './account';
-import { parseRetryAfter, sleep, type AcmeResponse } from './transport';
+import { acmeApiOf, type AcmeApi } from './acme-client-adapter';
+import { parseRetryAfter, sleep } from './transport';
 
-export type Api = { apiRequest(url: string, payload: unknown, valid?: number[]): Promise<AcmeResponse> };
+export type Api = Pick<AcmeApi, 'apiRequest'>;
 
+/** acme-client's AcmeApi#apiRequest (POST-as-GET with kid, our transport underneath), through its adapter. */
 export function apiOf(account: AcmeAccount): Api {
-  // acme-client src/api.js AcmeApi#apiRequest: POST-as-GET with kid, our transport underneath
-  return (account.client as unknown as { api: Api }).api;
+  return acmeApiOf(account.client);
 }
 
 export async function pollStatus(account: AcmeAccount, url: string, pendingStates: string[], what: string): Promise<Record<string, any>> {

@@ -7,7 +7,8 @@
  * (a spent nonce); after a network error it ends in `validateStatus(undefined)` and throws
  * "Cannot read properties of undefined (reading 'config')", hiding the cause.
  *
- * What we do instead (per Client instance, nothing global is touched):
+ * What we do instead (per Client instance, nothing global is touched; the non-public parts of
+ * acme-client this needs are reached through acme-client-adapter.ts only):
  * - `client.http.request` (src/http.js HttpClient#request: the one place that sends; used by
  *   getDirectory, getNonce and signedRequest) is replaced on that instance by `transport.request`:
  *   node:https with this server's own Agent. The Agent trusts the extra CA PEM (plus Node's
@@ -21,7 +22,6 @@
  *   Retry-After; `rateLimited`/429 is never retried but reported with the CA's retry time;
  *   any other error status becomes a CertflowError naming the problem type and detail.
  */
-import { readFileSync } from 'node:fs';
 import * as http from 'node:http';
 import * as https from 'node:https';
 import * as tls from 'node:tls';
@@ -30,14 +30,7 @@ import { CertflowError } from '../errors';
 import { isObject } from '../guards';
 import { describeAcmeProblem, parseAcmeProblem, problemCode } from './problems';
 import type { ExternalAccountBinding, TransportOptions } from './types';
-
-/** acme-client's version, from its package.json. */
-function acmeClientVersion(): string {
-  const pkg: unknown = JSON.parse(readFileSync(require.resolve('acme-client/package.json'), 'utf8'));
-  return isObject(pkg) && typeof pkg.version === 'string' ? pkg.version : 'unknown';
-}
-
-const ACME_CLIENT_VERSION = acmeClientVersion();
+import { ACME_CLIENT_VERSION, httpClientOf, prototypeSignedRequest, type AcmeHttpClient } from './acme-client-adapter';
 
 /** Sent with every request (Pebble 2.10 and RFC 8555 section 6.1 want one). */
 export const ACME_USER_AGENT = `node-red-certificates (acme-client/${ACME_CLIENT_VERSION})`;
@@ -351,25 +344,9 @@ export class AcmeTransport {
    * Returns the same client.
    */
   attach(client: Client): Client {
-    const httpClient = (client as unknown as { http: AcmeHttpClient }).http;
-    attachHttpClient(httpClient, this);
+    attachHttpClient(httpClientOf(client), this);
     return client;
   }
-}
-
-/** The parts of acme-client's HttpClient (src/http.js) we rely on. */
-interface AcmeHttpClient {
-  maxBadNonceRetries: number;
-  getDirectory(): Promise<Record<string, unknown>>;
-  request(url: string, method: string, opts?: RequestOptions): Promise<AcmeResponse>;
-  /** A function property, not a method: the prototype's one is taken and called with `call`. */
-  signedRequest: (
-    this: AcmeHttpClient,
-    url: string,
-    payload: unknown,
-    opts?: { kid?: string | null; nonce?: string | null; includeExternalAccountBinding?: boolean },
-    attempts?: number,
-  ) => Promise<AcmeResponse>;
 }
 
 function attachHttpClient(httpClient: AcmeHttpClient, transport: AcmeTransport): void {
@@ -379,7 +356,7 @@ function attachHttpClient(httpClient: AcmeHttpClient, transport: AcmeTransport):
   httpClient.request = (url, method, opts) => transport.request(url, method, opts);
   // one directory fetch per transport, shared by all its clients (HttpClient#getDirectory caches per client)
   httpClient.getDirectory = () => transport.getDirectory();
-  const original = (Object.getPrototypeOf(httpClient) as AcmeHttpClient).signedRequest;
+  const original = prototypeSignedRequest(httpClient);
   httpClient.signedRequest = async (url, payload, opts = {}, attempts = 0) => {
     // acme-client recurses through `this.signedRequest` for its badNonce loop (with the fresh
     // replay-nonce of the badNonce answer): report and pass those on.

@@ -1,40 +1,45 @@
 /**
- * Reading a DER tree that asn1js decoded: each accessor checks the tag or shape it expects and
- * throws CERT_INVALID otherwise, so the fact readers never index into a wrong structure.
+ * Reading a DER tree that lib/pki/der decoded: each accessor checks the tag or shape it expects
+ * and throws CERT_INVALID otherwise, so the fact readers never index into a wrong structure.
  */
-import * as asn1js from 'asn1js';
 import { CertflowError } from '../errors';
+import { DerError, decodeDerStrict, oidValue, readDer, stringValue, timeValue, type DerNode } from '../pki/der';
 
-export type Node = asn1js.AsnType & { valueBlock: { value?: unknown; valueHexView?: Uint8Array } };
+export type Node = DerNode;
+
+function derOrInvalid(decode: () => Node, what: string): Node {
+  try {
+    return decode();
+  } catch (err) {
+    if (err instanceof DerError) throw new CertflowError('CERT_INVALID', what);
+    throw err;
+  }
+}
 
 /** The whole of `der` as one ASN.1 value; trailing bytes are refused. */
 export function decodeDer(der: Uint8Array, what = 'not DER'): Node {
-  const decoded = asn1js.fromBER(der, { parseEmbedded: false, copyInput: false });
-  if (decoded.offset === -1 || decoded.offset !== der.length) throw new CertflowError('CERT_INVALID', what);
-  return decoded.result;
+  return derOrInvalid(() => decodeDerStrict(der), what);
 }
 
 /** An extension's value: one ASN.1 value at the start of the bytes. */
 export function innerOf(value: Buffer): Node {
-  const decoded = asn1js.fromBER(value, { parseEmbedded: false, copyInput: false });
-  if (decoded.offset === -1) throw new CertflowError('CERT_INVALID', 'malformed extension');
-  return decoded.result;
+  return derOrInvalid(() => readDer(value).node, 'malformed extension');
 }
 
 /** The characters of a string value (UTF8String, PrintableString, BMPString...); undefined for other types. */
 export function stringOf(node: Node | undefined): string | undefined {
-  return node instanceof asn1js.BaseStringBlock ? node.getValue() : undefined;
+  return stringValue(node);
 }
 
 /** The dotted OID of an OBJECT IDENTIFIER value; undefined for other types. */
 export function optionalOidOf(node: Node | undefined): string | undefined {
-  return node instanceof asn1js.ObjectIdentifier ? node.getValue() : undefined;
+  return oidValue(node);
 }
 
 export function kids(node: Node | undefined): Node[] {
   const value = node?.valueBlock.value;
   if (!Array.isArray(value)) throw new CertflowError('CERT_INVALID', 'unexpected structure');
-  return value as Node[];
+  return value;
 }
 
 export function isContext(node: Node | undefined, tag: number): boolean {
@@ -42,8 +47,9 @@ export function isContext(node: Node | undefined, tag: number): boolean {
 }
 
 export function oidOf(node: Node | undefined): string {
-  if (!(node instanceof asn1js.ObjectIdentifier)) throw new CertflowError('CERT_INVALID', 'expected an OID');
-  return node.getValue();
+  const oid = oidValue(node);
+  if (oid === undefined) throw new CertflowError('CERT_INVALID', 'expected an OID');
+  return oid;
 }
 
 export function bytesOf(node: Node | undefined): Buffer {
@@ -61,18 +67,18 @@ const UTC_TIME = /^\d{12}Z$/;
 const GENERALIZED_TIME = /^\d{14}Z$/;
 
 export function timeOf(node: Node): Date {
-  // asn1js's GeneralizedTime is a subclass of its UTCTime: ask for it first
-  const isUtc = !(node instanceof asn1js.GeneralizedTime) && node instanceof asn1js.UTCTime;
-  if (!isUtc && !(node instanceof asn1js.GeneralizedTime)) throw new CertflowError('CERT_INVALID', 'expected a time');
+  const universal = node.idBlock.tagClass === 1 && !node.idBlock.isConstructed;
+  const isUtc = universal && node.idBlock.tagNumber === 23;
+  if (!isUtc && !(universal && node.idBlock.tagNumber === 24)) throw new CertflowError('CERT_INVALID', 'expected a time');
   const text = bytesOf(node).toString('latin1');
-  const date = (isUtc ? UTC_TIME : GENERALIZED_TIME).test(text) ? node.toDate() : undefined;
+  const date = (isUtc ? UTC_TIME : GENERALIZED_TIME).test(text) ? timeValue(node) : undefined;
   if (!date || Number.isNaN(date.getTime()) || !validFields(text.slice(isUtc ? 2 : 4))) {
     throw new CertflowError('CERT_INVALID', `its validity time "${text.replace(/[^\x20-\x7e]/g, '?').slice(0, 24)}" is not a valid ${isUtc ? 'UTCTime (YYMMDDHHMMSSZ)' : 'GeneralizedTime (YYYYMMDDHHMMSSZ)'}`);
   }
   return date;
 }
 
-/** MMDDHHMMSS within range (asn1js turns month 13 into next January). */
+/** MMDDHHMMSS within range (Date.UTC turns month 13 into next January). */
 function validFields(mmddhhmmss: string): boolean {
   const [month, day, hour, minute, second] = (mmddhhmmss.match(/\d\d/g) ?? []).map(Number);
   return month >= 1 && month <= 12 && day >= 1 && day <= 31 && hour <= 23 && minute <= 59 && second <= 59;

@@ -1,6 +1,6 @@
 /**
- * One certificate's facts (CertificateInfo) from its DER: decoded once by asn1js (the BER reader
- * under @peculiar/x509); Node's X509Certificate (OpenSSL) is made only when a check needs it:
+ * One certificate's facts (CertificateInfo) from its DER: decoded once by lib/pki/der (our DER
+ * reader); Node's X509Certificate (OpenSSL) is made only when a check needs it:
  * signatures, host names, key match.
  */
 import { createHash, KeyObject, X509Certificate } from 'node:crypto';

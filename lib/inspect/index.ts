@@ -13,7 +13,7 @@
  *   remote.ts              a live server's chain over TLS, inspected
  *   pkcs12.ts, pbe.ts      reading and writing .p12/.pfx files (node-forge for ASN.1 only)
  *
- * Loading this index loads node-forge, @peculiar/x509 and asn1js: node files reach it through
+ * Loading this index loads node-forge and @peculiar/x509: node files reach it through
  * nodes/common/lib.ts on first use (docs/ARCHITECTURE.md, "Loading").
  */
 export { inspect, inspectCertificate, parseCertificate } from './inspect';

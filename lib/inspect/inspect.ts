@@ -3,8 +3,8 @@
  * (chain, trust, host name, key match, expiry, weak algorithms). The result is plain JSON with
  * a one-line `summary` first, because it lands in Node-RED's Debug sidebar.
  *
- * Speed (bench/inspect.bench.js): a certificate is decoded once by asn1js (the BER reader under
- * @peculiar/x509), the extensions through @peculiar/x509's extension classes, memoized by their
+ * Speed (bench/inspect.bench.js): a certificate is decoded once by lib/pki/der (a DER reader,
+ * ~20x cheaper than asn1js), the extensions through @peculiar/x509's extension classes, memoized by their
  * bytes since certificates from one CA repeat most of them. Node's X509Certificate (OpenSSL) is
  * made only when a check needs it: signatures, host names, key match.
  */

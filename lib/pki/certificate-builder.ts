@@ -22,7 +22,7 @@ import {
   id_ce_subjectKeyIdentifier,
 } from '@peculiar/asn1-x509';
 import { signingAlgorithmFor } from './keys';
-import { x509 } from './x509';
+import { asnNameOf, x509 } from './x509';
 
 type X509Extension = InstanceType<typeof x509.Extension>;
 type X509Name = InstanceType<typeof x509.Name>;
@@ -133,10 +133,7 @@ export function asnExtension(extension: X509Extension): Extension {
 
 /** An @peculiar/x509 Name as its ASN.1 object, the same bytes it encodes to. */
 export function asnName(name: X509Name): Name {
-  // x509.Name keeps its ASN.1 object in a field its typings mark private; if that changes, a
-  // round trip through its encoding gives the same object.
-  const inner = (name as unknown as { asn?: unknown }).asn;
-  return inner instanceof Name ? inner : AsnConvert.parse(name.toArrayBuffer(), Name);
+  return asnNameOf(name); // x509.ts: its private field, or a round trip through its encoding
 }
 
 /** A SubjectPublicKeyInfo from its DER bytes. */

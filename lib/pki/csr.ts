@@ -4,11 +4,11 @@
  * Node's native WebCrypto.
  */
 import { createPublicKey, KeyObject, verify } from 'node:crypto';
-import * as asn1js from 'asn1js';
 import { CertflowError } from '../errors';
 import { textOf } from '../guards';
 import { checkSize, INPUT_LIMITS } from '../limits';
-import { scanPem } from '../inspect/pem';
+import { scanPem } from '../inspect/pem-blocks';
+import { childrenOf, DerError, decodeDerStrict, oidValue, readDer, type DerNode } from './der';
 import { describeKey, KeyDescription, loadPrivateKey, signingAlgorithmFor, toCryptoKeyPair } from './keys';
 import { AltName, classifyAltName, dedupeAltNames, parseAltNames, AltNamesInput, validateEmail, validateIpAddress } from './names';
 import { x509 } from './x509';
@@ -245,13 +245,13 @@ const SIGNATURE_HASHES: Record<string, string | null> = {
 export async function verifyCsrSignature(csr: InstanceType<typeof x509.Pkcs10CertificateRequest>, publicKey?: KeyObject): Promise<boolean> {
   try {
     // CertificationRequest ::= SEQUENCE { certificationRequestInfo, signatureAlgorithm, signature BIT STRING }
-    const decoded = asn1js.fromBER(new Uint8Array(csr.rawData));
-    const [info, algorithm, signature] = (decoded.result as asn1js.Sequence).valueBlock.value as asn1js.AsnType[];
-    const oid = ((algorithm as asn1js.Sequence).valueBlock.value[0] as asn1js.ObjectIdentifier).getValue();
-    const hash = SIGNATURE_HASHES[oid];
+    const [info, algorithm, signature] = childrenOf(readDer(new Uint8Array(csr.rawData)).node);
+    const oid = oidValue(childrenOf(algorithm)[0]);
+    const hash = oid === undefined ? undefined : SIGNATURE_HASHES[oid];
     if (hash === undefined) return await csr.verify();
-    const tbs = new Uint8Array(info.valueBeforeDecodeView);
-    const signatureBytes = (signature as asn1js.BitString).valueBlock.valueHexView;
+    if (signature?.idBlock.tagNumber !== 3 || signature.valueBlock.valueHexView === undefined) return false;
+    const tbs = info.valueBeforeDecodeView;
+    const signatureBytes = signature.valueBlock.valueHexView;
     const key = publicKey ?? createPublicKey({ key: Buffer.from(csr.publicKey.rawData), format: 'der', type: 'spki' });
     return await new Promise<boolean>((resolve) => {
       verify(hash, tbs, key, signatureBytes, (err, ok) => resolve(!err && ok));
@@ -281,20 +281,27 @@ export function sanExtensionOf(item: { extensions: InstanceType<typeof x509.Exte
 
 const EXTENSION_REQUEST_OID = '1.2.840.113549.1.9.14';
 
-/** The extensions in a CSR's extensionRequest attribute, read from the DER (asn1js) without the other attributes. */
+/** The extensions in a CSR's extensionRequest attribute, read from the DER without the other attributes. */
 function extensionRequestOf(raw: ArrayBuffer): InstanceType<typeof x509.Extension>[] {
   // CertificationRequestInfo ::= SEQUENCE { version, subject, subjectPKInfo, attributes [0] IMPLICIT SET OF Attribute }
-  const kids = (node: asn1js.AsnType | undefined): asn1js.AsnType[] => {
-    const value = (node as asn1js.Sequence | undefined)?.valueBlock?.value;
+  const kids = (node: DerNode | undefined): DerNode[] => {
+    const value = node?.valueBlock.value;
     if (!Array.isArray(value)) throw new CertflowError('CSR_INVALID', "the CSR could not be read: its attributes are malformed");
     return value;
   };
-  const info = kids(asn1js.fromBER(new Uint8Array(raw)).result)[0];
+  let root: DerNode;
+  try {
+    root = decodeDerStrict(new Uint8Array(raw));
+  } catch (err) {
+    if (!(err instanceof DerError)) throw err;
+    throw new CertflowError('CSR_INVALID', 'the CSR could not be read: it is damaged or incomplete', undefined, { cause: err });
+  }
+  const info = kids(root)[0];
   const attributes = kids(info)[3];
   if (!attributes) return [];
   for (const attribute of kids(attributes)) {
     const [type, values] = kids(attribute);
-    if (!(type instanceof asn1js.ObjectIdentifier) || type.getValue() !== EXTENSION_REQUEST_OID) continue;
+    if (oidValue(type) !== EXTENSION_REQUEST_OID) continue;
     return kids(kids(values)[0]).map((extension) => new x509.Extension(new Uint8Array(extension.valueBeforeDecodeView)));
   }
   return [];

@@ -10,7 +10,7 @@
  *   local-ca.ts          the userDir's local CA and its leaves (+ bootstrap.ts: the settings helper's first certificate)
  *   certificate-builder.ts, x509.ts, der.ts   encoding details behind sign and csr (not exported here)
  *
- * Loading this index loads @peculiar/x509 and asn1js: node files reach it through
+ * Loading this index loads @peculiar/x509: node files reach it through
  * nodes/common/lib.ts on first use (docs/ARCHITECTURE.md, "Loading").
  */
 export * from './keys';

@@ -14,7 +14,9 @@ import { CertflowError } from '../errors';
 import { describeKey, loadPrivateKey, publicKeyOf } from './keys';
 import { nameConstraintsExtension, type NameConstraintsSpec } from './name-constraints';
 import { AltName, AltNamesInput, dedupeAltNames, parseAltNames, validateAltName } from './names';
-import { x509 } from './x509';
+import { requestInfoOf, x509 } from './x509';
+import { cachedCertificate, cachedPrivateKey } from './sign-caches';
+import { certificateBlocks } from '../inspect/pem-blocks';
 
 type X509Cert = InstanceType<typeof x509.X509Certificate>;
 type X509Name = InstanceType<typeof x509.Name>;
@@ -213,22 +215,6 @@ function leafFromCsr(csr: Csr, csrKey: KeyObject, caKey: KeyObject, caCert: X509
 
 const SAN_OID = '2.5.29.17';
 const EXTENSION_REQUEST_OID = '1.2.840.113549.1.9.14';
-
-interface RequestInfo {
-  subjectPKInfo: SubjectPublicKeyInfo;
-  attributes: { type: string; values: ArrayBuffer[] }[];
-}
-
-/**
- * The parsed certificationRequestInfo, which @peculiar/x509 keeps in a field its typings mark
- * protected (its own `extensions` getter re-encodes and re-parses every attribute and extension,
- * a third of a leaf's cost). Undefined if that field ever changes shape: callers then use the
- * public getters.
- */
-function requestInfoOf(csr: Csr): RequestInfo | undefined {
-  const info = (csr as unknown as { asn?: { certificationRequestInfo?: Partial<RequestInfo> } }).asn?.certificationRequestInfo;
-  return info && info.subjectPKInfo instanceof SubjectPublicKeyInfo && Array.isArray(info.attributes) ? info as RequestInfo : undefined;
-}
 
 /** The extensions a CSR asks for (its first extensionRequest attribute), as ASN.1 objects. */
 function requestedExtensions(csr: Csr): AsnExtension[] {
@@ -493,19 +479,8 @@ function requirePrivateKey(key: KeyObject | string | Buffer | undefined, passphr
   if (typeof key !== 'string' || (passphrase !== undefined && passphrase !== '')) return loadPrivateKey(key, passphrase);
   // A CA key given as PEM text each time (from a flow) would be parsed and re-imported into
   // WebCrypto for every leaf; the same text maps to the same KeyObject, whose CryptoKey is cached.
-  let loaded = loadedKeys.get(key);
-  if (!loaded) {
-    loaded = loadPrivateKey(key);
-    if (loadedKeys.size >= 8) loadedKeys.delete(loadedKeys.keys().next().value as string);
-    loadedKeys.set(key, loaded);
-  }
-  return loaded;
+  return cachedPrivateKey(key);
 }
-const loadedKeys = new Map<string, KeyObject>();
-
-// Parsed CA certificates are reused across calls with the same PEM (a CA signs many leaves).
-const parsedCertificates = new Map<string, X509Cert>();
-const CERTIFICATE_BLOCK = /-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/;
 
 /** The first certificate in PEM text (a bundle is fine), DER, or an already parsed certificate. */
 export function readCertificate(input: X509Cert | string | Buffer | undefined, what = 'the certificate'): X509Cert {
@@ -516,17 +491,12 @@ export function readCertificate(input: X509Cert | string | Buffer | undefined, w
   const isPem = typeof input === 'string' || input.subarray(0, 64).toString('latin1').includes('-----BEGIN');
   if (isPem) {
     const text = typeof input === 'string' ? input : input.toString('utf8');
-    const block = CERTIFICATE_BLOCK.exec(text)?.[0];
+    const block = certificateBlocks(text)[0];
     if (!block) {
       const label = /-----BEGIN ([A-Z0-9 ]+)-----/.exec(text)?.[1];
       throw new CertflowError('CERT_WRONG_KIND', label ? `${what} is not a certificate: found "${label}"` : `${what} is not a PEM certificate`);
     }
-    const cached = parsedCertificates.get(block);
-    if (cached) return cached;
-    const cert = parseCertificate(block, what);
-    if (parsedCertificates.size >= 32) parsedCertificates.delete(parsedCertificates.keys().next().value as string);
-    parsedCertificates.set(block, cert);
-    return cert;
+    return cachedCertificate(block, () => parseCertificate(block, what));
   }
   return parseCertificate(new Uint8Array(input), what);
 }

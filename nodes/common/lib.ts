@@ -1,7 +1,7 @@
 /**
  * lib/'s folders for node files, loaded on first use. Node-RED requires every node file at
  * start, deployed or not, and in CommonJS a folder's index requires the whole folder: pki/,
- * inspect/ and acme/ bring @peculiar/x509, node-forge, asn1js and acme-client. So node files
+ * inspect/ and acme/ bring @peculiar/x509, node-forge and acme-client. So node files
  * import only types from lib/ at the top and call these where the work is: in a node's
  * constructor, an input handler or an admin route (docs/ARCHITECTURE.md, "Loading").
  * `npm test` checks it: test/nodes/light-start.test.js.

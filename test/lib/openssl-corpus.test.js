@@ -29,7 +29,7 @@ function files(dir, pattern = /\.(pem|der)$/) {
 
 /**
  * Files OpenSSL refuses to load (a public key it cannot decode, a name it will not store) that
- * lib/inspect reads, since it decodes certificates with asn1js and asks OpenSSL only for checks.
+ * lib/inspect reads, since it decodes certificates itself (lib/pki/der) and asks OpenSSL only for checks.
  * Known and listed in issue 10's report; each should become a clear refusal.
  */
 const KNOWN_DIFFERENCES = new Set([
