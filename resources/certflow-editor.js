@@ -341,6 +341,168 @@
         return { value: 'bundle', label: 'msg.payload.key', icon: 'fa fa-key', hasValue: false };
     }
 
+    // ------------------------------------------------------------------ form template
+
+    /*
+     * Every dialog's form is written here once, as Node-RED's own dialogs write it: a list of rows,
+     * each a <div class="form-row"> with a label (Font Awesome icon + text from the node's
+     * catalogue) and its field, whose id `<prefix>-<field>` Node-RED fills from the node's property
+     * (prefix node-input, or node-config-input for a config node). A node's .html declares its rows
+     * and `formTemplate` writes them into its <script type="text/html" data-template-name> when
+     * the node's script loads, before any dialog opens. A row spec:
+     *   field        the property; input: 'text' (default), 'password', 'typed' (text + the hidden
+     *                <field>Type of a TypedInput), 'select' (options: [{ value, label: catalogue key
+     *                below <type>. | text }]), 'textarea' (rows), 'checkbox' (text: the key of the
+     *                text beside the box), 'none' (the label only, e.g. a config node select)
+     *   label        catalogue key below <type>. (default 'label.<field>'); icon: 'key' -> fa fa-key
+     *                (a label with no icon is the key's text alone); label: false -> an empty label
+     *   width        the field's width (default 70%; '' for none); placeholder: catalogue key below
+     *                <type>., placeholderText: a literal one; autocomplete
+     *   cls, attrs   the row's extra classes and attributes ({ 'data-providers': '...' })
+     *   after        HTML after the field, on the same row (see `field`, `catalogueText`)
+     * A string is HTML as it is; { heading: key } a bold section title; { tip: key } a form tip;
+     * { group: 'classes', rows: [...] } a <div> around rows that show and hide together.
+     */
+
+    function escapeHtml(v) {
+        return String(v).replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+    }
+
+    function attributes(attrs) {
+        return Object.keys(attrs).filter(function (name) { return attrs[name] !== undefined && attrs[name] !== null; })
+            .map(function (name) { return ' ' + name + '="' + escapeHtml(attrs[name]) + '"'; }).join('');
+    }
+
+    function fieldId(spec) {
+        return (spec.config ? 'node-config-input-' : 'node-input-') + spec.field;
+    }
+
+    /** A text from the node's catalogue: <span data-i18n="<type>.<key>"></span> (or another tag). */
+    function catalogueText(type, key, tag) {
+        tag = tag || 'span';
+        return '<' + tag + ' data-i18n="' + escapeHtml(type + '.' + key) + '"></' + tag + '>';
+    }
+
+    /** The field(s) of one row spec (see above), without label: for rows that hold more than one field. */
+    function field(type, spec) {
+        var id = fieldId(spec);
+        var input = spec.input || 'text';
+        var width = spec.width === undefined ? '70%' : spec.width;
+        var placeholder = spec.placeholder ? '[placeholder]' + type + '.' + spec.placeholder : undefined;
+        if (input === 'none') { return ''; }
+        if (input === 'select') {
+            return '<select' + attributes({ id: id, style: width ? 'width:' + width : undefined }) + '>' + (spec.options || []).map(function (o) {
+                return o.label ? '<option' + attributes({ value: o.value, 'data-i18n': type + '.' + o.label }) + '></option>'
+                    : '<option' + attributes({ value: o.value }) + '>' + escapeHtml(o.text === undefined ? o.value : o.text) + '</option>';
+            }).join('\n') + '</select>';
+        }
+        if (input === 'textarea') {
+            return '<textarea' + attributes({ id: id, rows: spec.rows || 4, style: 'width:' + width + '; font-family:monospace; font-size:11px', 'data-i18n': placeholder }) + '></textarea>';
+        }
+        if (input === 'checkbox') {
+            // a box after a plain text label keeps a gap to the text beside it
+            return '<input' + attributes({ type: 'checkbox', id: id, style: 'display:inline-block; width:auto; vertical-align:top;' + (spec.label && !spec.icon ? ' margin-right:6px' : '') }) + '>\n' +
+                '<label' + attributes({ for: id, style: 'width:' + (spec.textWidth || 'auto'), 'data-i18n': type + '.' + spec.text }) + '></label>';
+        }
+        return '<input' + attributes({
+            type: input === 'password' ? 'password' : 'text', id: id, style: width ? 'width:' + width : undefined,
+            autocomplete: spec.autocomplete, placeholder: spec.placeholderText, 'data-i18n': placeholder
+        }) + '>' + (input === 'typed' ? '\n<input' + attributes({ type: 'hidden', id: id + 'Type' }) + '>' : '');
+    }
+
+    /** One form row (see above). */
+    function formRow(type, spec) {
+        if (typeof spec === 'string') { return spec; }
+        if (spec.heading) { return '<div class="form-row"><b data-i18n="' + escapeHtml(type + '.' + spec.heading) + '"></b></div>'; }
+        if (spec.tip) { return '<div' + attributes({ class: 'form-tips' + (spec.cls ? ' ' + spec.cls : ''), 'data-i18n': '[html]' + type + '.' + spec.tip }) + '></div>'; }
+        if (spec.group) { return '<div class="' + escapeHtml(spec.group) + '">\n' + formRows(type, spec.rows) + '\n</div>'; }
+        var labelKey = type + '.' + (spec.label || 'label.' + spec.field);
+        var forId = spec.input === 'none' || spec.input === 'checkbox' && !spec.label ? undefined : fieldId(spec);
+        var label = spec.label === false || spec.input === 'checkbox' && !spec.label ? '<label' + attributes({ for: forId }) + '>&nbsp;</label>'
+            : spec.icon ? '<label' + attributes({ for: forId }) + '><i class="fa fa-' + escapeHtml(spec.icon) + '"></i> <span data-i18n="' + escapeHtml(labelKey) + '"></span></label>'
+                : '<label' + attributes({ for: forId, 'data-i18n': labelKey }) + '></label>';
+        var attrs = { class: 'form-row' + (spec.cls ? ' ' + spec.cls : '') };
+        Object.keys(spec.attrs || {}).forEach(function (name) { attrs[name] = spec.attrs[name]; });
+        // white space between the parts, as in hand-written markup: inline elements keep their gaps
+        return '<div' + attributes(attrs) + '>\n' + [label, field(type, spec), spec.after].filter(Boolean).join('\n') + '\n</div>';
+    }
+
+    function formRows(type, rows) {
+        return rows.map(function (spec) { return formRow(type, spec); }).join('\n');
+    }
+
+    /** Writes `rows` as the dialog template of `type` (its <script type="text/html" data-template-name>). */
+    function formTemplate(type, rows) {
+        var html = formRows(type, rows);
+        if (typeof $ !== 'function') { return html; }
+        var template = $('script[data-template-name="' + type + '"]');
+        if (!template.length) { template = $('<script type="text/html">').attr('data-template-name', type).appendTo(document.body); }
+        template.text(html);
+        return html;
+    }
+
+    /**
+     * A secret chosen with a TypedInput (secretTypes: none / stored / msg / ...) and, for "stored",
+     * the password box of the credential `stored`, shown by the dialog only while "stored" is chosen
+     * (class `<type>-stored-<stored>`, unless storedClass names another).
+     */
+    function secretRows(type, opts) {
+        var from = opts.from || opts.stored + 'From';
+        return [
+            { field: from, input: 'typed', icon: 'lock', label: 'label.' + (opts.label || opts.stored), cls: opts.cls },
+            { field: opts.stored, input: 'password', icon: 'asterisk', label: 'label.' + (opts.storedLabel || 'storedPassphrase'), autocomplete: 'new-password', cls: opts.storedClass || type + '-stored-' + opts.stored }
+        ];
+    }
+
+    /**
+     * The key and subject of a certificate or CSR (create CSR, sign certificate): key, its
+     * passphrase, common name, alternative names, organization, unit, country. opts.cls: the
+     * rows' class, opts.altNamesClass that of the alternative names; opts.afterAltNames and
+     * opts.more: rows after the alternative names and after the country.
+     */
+    function subjectRows(type, opts) {
+        opts = opts || {};
+        var cls = opts.cls;
+        return [{ field: 'keyFrom', input: 'typed', icon: 'key', label: 'label.key', cls: cls }]
+            .concat(secretRows(type, { stored: 'passphrase', cls: cls, storedClass: opts.storedClass }))
+            .concat([
+                { field: 'cn', input: 'typed', icon: 'id-card-o', placeholder: 'placeholder.cn', cls: cls },
+                { field: 'altNames', input: 'typed', icon: 'list', placeholder: 'placeholder.altNames', cls: opts.altNamesClass || cls }
+            ], opts.afterAltNames || [], [
+                { field: 'O', icon: 'building-o', placeholder: 'placeholder.optional', cls: cls },
+                { field: 'OU', icon: 'sitemap', placeholder: 'placeholder.optional', cls: cls },
+                { field: 'C', icon: 'flag-o', placeholder: 'placeholder.country', width: '70px', cls: cls }
+            ], opts.more || []);
+    }
+
+    /**
+     * oneditprepare's part for subjectRows (`this`/node: the node, type: its type): the TypedInputs
+     * of the key (the bundle's, or msg / flow / global / env), its passphrase (secretTypes), the
+     * common name and the alternative names (also JSON: a list).
+     */
+    function prepareSubjectInputs(node, type) {
+        $('#node-input-keyFrom').typedInput({ typeField: '#node-input-keyFromType', types: [bundleKeyType(), 'msg', 'flow', 'global', 'env'] });
+        $('#node-input-passphraseFrom').typedInput({ typeField: '#node-input-passphraseFromType', types: secretTypes(node, type + '.passphrase') });
+        $('#node-input-cn').typedInput({ typeField: '#node-input-cnType', types: ['str', 'msg', 'flow', 'global', 'env'] });
+        $('#node-input-altNames').typedInput({ typeField: '#node-input-altNamesType', types: ['str', 'msg', 'flow', 'global', 'env', 'json'] });
+    }
+
+    /** The Name row every dialog ends with (placeholder: the catalogue key below <type>.). */
+    function nameRow(type, opts) {
+        opts = opts || {};
+        return { field: 'name', icon: 'tag', config: opts.config, width: opts.width, placeholder: opts.placeholder === undefined ? 'label.name' : opts.placeholder };
+    }
+
+    /** Options of a select whose texts are catalogue keys `<prefix>.<value>`. */
+    function options(prefix, values) {
+        return values.map(function (value) { return { value: value, label: prefix + '.' + value }; });
+    }
+
+    /** say(node, key, substitutions): a message `<prefix>.<key>` from the node's catalogue. */
+    function catalogue(prefix) {
+        return function (node, key, substitutions) { return message(node, prefix + '.' + key, substitutions); };
+    }
+
     // ------------------------------------------------------------------ palette
 
     /**
@@ -394,7 +556,17 @@
         nameMessage: nameMessage,
         typedInputValidator: typedInputValidator,
         secretTypes: secretTypes,
-        bundleKeyType: bundleKeyType
+        bundleKeyType: bundleKeyType,
+        catalogue: catalogue,
+        formTemplate: formTemplate,
+        formRows: formRows,
+        field: field,
+        catalogueText: catalogueText,
+        secretRows: secretRows,
+        subjectRows: subjectRows,
+        prepareSubjectInputs: prepareSubjectInputs,
+        nameRow: nameRow,
+        options: options
     };
     if (typeof module === 'object' && module.exports) {
         module.exports = api; // the runtime's copy of the rules (nodes/common/required.ts)

@@ -7,7 +7,7 @@ const fs = require('node:fs');
 const http = require('node:http');
 const https = require('node:https');
 const path = require('node:path');
-const { makeUserDir, PACKAGE_NAME } = require('../harness/node-red-process');
+const { httpsSettingsSource, makeUserDir, PACKAGE_NAME } = require('../harness/node-red-process');
 
 /**
  * A round-robin proxy: each request goes to the next backend { port, protocol } (HTTPS
@@ -55,24 +55,10 @@ async function startRoundRobinProxy(port) {
  */
 function clusterUserDir({ lockExpiryMs = 3000, pollIntervalMs = 5000 } = {}) {
   const userDir = makeUserDir('certflow-cluster-');
+  const storage = `{ redis: process.env.CERTFLOW_REDIS_URL, secret: process.env.NODE_RED_CREDENTIAL_SECRET, lockExpiryMs: ${lockExpiryMs}, pollIntervalMs: ${pollIntervalMs} }`;
   fs.writeFileSync(
     path.join(userDir, 'settings.js'),
-    `// written by test/cluster/kit.js
-const certflow = require('${PACKAGE_NAME}/settings');
-const storage = { redis: process.env.CERTFLOW_REDIS_URL, secret: process.env.NODE_RED_CREDENTIAL_SECRET, lockExpiryMs: ${lockExpiryMs}, pollIntervalMs: ${pollIntervalMs} };
-module.exports = {
-  uiHost: '127.0.0.1',
-  flowFile: 'flows.json',
-  credentialSecret: process.env.NODE_RED_CREDENTIAL_SECRET,
-  https: certflow.https({ name: 'node-red', userDir: __dirname, storage }),
-  httpsRefreshInterval: 1,
-  logging: { console: { level: 'info', metrics: false, audit: false } },
-  telemetry: { enabled: false, updateNotification: false },
-  diagnostics: { enabled: false, ui: false },
-  externalModules: { autoInstall: false },
-  editorTheme: { tours: false, projects: { enabled: false }, palette: { catalogues: [] } },
-};
-`,
+    httpsSettingsSource(PACKAGE_NAME, { credentialSecret: 'process.env.NODE_RED_CREDENTIAL_SECRET', https: `{ name: 'node-red', userDir: __dirname, storage: ${storage} }` }),
   );
   return userDir;
 }

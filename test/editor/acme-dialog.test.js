@@ -6,16 +6,14 @@
 // HMAC key typed into the dialog never comes back from the admin API or reaches the log.
 const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
-const fs = require('node:fs');
-const path = require('node:path');
 
-const { startNodeRed, repoRoot } = require('../harness/node-red-process');
+const { startNodeRed } = require('../harness/node-red-process');
 const { startPebble, DEFAULT_PROFILES } = require('../harness/pebble');
 const editor = require('../harness/browser');
 
 const EAB_KID = 'kid-editor';
 const EAB_HMAC = 'zWNDZM6eQGHWpSRTPal5eIUYFTu7EajVIoguysqZ9wG44nMEtx3MUAsUDkMTQ12W';
-const messages = JSON.parse(fs.readFileSync(path.join(repoRoot, 'locales', 'en-US', 'certflow-acme-account.json'), 'utf8'))['certflow-acme-account'];
+const messages = editor.catalogue('certflow-acme-account');
 
 let pebble;
 let nodeRed;
@@ -26,16 +24,11 @@ before(async () => {
   editor.clearFailureScreenshots((file) => file === 'acme-dialog.png');
   pebble = await startPebble({ eab: { [EAB_KID]: EAB_HMAC } });
   nodeRed = await startNodeRed();
-  browser = await editor.launchBrowser();
+  browser = await editor.launchBrowser({ defaultTimeout: 10000 });
   page = browser.page;
-  page.setDefaultTimeout(10000);
 });
 
-after(async () => {
-  if (browser) await browser.close();
-  if (nodeRed) await nodeRed.stop();
-  if (pebble) await pebble.stop();
-});
+after(() => editor.closeAll(browser, nodeRed, pebble));
 
 test('ACME dialogs: presets, terms link, EAB and profiles from the directory; secrets stay secret', { timeout: 90000 }, async (t) => {
   try {

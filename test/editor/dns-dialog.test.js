@@ -10,16 +10,14 @@
 // Screenshots: .screenshots/nodes/certflow-dns-<provider>.png (git-ignored).
 const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
-const fs = require('node:fs');
-const path = require('node:path');
 
-const { startNodeRed, repoRoot } = require('../harness/node-red-process');
+const { startNodeRed } = require('../harness/node-red-process');
 const { startBind } = require('../harness/bind');
 const { fakeCloudflare, fakeDesec, fakeHetzner, fakeRoute53 } = require('../harness/dns-fakes');
 const editor = require('../harness/browser');
 
-const messages = JSON.parse(fs.readFileSync(path.join(repoRoot, 'locales', 'en-US', 'certflow-dns.json'), 'utf8'))['certflow-dns'];
-const acmeMessages = JSON.parse(fs.readFileSync(path.join(repoRoot, 'locales', 'en-US', 'certflow-acme.json'), 'utf8'))['certflow-acme'];
+const messages = editor.catalogue('certflow-dns');
+const acmeMessages = editor.catalogue('certflow-acme');
 
 const TOKEN = 'cf-token-for-the-editor-test-0123456789';
 const WRONG_TOKEN = 'a-wrong-token-typed-in-the-dialog-98765';
@@ -56,17 +54,11 @@ before(async () => {
     route53: await fakeRoute53(bind, { ...AWS, zones: ZONES }),
   };
   nodeRed = await startNodeRed();
-  browser = await editor.launchBrowser();
+  browser = await editor.launchBrowser({ defaultTimeout: 10000 });
   page = browser.page;
-  page.setDefaultTimeout(10000);
 });
 
-after(async () => {
-  if (browser) await browser.close();
-  if (nodeRed) await nodeRed.stop();
-  for (const fake of Object.values(fakes || {})) await fake.close();
-  if (bind) await bind.stop();
-});
+after(() => editor.closeAll(browser, nodeRed, ...Object.values(fakes || {}), bind));
 
 /** The DNS provider fields the open config dialog shows: { id: inputType }. */
 function shownFields() {

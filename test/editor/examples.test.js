@@ -29,7 +29,7 @@ const examples = exampleFiles();
 // This test's Node-RED runs on plain HTTP. There a Node-RED HTTPS node (example 21 installs a
 // certificate at start) stores the certificate, says so in its status, and explains once, as a
 // warning, how to switch Node-RED to HTTPS: its documented behaviour, not a problem of the flow.
-const httpsMessages = JSON.parse(fs.readFileSync(path.join(repoRoot, 'locales', 'en-US', 'certflow-https.json'), 'utf8'))['certflow-https'];
+const httpsMessages = editor.catalogue('certflow-https');
 const plainHttpExplanation = httpsMessages.warnings.plainHttp.split('__dir__').pop().slice(0, 60);
 function unexpectedProblems(logText) {
   return problemLines(logText).filter((line) => !(/\[warn\] \[certflow-https[:\]]/.test(line) && line.includes(plainHttpExplanation)));
@@ -37,7 +37,7 @@ function unexpectedProblems(logText) {
 
 // The ACME examples leave Names empty for the user to fill in: the editor marks the node
 // invalid with this sentence, and at deploy (confirmed, as the user does) its status says the fix.
-const acmeMessages = JSON.parse(fs.readFileSync(path.join(repoRoot, 'locales', 'en-US', 'certflow-acme.json'), 'utf8'))['certflow-acme'];
+const acmeMessages = editor.catalogue('certflow-acme');
 const httpsEmpty = httpsMessages.status.empty;
 
 /** Deploy; when the editor asks to confirm nodes that are not properly configured, confirm (as a user does). */
@@ -80,16 +80,12 @@ before(async () => {
   nodeRed = await startNodeRed();
   const nodeSets = await nodeRed.adminGet('/nodes');
   knownTypes = nodeSets.filter((s) => s.enabled && !s.err).flatMap((s) => s.types);
-  browser = await editor.launchBrowser({ deviceScaleFactor: 2 }); // crisp pictures for the README
+  browser = await editor.launchBrowser({ deviceScaleFactor: 2, defaultTimeout: 10000 }); // crisp pictures for the README
   page = browser.page;
-  page.setDefaultTimeout(10000);
   await editor.openEditor(page, nodeRed.url);
 });
 
-after(async () => {
-  if (browser) await browser.close();
-  if (nodeRed) await nodeRed.stop();
-});
+after(() => editor.closeAll(browser, nodeRed));
 
 test('examples/ holds at least one example flow', () => {
   assert.ok(examples.length > 0, 'no example flows in examples/');

@@ -13,10 +13,10 @@ const assert = require('node:assert/strict');
 const { X509Certificate } = require('node:crypto');
 const fs = require('node:fs');
 const path = require('node:path');
-const { startNodeRed, makeUserDir, linkPackageInto, repoRoot } = require('../harness/node-red-process');
+const { startNodeRed, makeUserDir, linkPackageInto } = require('../harness/node-red-process');
 const editor = require('../harness/browser');
 
-const messages = JSON.parse(fs.readFileSync(path.join(repoRoot, 'locales', 'en-US', 'certflow-acme.json'), 'utf8'))['certflow-acme'];
+const messages = editor.catalogue('certflow-acme');
 let userDir;
 let nodeRed;
 let browser;
@@ -43,25 +43,16 @@ before(async () => {
   await ensureLocalCa(userDir);
   nodeRed = await startNodeRed({ userDir, linkPackage: false });
   await nodeRed.adminPost('/flows', { flows });
-  browser = await editor.launchBrowser();
+  browser = await editor.launchBrowser({ defaultTimeout: 10000 });
   page = browser.page;
-  page.setDefaultTimeout(10000);
 });
 
 after(async () => {
-  if (browser) await browser.close();
-  if (nodeRed) await nodeRed.stop();
+  await editor.closeAll(browser, nodeRed);
   if (userDir && !process.env.KEEP_TEST_DIRS) fs.rmSync(userDir, { recursive: true, force: true });
 });
 
-async function failing(name, work) {
-  try {
-    await work();
-  } catch (err) {
-    await page.screenshot({ path: editor.screenshotPath('failures', `first-hour-${name}.png`) }).catch(() => {});
-    throw err;
-  }
-}
+const failing = (name, work) => editor.screenshotOnFailure(page, `first-hour-${name}.png`, work);
 
 const statusText = (id) => page.locator(`g.red-ui-flow-node-group[id="${id}"] .red-ui-flow-node-status-label`).textContent();
 

@@ -6,13 +6,11 @@
 // changed dialogs go to .screenshots/first-hour/.
 const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
-const fs = require('node:fs');
-const path = require('node:path');
 
-const { startNodeRed, repoRoot } = require('../harness/node-red-process');
+const { startNodeRed } = require('../harness/node-red-process');
 const editor = require('../harness/browser');
 
-const locale = (type) => JSON.parse(fs.readFileSync(path.join(repoRoot, 'locales', 'en-US', `${type}.json`), 'utf8'))[type];
+const locale = editor.catalogue;
 const shot = (name) => editor.screenshotPath('first-hour', `${name}.png`);
 
 let nodeRed;
@@ -22,26 +20,15 @@ let page;
 before(async () => {
   editor.clearFailureScreenshots((file) => file.startsWith('first-hour-'));
   nodeRed = await startNodeRed();
-  browser = await editor.launchBrowser();
+  browser = await editor.launchBrowser({ defaultTimeout: 10000 });
   page = browser.page;
-  page.setDefaultTimeout(10000);
   await editor.openEditor(page, nodeRed.url, ['certflow-https', 'certflow-acme', 'certflow-inspect']);
 });
 
-after(async () => {
-  if (browser) await browser.close();
-  if (nodeRed) await nodeRed.stop();
-});
+after(() => editor.closeAll(browser, nodeRed));
 
 /** Runs a step; on failure leaves a screenshot in .screenshots/failures/. */
-async function step(name, fn) {
-  try {
-    await fn();
-  } catch (err) {
-    await page.screenshot({ path: editor.screenshotPath('failures', `first-hour-${name}.png`) }).catch(() => {});
-    throw err;
-  }
-}
+const step = (name, fn) => editor.screenshotOnFailure(page, `first-hour-${name}.png`, fn);
 
 /** Deploys through the admin API and reloads the editor on it: the flow as a user would have it after Deploy. */
 async function deployFlow(nodes) {

@@ -119,9 +119,8 @@ before(async () => {
     if (set.err) loadErrors[set.name] = typeof set.err === 'string' ? set.err : JSON.stringify(set.err);
     else if (set.enabled) loadedTypes.push(...set.types);
   }
-  browser = await editor.launchBrowser();
+  browser = await editor.launchBrowser({ defaultTimeout: 10000 });
   page = browser.page;
-  page.setDefaultTimeout(10000);
   await editor.openEditor(page, nodeRed.url);
   editorKnown = await editor.editorTypes(page);
   typeInfo = await page.evaluate((types) => Object.fromEntries(types.filter((type) => RED.nodes.getType(type)).map((type) => {
@@ -135,10 +134,7 @@ before(async () => {
   })), loadedTypes);
 });
 
-after(async () => {
-  if (browser) await browser.close();
-  if (nodeRed) await nodeRed.stop();
-});
+after(() => editor.closeAll(browser, nodeRed));
 
 function assertLoaded(type) {
   assert.ok(!loadErrors[type], `${type} failed to load in Node-RED: ${loadErrors[type]}`);

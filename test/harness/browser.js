@@ -149,7 +149,7 @@ function isLoopback(url) {
  * viewport defaults to 1400x900 so that palette, workspace and sidebar are all visible;
  * deviceScaleFactor 2 gives sharper screenshots.
  */
-async function launchBrowser({ viewport = { width: 1400, height: 900 }, deviceScaleFactor = 1 } = {}) {
+async function launchBrowser({ viewport = { width: 1400, height: 900 }, deviceScaleFactor = 1, defaultTimeout } = {}) {
   const choice = await chooseBrowser();
   const { chromium } = require('playwright-core');
   const profileDir = fs.mkdtempSync(path.join(os.tmpdir(), 'certflow-chromium-'));
@@ -178,6 +178,7 @@ async function launchBrowser({ viewport = { width: 1400, height: 900 }, deviceSc
     return route.abort('blockedbyclient');
   });
   const page = context.pages()[0] || (await context.newPage());
+  if (defaultTimeout) page.setDefaultTimeout(defaultTimeout);
   await announceBrowser(context, page, choice);
   const consoleErrors = [];
   const pageErrors = [];
@@ -589,6 +590,28 @@ async function resetFlows(page, nodeRed, types) {
   await openEditor(page, nodeRed.url, types);
 }
 
+/** Runs `work`; when it fails, leaves a picture of the page in .screenshots/failures/<file> and fails on. */
+async function screenshotOnFailure(page, file, work) {
+  try {
+    return await work();
+  } catch (err) {
+    await page.screenshot({ path: screenshotPath('failures', file) }).catch(() => {});
+    throw err;
+  }
+}
+
+/** Stops what a suite started, in order, skipping what never started: a browser, Node-RED, Pebble, a fake API... */
+async function closeAll(...services) {
+  for (const service of services) {
+    if (service) await (typeof service.close === 'function' ? service.close() : service.stop());
+  }
+}
+
+/** A node type's en-US message catalogue (locales/en-US/<type>.json), what the dialogs show. */
+function catalogue(type) {
+  return JSON.parse(fs.readFileSync(path.resolve(__dirname, '..', '..', 'locales', 'en-US', `${type}.json`), 'utf8'))[type];
+}
+
 /** Removes a suite's old failure pictures, so .screenshots/failures shows only this run's. */
 function clearFailureScreenshots(matches) {
   const dir = path.join(screenshotsRoot, 'failures');
@@ -601,6 +624,9 @@ module.exports = {
   chooseBrowser,
   screenshotPath,
   clearFailureScreenshots,
+  closeAll,
+  catalogue,
+  screenshotOnFailure,
   CHROMIUM,
   CHROMIUM_ARGS,
   SEL,

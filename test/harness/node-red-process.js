@@ -199,14 +199,18 @@ async function startNodeRed(options = {}) {
   });
 }
 
-/** settings.js as the README tells users to write it: Node-RED on HTTPS through the helper, refreshed every hour. */
-function httpsSettingsSource(packageName = PACKAGE_NAME) {
+/**
+ * settings.js as the README tells users to write it: Node-RED on HTTPS through the helper, refreshed
+ * every hour. `credentialSecret` and `https` (the options of the helper's https()) are JavaScript
+ * source, for settings that take them from the environment (test/cluster/kit.js).
+ */
+function httpsSettingsSource(packageName = PACKAGE_NAME, { credentialSecret = "'certflow-test-secret'", https = "{ name: 'node-red', userDir: __dirname }" } = {}) {
   return `// written by test/harness/node-red-process.js
 module.exports = {
   uiHost: '127.0.0.1',
   flowFile: 'flows.json',
-  credentialSecret: 'certflow-test-secret',
-  https: require('${packageName}/settings').https({ name: 'node-red', userDir: __dirname }),
+  credentialSecret: ${credentialSecret},
+  https: require('${packageName}/settings').https(${https}),
   httpsRefreshInterval: 1,
   logging: { console: { level: 'info', metrics: false, audit: false } },
   telemetry: { enabled: false, updateNotification: false },

@@ -149,12 +149,75 @@ export async function providerFetch(req: HttpRequest): Promise<HttpAnswer> {
   }
 }
 
+/** A provider's sentence for a refused answer (the fix), given the zone the request was about. */
+export type ExplainRefusal = (answer: HttpAnswer, zone?: string) => string | undefined;
+
+/** One call of a provider's JSON API: `zone` names the zone for `explain`; `accept` as in HttpRequest. */
+export type JsonApiCall = (method: string, path: string, what: string, body?: unknown, zone?: string, accept?: number[]) => Promise<HttpAnswer>;
+
+export interface JsonApiOptions {
+  provider: string;
+  /** The API's base URL, without a trailing slash. */
+  base: string;
+  /** The Authorization header ('Bearer <token>'). */
+  authorization: string;
+  /** The credential to scrub from anything shown. */
+  secret: string;
+  settings: ProviderSettings;
+  explain: ExplainRefusal;
+}
+
+/**
+ * The request function of a provider with a token-authenticated JSON API (Cloudflare, Hetzner,
+ * deSEC): `path` is below `base` (or a whole URL, e.g. a pagination link), a `body` is sent as
+ * JSON, and a refusal is explained by the provider's own `explain`.
+ */
+export function jsonApi(opts: JsonApiOptions): JsonApiCall {
+  return (method, path, what, body, zone, accept) =>
+    providerFetch({
+      provider: opts.provider,
+      method,
+      url: path.startsWith('http') ? path : `${opts.base}${path}`,
+      headers: { Authorization: opts.authorization },
+      body: body === undefined ? undefined : JSON.stringify(body),
+      secrets: [opts.secret],
+      settings: opts.settings,
+      what,
+      accept,
+      explain: (answer) => opts.explain(answer, zone),
+    });
+}
+
 /** Zone candidates for a name, longest first: 'a.b.example.com' -> ['a.b.example.com', 'b.example.com', 'example.com']. */
 export function zoneCandidates(fqdn: string): string[] {
   const labels = fqdn.replace(/\.$/, '').toLowerCase().split('.');
   const out: string[] = [];
   for (let i = 0; i < labels.length - 1; i += 1) out.push(labels.slice(i).join('.'));
   return out;
+}
+
+/** The zones to ask a provider for, in order: the one DNS names (SOA) first, then zoneCandidates. */
+export function zoneSearchOrder(fqdn: string, soaZone?: string): string[] {
+  return soaZone ? [soaZone, ...zoneCandidates(fqdn).filter((c) => c !== soaZone)] : zoneCandidates(fqdn);
+}
+
+/**
+ * The zone of a name at a provider that is asked zone by zone: the first of zoneSearchOrder
+ * that `lookup` finds. None: DNS_ZONE_NOT_FOUND, with `notFound(tried)` (tried: the names asked).
+ */
+export async function findZoneByName(
+  provider: string,
+  fqdn: string,
+  soaZone: string | undefined,
+  lookup: (name: string) => Promise<DnsZone | undefined>,
+  notFound: (tried: string) => string,
+): Promise<DnsZone> {
+  const candidates = zoneSearchOrder(fqdn, soaZone);
+  for (const name of candidates) {
+    const zone = await lookup(name);
+    if (zone) return zone;
+  }
+  throw new CertflowError('DNS_ZONE_NOT_FOUND', notFound(candidates.join(', ')), { provider });
 }
 
 /** The record name relative to its zone ('_acme-challenge.www' in 'example.com'; '' at the apex). */

@@ -5,8 +5,7 @@
  * (POST /zones/{zone_id}/dns_records), .../records/methods/list/ and .../methods/delete/, and
  * https://developers.cloudflare.com/fundamentals/api/reference/limits/ (429, Retry-After).
  */
-import { CertflowError } from '../../../errors';
-import { jsonFields, providerError, providerFetch, required, zoneCandidates, type DnsProvider, type DnsZone, type HttpAnswer, type ProviderSettings } from '../provider';
+import { findZoneByName, jsonApi, jsonFields, providerError, required, type DnsProvider, type DnsZone, type HttpAnswer, type ProviderSettings } from '../provider';
 
 export interface CloudflareOptions extends ProviderSettings {
   /** API token. SECRET. */
@@ -28,49 +27,28 @@ export function createCloudflare(opts: CloudflareOptions): DnsProvider {
   const base = (opts.apiUrl || CLOUDFLARE_API).replace(/\/$/, '');
   const ids = new Map<string, string>(); // `${zone}|${fqdn}|${value}` -> record id
 
-  function explain(zone?: string) {
-    return (answer: HttpAnswer): string | undefined => {
-      const { errors } = jsonFields<CloudflareAnswer<unknown>>(answer);
-      const codes = (errors ?? []).map((e) => e.code);
-      if (answer.status === 401 || answer.status === 403 || codes.some((c) => c === 1000 || c === 6003 || c === 9109 || c === 10000)) {
-        return `the token is not valid or lacks a permission: it needs Zone:DNS:Edit${zone ? ` on ${zone}` : ''}`;
-      }
-      const message = errors?.map((e) => e.message).join('; ');
-      return message || undefined;
-    };
+  function explain(answer: HttpAnswer, zone?: string): string | undefined {
+    const { errors } = jsonFields<CloudflareAnswer<unknown>>(answer);
+    const codes = (errors ?? []).map((e) => e.code);
+    if (answer.status === 401 || answer.status === 403 || codes.some((c) => c === 1000 || c === 6003 || c === 9109 || c === 10000)) {
+      return `the token is not valid or lacks a permission: it needs Zone:DNS:Edit${zone ? ` on ${zone}` : ''}`;
+    }
+    const message = errors?.map((e) => e.message).join('; ');
+    return message || undefined;
   }
 
-  async function api(method: string, path: string, what: string, body?: unknown, zone?: string, accept?: number[]) {
-    return providerFetch({
-      provider: label,
-      method,
-      url: `${base}${path}`,
-      headers: { Authorization: `Bearer ${token}` },
-      body: body === undefined ? undefined : JSON.stringify(body),
-      secrets: [token],
-      settings: opts,
-      what,
-      accept,
-      explain: explain(zone),
-    });
-  }
+  const api = jsonApi({ provider: label, base, authorization: `Bearer ${token}`, secret: token, settings: opts, explain });
 
   return {
     id: 'cloudflare',
     label,
     multipleValues: true,
     async findZone(fqdn, soaZone) {
-      const candidates = soaZone ? [soaZone, ...zoneCandidates(fqdn).filter((c) => c !== soaZone)] : zoneCandidates(fqdn);
-      for (const name of candidates) {
+      return findZoneByName(label, fqdn, soaZone, async (name) => {
         const answer = await api('GET', `/zones?name=${encodeURIComponent(name)}&status=active`, `reading the zone ${name}`);
         const zone = jsonFields<CloudflareAnswer<{ id: string; name: string }[]>>(answer).result?.find((z) => z.name === name);
-        if (zone) return { id: zone.id, name: zone.name };
-      }
-      throw new CertflowError(
-        'DNS_ZONE_NOT_FOUND',
-        `Cloudflare has no zone for ${fqdn} that this token can see (tried ${candidates.join(', ')}): add the domain to Cloudflare, or give the token Zone:DNS:Edit on it`,
-        { provider: label },
-      );
+        return zone ? { id: zone.id, name: zone.name } : undefined;
+      }, (tried) => `Cloudflare has no zone for ${fqdn} that this token can see (tried ${tried}): add the domain to Cloudflare, or give the token Zone:DNS:Edit on it`);
     },
     async setTxt(zone: DnsZone, fqdn, value) {
       const what = `setting TXT ${fqdn}`;

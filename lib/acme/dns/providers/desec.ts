@@ -7,7 +7,7 @@
  * https://desec.readthedocs.io/en/latest/rate-limits.html (429 with Retry-After).
  */
 import { CertflowError } from '../../../errors';
-import { jsonFields, providerFetch, relativeName, required, type DnsProvider, type DnsZone, type HttpAnswer, type ProviderSettings } from '../provider';
+import { jsonApi, jsonFields, relativeName, required, type DnsProvider, type DnsZone, type HttpAnswer, type ProviderSettings } from '../provider';
 
 export interface DesecOptions extends ProviderSettings {
   /** API token. SECRET. */
@@ -40,29 +40,14 @@ export function createDesec(opts: DesecOptions): DnsProvider {
   const token = required(label, 'token', opts.token);
   const base = (opts.apiUrl || DESEC_API).replace(/\/$/, '');
 
-  function explain(zone?: string) {
-    return (answer: HttpAnswer): string | undefined => {
-      if (answer.status === 401) return 'the token is not valid (create one at desec.io > Token management)';
-      if (answer.status === 403) return `the token may not change ${zone ?? 'this domain'}: its scoping policy must allow writing TXT records there`;
-      const { detail } = jsonFields<{ detail: unknown }>(answer);
-      return typeof detail === 'string' ? detail : undefined;
-    };
+  function explain(answer: HttpAnswer, zone?: string): string | undefined {
+    if (answer.status === 401) return 'the token is not valid (create one at desec.io > Token management)';
+    if (answer.status === 403) return `the token may not change ${zone ?? 'this domain'}: its scoping policy must allow writing TXT records there`;
+    const { detail } = jsonFields<{ detail: unknown }>(answer);
+    return typeof detail === 'string' ? detail : undefined;
   }
 
-  async function api(method: string, path: string, what: string, body?: unknown, zone?: string, accept?: number[]) {
-    return providerFetch({
-      provider: label,
-      method,
-      url: path.startsWith('http') ? path : `${base}${path}`,
-      headers: { Authorization: `Token ${token}` },
-      body: body === undefined ? undefined : JSON.stringify(body),
-      secrets: [token],
-      settings: opts,
-      what,
-      accept,
-      explain: explain(zone),
-    });
-  }
+  const api = jsonApi({ provider: label, base, authorization: `Token ${token}`, secret: token, settings: opts, explain });
 
   async function currentValues(zone: DnsZone, sub: string, fqdn: string): Promise<{ values: string[]; ttl?: number }> {
     const answer = await api('GET', `/domains/${zone.name}/rrsets/${sub || '@'}/TXT/`, `reading TXT ${fqdn}`, undefined, zone.name, [404]);

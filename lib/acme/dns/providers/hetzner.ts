@@ -8,9 +8,8 @@
  * (GET /actions/{id}: running -> success | error), errors ({error: {code, message}}) and
  * rate limits (429 rate_limit_exceeded, RateLimit-Reset) in https://docs.hetzner.cloud/reference/cloud#overview.
  */
-import { CertflowError } from '../../../errors';
 import { sleep } from '../../transport';
-import { jsonFields, providerError, providerFetch, relativeName, required, zoneCandidates, type DnsProvider, type DnsZone, type HttpAnswer, type ProviderSettings } from '../provider';
+import { findZoneByName, jsonApi, jsonFields, providerError, relativeName, required, type DnsProvider, type DnsZone, type HttpAnswer, type ProviderSettings } from '../provider';
 
 export interface HetznerOptions extends ProviderSettings {
   /** Cloud API token (Read & Write). SECRET. */
@@ -43,32 +42,17 @@ export function createHetzner(opts: HetznerOptions): DnsProvider {
   const token = required(label, 'API token', opts.token);
   const base = (opts.apiUrl || HETZNER_API).replace(/\/$/, '');
 
-  function explain(zone?: string) {
-    return (answer: HttpAnswer): string | undefined => {
-      const { error } = jsonFields<HetznerAnswer>(answer);
-      const code = error?.code;
-      if (answer.status === 401 || code === 'unauthorized') return 'the API token is not valid: create one in the Hetzner Console under Security > API tokens';
-      if (answer.status === 403 || code === 'forbidden' || code === 'token_readonly') return `the API token is read-only or may not change ${zone ?? 'this zone'}: it needs Read & Write`;
-      if (code === 'incorrect_zone_mode') return `${zone ?? 'the zone'} is a secondary zone: records can only be changed on its primary`;
-      const message = error?.message;
-      return typeof message === 'string' ? `${String(code)}: ${message}` : undefined;
-    };
+  function explain(answer: HttpAnswer, zone?: string): string | undefined {
+    const { error } = jsonFields<HetznerAnswer>(answer);
+    const code = error?.code;
+    if (answer.status === 401 || code === 'unauthorized') return 'the API token is not valid: create one in the Hetzner Console under Security > API tokens';
+    if (answer.status === 403 || code === 'forbidden' || code === 'token_readonly') return `the API token is read-only or may not change ${zone ?? 'this zone'}: it needs Read & Write`;
+    if (code === 'incorrect_zone_mode') return `${zone ?? 'the zone'} is a secondary zone: records can only be changed on its primary`;
+    const message = error?.message;
+    return typeof message === 'string' ? `${String(code)}: ${message}` : undefined;
   }
 
-  async function api(method: string, path: string, what: string, body?: unknown, zone?: string, accept?: number[]) {
-    return providerFetch({
-      provider: label,
-      method,
-      url: `${base}${path}`,
-      headers: { Authorization: `Bearer ${token}` },
-      body: body === undefined ? undefined : JSON.stringify(body),
-      secrets: [token],
-      settings: opts,
-      what,
-      accept,
-      explain: explain(zone),
-    });
-  }
+  const api = jsonApi({ provider: label, base, authorization: `Bearer ${token}`, secret: token, settings: opts, explain });
 
   async function waitForAction(answer: HttpAnswer, what: string): Promise<void> {
     let action = jsonFields<HetznerAnswer>(answer).action;
@@ -94,13 +78,11 @@ export function createHetzner(opts: HetznerOptions): DnsProvider {
     label,
     multipleValues: true,
     async findZone(fqdn, soaZone) {
-      const candidates = soaZone ? [soaZone, ...zoneCandidates(fqdn).filter((c) => c !== soaZone)] : zoneCandidates(fqdn);
-      for (const name of candidates) {
+      return findZoneByName(label, fqdn, soaZone, async (name) => {
         const answer = await api('GET', `/zones?name=${encodeURIComponent(name)}`, `finding the zone ${name}`);
         const zone = jsonFields<HetznerAnswer>(answer).zones?.find((z) => z.name === name);
-        if (zone) return { id: String(zone.id), name: zone.name };
-      }
-      throw new CertflowError('DNS_ZONE_NOT_FOUND', `Hetzner has no zone for ${fqdn} in this project (tried ${candidates.join(', ')}): add the zone in the Hetzner Console (DNS), or use the token of the project that has it`, { provider: label });
+        return zone ? { id: String(zone.id), name: zone.name } : undefined;
+      }, (tried) => `Hetzner has no zone for ${fqdn} in this project (tried ${tried}): add the zone in the Hetzner Console (DNS), or use the token of the project that has it`);
     },
     async setTxt(zone, fqdn, value) {
       const what = `setting TXT ${fqdn}`;

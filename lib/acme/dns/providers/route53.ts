@@ -8,9 +8,8 @@
  * and https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_sigv-create-signed-request.html.
  */
 import { createHash, createHmac } from 'node:crypto';
-import { CertflowError } from '../../../errors';
 import { sleep } from '../../transport';
-import { providerError, providerFetch, required, zoneCandidates, type DnsProvider, type DnsZone, type HttpAnswer, type ProviderSettings } from '../provider';
+import { providerError, providerFetch, required, findZoneByName, type DnsProvider, type DnsZone, type HttpAnswer, type ProviderSettings } from '../provider';
 
 export interface Route53Options extends ProviderSettings {
   accessKeyId: string;
@@ -161,13 +160,11 @@ export function createRoute53(opts: Route53Options): DnsProvider {
         const answer = await api('GET', `/2013-04-01/hostedzone/${id}`, `reading hosted zone ${id}`);
         return { id, name: (xmlOne(answer.text, 'Name') ?? soaZone ?? '').replace(/\.$/, '') };
       }
-      const candidates = soaZone ? [soaZone, ...zoneCandidates(fqdn).filter((c) => c !== soaZone)] : zoneCandidates(fqdn);
-      for (const name of candidates) {
+      return findZoneByName(label, fqdn, soaZone, async (name) => {
         const answer = await api('GET', `/2013-04-01/hostedzonesbyname?dnsname=${encodeURIComponent(name)}&maxitems=1`, `finding the hosted zone ${name}`);
         const zone = xmlAll(answer.text, 'HostedZone').find((z) => xmlOne(z, 'Name')?.replace(/\.$/, '').toLowerCase() === name && xmlOne(z, 'PrivateZone') !== 'true');
-        if (zone) return { id: xmlOne(zone, 'Id').replace(/^\/hostedzone\//, ''), name };
-      }
-      throw new CertflowError('DNS_ZONE_NOT_FOUND', `Route 53 has no public hosted zone for ${fqdn} in this AWS account (tried ${candidates.join(', ')})`, { provider: label });
+        return zone ? { id: xmlOne(zone, 'Id').replace(/^\/hostedzone\//, ''), name } : undefined;
+      }, (tried) => `Route 53 has no public hosted zone for ${fqdn} in this AWS account (tried ${tried})`);
     },
     async setTxt(zone, fqdn, value) {
       const { values, ttl } = await rrset(zone, fqdn);
