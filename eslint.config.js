@@ -19,6 +19,13 @@ module.exports = tseslint.config(
     },
   },
   {
+    files: ['nodes/**/*.ts'],
+    rules: {
+      // Node-RED require()s a node file and calls module.exports: `export =` a function, with a namespace merged in for the exported types.
+      '@typescript-eslint/no-namespace': 'off',
+    },
+  },
+  {
     files: ['**/*.js'],
     extends: [js.configs.recommended],
     languageOptions: { sourceType: 'commonjs', ecmaVersion: 2023, globals: { ...globals.node } },

@@ -16,6 +16,7 @@ import { execFile } from 'node:child_process';
 import { constants as fsConstants, existsSync, promises as fs, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import * as path from 'node:path';
+import { objectOf, textOf } from '../lib/guards';
 import { writeFileAtomic } from '../lib/storage/atomic-file';
 import { https as httpsSetting, resolveUserDir } from '../lib/serve/settings';
 import { expandHome, validateStoreName } from '../lib/serve/store';
@@ -122,7 +123,12 @@ function probeSettings(settingsFile: string): Promise<{ https: string; certflowS
     execFile(process.execPath, ['-e', script, settingsFile], { cwd: path.dirname(settingsFile), timeout: 30000 }, (err, stdout, stderr) => {
       if (err) return reject(new CliError(`${settingsFile} does not load (${firstLine(stderr) || err.message}); fix it first, Node-RED could not start with it either`));
       try {
-        resolve(JSON.parse(stdout));
+        const probed = objectOf(JSON.parse(stdout));
+        resolve({
+          https: textOf(probed.https),
+          certflowStore: typeof probed.certflowStore === 'string' ? probed.certflowStore : undefined,
+          refreshInterval: probed.refreshInterval,
+        });
       } catch {
         reject(new CliError(`${settingsFile} printed something unexpected while loading; cannot tell what it sets`));
       }
@@ -219,7 +225,7 @@ export async function setupHttps(options: SetupOptions, out: (line: string) => v
   out(`Edited ${settingsFile} (backup: ${backup}).`);
   out(`Node-RED will serve HTTPS with the store ${after.certflowStore}.`);
   if (before.refreshInterval !== undefined) {
-    out(`httpsRefreshInterval stays ${String(before.refreshInterval)} h as you set it (the certflow-https node swaps new certificates in at once anyway).`);
+    out(`httpsRefreshInterval stays ${textOf(before.refreshInterval)} h as you set it (the certflow-https node swaps new certificates in at once anyway).`);
   }
 
   // Make the bootstrap certificate now, when this user is the one that owns the userDir (a
@@ -288,7 +294,7 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 if (require.main === module) {
-  main(process.argv.slice(2)).then((code) => {
+  void main(process.argv.slice(2)).then((code) => {
     process.exitCode = code;
   });
 }

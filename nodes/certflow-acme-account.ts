@@ -11,7 +11,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { objectOf, textOf } from '../lib/guards';
 import type { AcmeAccount, ProgressCallback } from '../lib/acme';
-import { hasAnyPermission, type AuthenticatedRequest } from './common/admin-permissions';
+import { hasAnyPermission } from './common/admin-permissions';
+import { asyncRoute, type AdminHandler, type AdminRequest, type AdminResponse } from './common/admin-route';
 import { configureNodeStorage } from './common/cluster-storage';
 import { loadAcme, loadStorage } from './common/lib';
 import type { Node, NodeAPI, NodeDef } from './common/node-red';
@@ -33,17 +34,6 @@ interface AccountCredentials {
   eabHmacKey?: string;
 }
 
-/** The parts of Express's request and response the admin routes use. */
-interface AdminRequest extends AuthenticatedRequest {
-  query?: unknown;
-  body?: unknown;
-  params: Record<string, string | undefined>;
-}
-interface AdminResponse {
-  status(code: number): AdminResponse;
-  json(body: unknown): void;
-}
-type AdminHandler = (req: AdminRequest, res: AdminResponse, next: (err?: unknown) => void) => void;
 type AdminApp = {
   get(path: string, ...handlers: AdminHandler[]): void;
   post(path: string, ...handlers: AdminHandler[]): void;
@@ -54,16 +44,6 @@ type RED = NodeAPI & {
   auth: { needsPermission(permission: string): AdminHandler };
   nodes: NodeAPI['nodes'] & { getNode(id: string): unknown };
 };
-
-/**
- * An async admin route as Express wants it (a handler that returns nothing): a failure it did
- * not answer goes to Express's error handling, as Express 5 does with a returned promise.
- */
-function asyncRoute(handler: (req: AdminRequest, res: AdminResponse) => Promise<void>): AdminHandler {
-  return (req, res, next) => {
-    handler(req, res).catch(next);
-  };
-}
 
 function directoryOf(config: AccountConfig): string {
   const preset = String(config.directory ?? '').trim();
@@ -125,7 +105,6 @@ function register(RED: RED): void {
   registerAdminEndpoints(RED);
 };
 
-// eslint-disable-next-line @typescript-eslint/no-namespace -- the only way to give `export =` (Node-RED's module.exports function) exported types
 namespace register {
   /** What ACME nodes use of this config node. */
   export interface AcmeAccountNode extends Node<AccountCredentials> {
@@ -133,8 +112,8 @@ namespace register {
     readonly directory: string;
     /** The extra CA certificate trusted for a private ACME server (public data). */
     readonly caPem?: string;
-    /** Opens (and, the first time, creates) the account; shared by every caller. */
-    getAccount(onProgress?: ProgressCallback): Promise<AcmeAccount>;
+    /** Opens (and, the first time, creates) the account; shared by every caller. A function property: callers pass it on unbound. */
+    getAccount: (onProgress?: ProgressCallback) => Promise<AcmeAccount>;
     /** Saves the account URL again when the CA gave a new one (a re-registration). */
     remember(account: AcmeAccount): Promise<void>;
     /** Binds the account to a new key at the CA, then stores the new key. */

@@ -6,8 +6,9 @@
  */
 import { CertflowError } from '../lib/errors';
 import type { CertificateManager, ChallengeOptions, ChallengeType, EnsureResult, Http01RedirectListener, ProgressDetails, StoredCertificate } from '../lib/acme';
-import accountModule = require('./certflow-acme-account');
-import type dnsModule = require('./certflow-dns');
+import { isObject, objectOf, textOf } from '../lib/guards';
+import { userDirOf, type AcmeAccountNode } from './certflow-acme-account';
+import type { DnsProviderNode } from './certflow-dns';
 import { handleInput, requiredProblem, shortTime, startBundle, statusError, statusOk, statusProgress, statusWarning } from './common';
 import type { Node, NodeAPI, NodeDef, NodeMessage } from './common';
 import { dns01RoundTrip } from './common/dns01-round-trip';
@@ -64,11 +65,14 @@ const num = (value: unknown, fallback: number) => (value === undefined || value 
 export = function register(RED: RED): void {
   function CertflowAcmeNode(this: Node, config: AcmeConfig) {
     RED.nodes.createNode(this, config);
-    const node = this;
+    setUpAcmeNode(this, config);
+  }
+
+  function setUpAcmeNode(node: Node, config: AcmeConfig): void {
     // deploying an ACME node is what loads the ACME code (acme-client, x509): a start without one stays light
     const { CertificateManager, RenewalScheduler, failureReport, parseIdentifiers, sameIdentifiers, startHttp01RedirectListener } = loadAcme();
     const { openStorage } = loadStorage();
-    const accountNode = config.account ? (RED.nodes.getNode(config.account) as accountModule.AcmeAccountNode | null) : null;
+    const accountNode = config.account ? (RED.nodes.getNode(config.account) as AcmeAccountNode | null) : null;
     const keySource = config.keySource ?? 'new';
     const intervalMs = Math.max(num(config.checkInterval, 6), 0.0005) * HOUR;
     const dnsFlow = dns01RoundTrip({ send: (msg) => node.send([null, msg]), timeoutMs: num(config.dnsFlowTimeout, 120) * 1000, text: (key, substitutions) => RED._(key, substitutions) });
@@ -102,7 +106,7 @@ export = function register(RED: RED): void {
     }
     if (http01Method === 'route') {
       ensureHttp01Route(RED, node);
-      void shareChallengeTokens(accountModule.userDirOf(RED)); // cluster: answer every instance's tokens
+      void shareChallengeTokens(userDirOf(RED)); // cluster: answer every instance's tokens
     }
 
     function onProgress(text: string, details?: ProgressDetails): void {
@@ -114,7 +118,7 @@ export = function register(RED: RED): void {
     /** The dns-01 hook: the DNS provider config node's, or the round trip through the flow. */
     function dnsHook(resolvers: string[]) {
       if (config.dnsMethod !== 'provider') return dnsFlow.hook;
-      const provider = config.dnsProvider ? (RED.nodes.getNode(config.dnsProvider) as dnsModule.DnsProviderNode | null) : null;
+      const provider = config.dnsProvider ? (RED.nodes.getNode(config.dnsProvider) as DnsProviderNode | null) : null;
       if (!provider) throw new CertflowError('ACME_NO_DNS_PROVIDER', RED._('certflow-acme.errors.noDnsProvider'));
       return provider.hook({ resolvers: resolvers.length ? resolvers : undefined, propagationTimeoutMs: num(config.dnsTimeout, 120) * 1000, onProgress });
     }
@@ -154,7 +158,7 @@ export = function register(RED: RED): void {
       if (!accountNode) throw new CertflowError('ACME_NO_ACCOUNT', RED._('certflow-acme.errors.noAccount'));
       return new CertificateManager({
         name,
-        storage: await openStorage(accountModule.userDirOf(RED)),
+        storage: await openStorage(userDirOf(RED)),
         account: accountNode.getAccount,
         challenges: challenges(msg),
         keyPolicy: keySource === 'new' ? 'new' : 'reuse',
@@ -212,7 +216,7 @@ export = function register(RED: RED): void {
 
     /** The certificate's record only (no challenges set up: reading it needs no DNS provider or listener). */
     async function storedOnly(name: string): Promise<CertificateManager> {
-      return new CertificateManager({ name, storage: await openStorage(accountModule.userDirOf(RED)), account: accountNode!.getAccount, checkIntervalMs: intervalMs });
+      return new CertificateManager({ name, storage: await openStorage(userDirOf(RED)), account: accountNode!.getAccount, checkIntervalMs: intervalMs });
     }
 
     /** Sends a certificate on output 1; once the wired nodes have it, its record remembers that. */
@@ -228,7 +232,7 @@ export = function register(RED: RED): void {
       const count = (failures.get(name) ?? 0) + 1;
       failures.set(name, count);
       const stored = accountNode ? await storedOnly(name).then((m) => m.current()).catch(() => undefined) : undefined;
-      let names: string[] = [];
+      let names: string[];
       try {
         names = parseIdentifiers(identifiers ?? stored?.identifiers ?? []).map((i) => i.value);
       } catch {
@@ -273,10 +277,10 @@ export = function register(RED: RED): void {
       } else {
         stages.delete(name);
         try {
-          await run(name, msg, send as (m: NodeMessage) => void, identifiers);
+          await run(name, msg, send, identifiers);
         } catch (err) {
           if (!closed && certificates.has(name)) scheduler.retrySoon(); // kept current by the timer: it tries again
-          if (!closed) await reportFailure(name, identifiers, err, send as (msgs: (NodeMessage | null)[]) => void);
+          if (!closed) await reportFailure(name, identifiers, err, send);
           throw err;
         }
       }
@@ -329,7 +333,7 @@ export = function register(RED: RED): void {
       scheduler.stop();
       dnsFlow.close();
       deliveries.close();
-      redirectListener.then((listener) => listener?.release()).finally(() => done());
+      void redirectListener.then((listener) => listener?.release()).finally(() => done());
     });
   }
 
@@ -338,10 +342,9 @@ export = function register(RED: RED): void {
 
 /** Names from msg.domains (text or list) or msg.payload.identifiers; undefined when neither is set. */
 function identifiersFrom(msg: NodeMessage): string | string[] | undefined {
-  const payload = msg.payload as { identifiers?: unknown } | undefined;
-  const given = msg.domains ?? (payload && typeof payload === 'object' ? payload.identifiers : undefined);
+  const given = msg.domains ?? objectOf(msg.payload).identifiers;
   if (given === undefined || given === null || given === '') return undefined;
-  if (Array.isArray(given)) return given.map((i) => (i && typeof i === 'object' ? String((i as { value?: unknown }).value) : String(i)));
-  return String(given);
+  if (Array.isArray(given)) return given.map((i: unknown) => (isObject(i) ? textOf(i.value) : textOf(i)));
+  return textOf(given);
 }
 

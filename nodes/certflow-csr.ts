@@ -3,7 +3,7 @@
  * from another property) with the subject and alternative names from the dialog or the msg.
  */
 import { CertflowError } from '../lib/errors';
-import type { AltNamesInput, Subject } from '../lib/pki';
+import type { Subject } from '../lib/pki';
 import { CertificateBundle, readBundle, startBundle } from './common/bundle';
 import { handleInput } from './common/handle-input';
 import { loadPki } from './common/lib';
@@ -55,7 +55,10 @@ export = function register(RED: NodeAPI): void {
 
   function CertflowCsrNode(this: Node, config: CsrNodeConfig) {
     RED.nodes.createNode(this, config);
-    const node = this;
+    setUpCsrNode(this, config);
+  }
+
+  function setUpCsrNode(node: Node, config: CsrNodeConfig): void {
     const keySource = typedConfig(config, 'keyFrom', 'bundle');
     const passphraseSource = typedConfig(config, 'passphraseFrom', 'none');
     const cnSource = typedConfig(config, 'cn');
@@ -74,7 +77,7 @@ export = function register(RED: NodeAPI): void {
       const given = await evaluateProperty(RED, node, msg, altNamesSource);
       const altNames =
         config.localNames === true
-          ? [...parseAltNames(given === '' || given === null ? undefined : (given as AltNamesInput)), ...localHostNames()]
+          ? [...parseAltNames(given === '' || given === null ? undefined : given), ...localHostNames()]
           : given;
 
       statusProgress(node, RED._('certflow-csr.status.creating'));
@@ -82,7 +85,7 @@ export = function register(RED: NodeAPI): void {
         key: key as string | Buffer,
         passphrase,
         subject,
-        altNames: altNames === '' || altNames === null ? undefined : (altNames as AltNamesInput),
+        altNames: altNames === '' || altNames === null ? undefined : altNames,
       });
       msg.payload = { ...bundle, csr };
       statusOk(node, RED._('certflow-csr.status.created', { name: subject.CN ?? firstName(altNames) }));

@@ -9,6 +9,7 @@ import { CertflowError } from '../lib/errors';
 import { objectOf, textOf } from '../lib/guards';
 import type { ProviderConfig } from '../lib/acme/dns';
 import type { Dns01Hook, ProgressCallback } from '../lib/acme';
+import { asyncRoute, type AdminHandler } from './common/admin-route';
 import { loadAcme } from './common/lib';
 import type { Node, NodeAPI, NodeDef } from './common/node-red';
 
@@ -39,15 +40,6 @@ interface DnsCredentials {
   secret?: string;
 }
 
-/** The parts of Express's request and response the admin routes use. */
-interface AdminRequest {
-  body?: unknown;
-}
-interface AdminResponse {
-  status(code: number): AdminResponse;
-  json(body: unknown): void;
-}
-type AdminHandler = (req: AdminRequest, res: AdminResponse, next: (err?: unknown) => void) => void;
 type AdminApp = { post(path: string, ...handlers: AdminHandler[]): void };
 type RED = NodeAPI & {
   httpAdmin: AdminApp;
@@ -61,16 +53,6 @@ const CREDENTIAL_FIELDS = ['token', 'username', 'password', 'accessKeyId', 'secr
 /** Settings and credentials as the config or the editor's request has them (text expected, not yet checked). */
 type ConfigFields = Partial<Record<(typeof CONFIG_FIELDS)[number], unknown>>;
 type CredentialFields = Partial<Record<(typeof CREDENTIAL_FIELDS)[number], unknown>>;
-
-/**
- * An async admin route as Express wants it (a handler that returns nothing): a failure it did
- * not answer goes to Express's error handling, as Express 5 does with a returned promise.
- */
-function asyncRoute(handler: (req: AdminRequest, res: AdminResponse) => Promise<void>): AdminHandler {
-  return (req, res, next) => {
-    handler(req, res).catch(next);
-  };
-}
 
 function providerConfig(config: ConfigFields, credentials: CredentialFields): ProviderConfig {
   const out: Record<string, unknown> = {};
@@ -117,7 +99,6 @@ function register(RED: RED): void {
   registerAdminEndpoints(RED);
 }
 
-// eslint-disable-next-line @typescript-eslint/no-namespace -- the only way to give `export =` (Node-RED's module.exports function) exported types
 namespace register {
   export interface DnsProviderNode extends Node<DnsCredentials> {
     providerLabel: string;

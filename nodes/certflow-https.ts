@@ -13,6 +13,7 @@ import type { Server as HttpServer } from 'node:http';
 import { createSecureContext, type SecureContextOptions, type Server as TlsServer } from 'node:tls';
 import { CertflowError } from '../lib/errors';
 import type { ExtraTarget, ExtraTargetContent, StoredBundle, StoreOwner } from '../lib/serve';
+import { asyncRoute, type AdminHandler } from './common/admin-route';
 import { readBundle } from './common/bundle';
 import { handleInput } from './common/handle-input';
 import { loadServe } from './common/lib';
@@ -29,8 +30,8 @@ interface HttpsNodeConfig extends NodeDef {
 type TlsOptions = Record<string, unknown> & { key?: unknown; cert?: unknown; passphrase?: unknown };
 type HttpsAPI = NodeAPI & {
   server?: TlsServer | HttpServer;
-  httpAdmin?: { get(path: string, ...handlers: ((req: any, res: any, next: () => void) => void)[]): void };
-  auth?: { needsPermission(permission: string): (req: any, res: any, next: () => void) => void };
+  httpAdmin?: { get(path: string, ...handlers: AdminHandler[]): void };
+  auth?: { needsPermission(permission: string): AdminHandler };
   settings: { userDir?: string; https?: TlsOptions | (() => TlsOptions | Promise<TlsOptions>) };
 };
 
@@ -45,7 +46,8 @@ export = function register(RED: HttpsAPI): void {
 
   /** The chain the server was last given (tls.Server keeps `cert` from its options; Node-RED compares it too). */
   function servedCert(): unknown {
-    return (httpsServer() as (TlsServer & { cert?: unknown }) | undefined)?.cert;
+    const server: (TlsServer & { cert?: unknown }) | undefined = httpsServer(); // `cert` is not in Node's types
+    return server?.cert;
   }
 
   /** What the `https` setting gives now (calling it when it is a function, as Node-RED does). */
@@ -57,7 +59,10 @@ export = function register(RED: HttpsAPI): void {
 
   function CertflowHttpsNode(this: Node, config: HttpsNodeConfig) {
     RED.nodes.createNode(this, config);
-    const node = this;
+    setUpHttpsNode(this, config);
+  }
+
+  function setUpHttpsNode(node: Node, config: HttpsNodeConfig): void {
     const { claimStore, installBundle, linkStoreToSource, readStoredBundle, reconcileStore, storeDir, watchServedStore } = loadServe();
     const storeName = (config.store || 'node-red').trim();
     const serve = config.serve !== false;
@@ -153,7 +158,7 @@ export = function register(RED: HttpsAPI): void {
       const current = extraTargets.length === 0 ? await readStoredBundle(where, { passphrase }).catch(() => null) : null;
       const same = !!current && sameCertificate(bundle, current);
       // Validates (key matches, valid now, chain in order) before anything on disk changes.
-      const installed = same && current ? { dir: current.dir, generation: current.generation, meta: current.meta, bundle: current as StoredBundle, extraFiles: [] as string[] } : await installBundle(where, bundle, {
+      const installed = same && current ? { dir: current.dir, generation: current.generation, meta: current.meta, bundle: current, extraFiles: [] as string[] } : await installBundle(where, bundle, {
         passphrase,
         source: 'certflow-https',
         extraTargets,
@@ -169,7 +174,7 @@ export = function register(RED: HttpsAPI): void {
       if (server) {
         server.setSecureContext(serverOptions(base, installed.bundle.key, installed.bundle.fullchain) as SecureContextOptions);
         // Does settings.js read this store? If not, Node-RED switches back at its next refresh or restart.
-        const after = await settingsTlsOptions().catch(() => ({}) as TlsOptions);
+        const after = await settingsTlsOptions().catch((): TlsOptions => ({}));
         settingsAgree = sameText(after.cert, installed.bundle.fullchain);
         if (!settingsAgree) node.warn(RED._('certflow-https.warnings.settingsDiffer', { store: storeName, dir: storeDir(where) }));
       }
@@ -220,21 +225,25 @@ export = function register(RED: HttpsAPI): void {
   // The local CA's certificate (never its key), for the dialog's download: browsers and phones
   // trust the bootstrap certificate once it is imported.
   if (RED.httpAdmin && RED.auth) {
-    RED.httpAdmin.get('/certflow-https/local-ca.crt', RED.auth.needsPermission('certflow-https.read'), async (_req, res) => {
-      try {
-        const userDir = RED.settings.userDir;
-        const ca = userDir ? await loadServe().readLocalCaCertificate({ userDir }) : undefined;
-        if (!ca) return res.status(404).json({ error: RED._('certflow-https.errors.noLocalCa') });
-        res.set({
-          'Content-Type': 'application/x-x509-ca-cert',
-          'Content-Disposition': 'attachment; filename="node-red-local-ca.crt"',
-          'Cache-Control': 'no-store',
-          'X-Certflow-Fingerprint': ca.fingerprint256,
-        });
-        res.send(ca.pem);
-      } catch (err) {
-        res.status(500).json({ error: err instanceof Error ? err.message : String(err) });
-      }
-    });
+    RED.httpAdmin.get(
+      '/certflow-https/local-ca.crt',
+      RED.auth.needsPermission('certflow-https.read'),
+      asyncRoute(async (_req, res) => {
+        try {
+          const userDir = RED.settings.userDir;
+          const ca = userDir ? await loadServe().readLocalCaCertificate({ userDir }) : undefined;
+          if (!ca) return res.status(404).json({ error: RED._('certflow-https.errors.noLocalCa') });
+          res.set({
+            'Content-Type': 'application/x-x509-ca-cert',
+            'Content-Disposition': 'attachment; filename="node-red-local-ca.crt"',
+            'Cache-Control': 'no-store',
+            'X-Certflow-Fingerprint': ca.fingerprint256,
+          });
+          res.send(ca.pem);
+        } catch (err) {
+          res.status(500).json({ error: err instanceof Error ? err.message : String(err) });
+        }
+      }),
+    );
   }
 };

@@ -39,7 +39,10 @@ interface InspectNodeConfig extends NodeDef {
 export = function register(RED: NodeAPI): void {
   function CertflowInspectNode(this: Node, config: InspectNodeConfig) {
     RED.nodes.createNode(this, config);
-    const node = this;
+    setUpInspectNode(this, config);
+  }
+
+  function setUpInspectNode(node: Node, config: InspectNodeConfig): void {
     const { certificatesFrom, inspect, inspectRemote } = loadInspect();
     const source: Source = config.source === 'file' || config.source === 'server' ? config.source : 'payload';
     const trust: Trust = config.trust === 'ca' || config.trust === 'none' ? config.trust : 'system';

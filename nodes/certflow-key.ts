@@ -20,7 +20,10 @@ interface KeyNodeConfig extends NodeDef {
 export = function register(RED: NodeAPI): void {
   function CertflowKeyNode(this: Node, config: KeyNodeConfig) {
     RED.nodes.createNode(this, config);
-    const node = this;
+    setUpKeyNode(this, config);
+  }
+
+  function setUpKeyNode(node: Node, config: KeyNodeConfig): void {
     const passphraseSource = typedConfig(config, 'passphraseFrom', 'none');
 
     handleInput(node, async (msg, send) => {
@@ -40,7 +43,7 @@ export = function register(RED: NodeAPI): void {
       statusProgress(node, RED._('certflow-key.status.generating'));
       const generated = await generateKey(algorithm, { passphrase });
       // A CSR or certificate already in the bundle belongs to the old key: drop them.
-      const { csr, cert, chain, fullchain, info, ...kept } = startBundle(msg.payload);
+      const { csr: _csr, cert: _cert, chain: _chain, fullchain: _fullchain, info: _info, ...kept } = startBundle(msg.payload);
       msg.payload = { ...kept, key: generated.privateKeyPem, publicKey: generated.publicKeyPem };
       const label = generated.description.label;
       statusOk(node, passphrase ? RED._('certflow-key.status.encrypted', { label }) : label);

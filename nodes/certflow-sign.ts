@@ -43,7 +43,10 @@ interface Issuer {
 export = function register(RED: NodeAPI): void {
   function CertflowSignNode(this: Node, config: SignNodeConfig) {
     RED.nodes.createNode(this, config);
-    const node = this;
+    setUpSignNode(this, config);
+  }
+
+  function setUpSignNode(node: Node, config: SignNodeConfig): void {
     const { createCaCertificate, createSelfSigned, signCsr } = loadPki();
     const { certificatesFrom, inspectCertificate } = loadInspect();
     const mode: SignMode = config.mode === 'ca' || config.mode === 'csr' ? config.mode : 'self-signed';
@@ -109,9 +112,9 @@ export = function register(RED: NodeAPI): void {
 
     async function subjectFromDialog(msg: NodeMessage): Promise<{ subject: Subject; altNames?: AltNamesInput }> {
       const subject: Subject = { CN: await evaluateText(RED, node, msg, cnSource) };
-      for (const field of SUBJECT_FIELDS) subject[field] = (config[field] as string | undefined)?.trim() || undefined;
+      for (const field of SUBJECT_FIELDS) subject[field] = config[field]?.trim() || undefined;
       const altNames = await evaluateProperty(RED, node, msg, altNamesSource);
-      return { subject, altNames: altNames === '' || altNames === null ? undefined : (altNames as AltNamesInput) };
+      return { subject, altNames: altNames === '' || altNames === null ? undefined : altNames };
     }
 
     async function selfSigned(msg: NodeMessage, days?: number): Promise<CertificateBundle> {

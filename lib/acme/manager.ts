@@ -526,7 +526,7 @@ export class CertificateManager {
   }
 
   /** Revokes the stored certificate at the CA; the next ensure() orders a new one. */
-  async revoke(opts: { reason?: RevocationReason | number | string; onProgress?: ProgressCallback } = {}): Promise<void> {
+  async revoke(opts: { reason?: RevocationReason | number | (string & {}); onProgress?: ProgressCallback } = {}): Promise<void> {
     const stored = await this.current();
     if (!stored) throw new CertflowError('ACME_NO_CERTIFICATE', `certificate "${this.name}" has not been issued yet: nothing to revoke`);
     const onProgress = opts.onProgress ?? this.options.onProgress;

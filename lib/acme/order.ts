@@ -7,6 +7,7 @@
  */
 import { X509Certificate } from 'node:crypto';
 import { CertflowError } from '../errors';
+import { isObject, objectOf, textOf } from '../guards';
 import { keyMatchesCertificate, loadPrivateKey } from '../pki/keys';
 import type { AcmeAccount } from './account';
 import { identifiersFromCsr, prepareKeyAndCsr, type PreparedKey } from './certificate-key';
@@ -18,7 +19,7 @@ import { challengeTypeFor, identifierLabel, parseIdentifiers, sameIdentifiers } 
 import { pollStatus } from './polling';
 import { parseAcmeProblem, refusalMayConcernReplaces, stepError } from './problems';
 import { certificateId } from './renewal';
-import type { AcmeIdentifier, CertificateKeySource, ChallengeOptions, ProgressCallback } from './types';
+import type { AcmeIdentifier, AcmeResource, CertificateKeySource, ChallengeOptions, ProgressCallback } from './types';
 
 export interface IssueOptions {
   account: AcmeAccount;
@@ -65,30 +66,40 @@ export interface IssuedCertificate {
   order: Record<string, unknown>;
 }
 
+/** acme-client's order or authorization (with its URL) as the CA's JSON object it is: fields are checked where read. */
+function resourceOf(value: { url: string }): AcmeResource {
+  return value;
+}
+
+/** The challenge objects of an authorization (none when it has no list). */
+function challengesOf(authz: AcmeResource): Record<string, unknown>[] {
+  return Array.isArray(authz.challenges) ? authz.challenges.filter(isObject) : [];
+}
+
 async function createOrder(
   account: AcmeAccount,
   identifiers: AcmeIdentifier[],
   profile: string | undefined,
   replaces: string | undefined,
   onProgress?: ProgressCallback,
-): Promise<Record<string, any>> {
+): Promise<AcmeResource> {
   const payload: Record<string, unknown> = { identifiers };
   if (profile) payload.profile = profile;
   if (replaces) payload.replaces = replaces;
   try {
-    return (await account.client.createOrder(payload as never)) as unknown as Record<string, any>;
+    return resourceOf(await account.client.createOrder(payload as never));
   } catch (err) {
     if (err instanceof CertflowError && err.code === 'ACME_ACCOUNT_DOES_NOT_EXIST') {
       // the CA forgot the account (e.g. a reset test CA): register the same key again, once
       await account.register(onProgress);
-      return (await account.client.createOrder(payload as never)) as unknown as Record<string, any>;
+      return resourceOf(await account.client.createOrder(payload as never));
     }
     if (replaces && refusalMayConcernReplaces(err)) {
       // RFC 9773 section 5: when the CA refuses the order with `replaces` (whatever its wording), order without it
       const why = err instanceof CertflowError ? err.message : String(err);
       onProgress?.(`ordering again without "replaces" (the CA refused the order naming the certificate it renews: ${why})`, { step: 'order', warn: true });
       delete payload.replaces;
-      return (await account.client.createOrder(payload as never)) as unknown as Record<string, any>;
+      return resourceOf(await account.client.createOrder(payload as never));
     }
     throw err;
   }
@@ -142,7 +153,7 @@ export async function issueCertificate(opts: IssueOptions): Promise<IssuedCertif
   const names = identifiers.map(identifierLabel).join(', ');
 
   onProgress?.('ordering', { step: 'order' });
-  let order: Record<string, any>;
+  let order: AcmeResource;
   try {
     order = await createOrder(account, identifiers, opts.profile, replaces, onProgress);
   } catch (err) {
@@ -151,25 +162,26 @@ export async function issueCertificate(opts: IssueOptions): Promise<IssuedCertif
 
   const responders = new Responders(challengeOptions, onProgress);
   try {
-    let authzs: Record<string, any>[];
+    let authzs: AcmeResource[];
     try {
-      authzs = (await account.client.getAuthorizations(order as never)) as unknown as Record<string, any>[];
+      authzs = (await account.client.getAuthorizations(order as never)).map(resourceOf);
     } catch (err) {
       throw stepError(`reading the authorizations for ${names}`, err);
     }
     const pending: Pending[] = [];
     for (const authz of authzs) {
-      const value = String(authz.identifier?.value ?? '');
+      const named = objectOf(authz.identifier);
+      const value = textOf(named.value ?? '');
       const label = authz.wildcard ? `*.${value}` : value;
-      const identifier = identifiers.find((i) => i.value === label) ?? { type: authz.identifier?.type === 'ip' ? 'ip' : 'dns', value: label };
+      const identifier: AcmeIdentifier = identifiers.find((i) => i.value === label) ?? { type: named.type === 'ip' ? 'ip' : 'dns', value: label };
       if (authz.status === 'valid') continue; // authorization reused by the CA
       if (authz.status !== 'pending') {
-        throw new CertflowError('ACME_AUTHZ_INVALID', `the authorization for ${label} is "${authz.status}" at the CA`);
+        throw new CertflowError('ACME_AUTHZ_INVALID', `the authorization for ${label} is "${textOf(authz.status)}" at the CA`);
       }
-      const type = types.get(label) ?? challengeTypeFor(identifier as AcmeIdentifier, challengeOptions);
-      const challenge = (authz.challenges as Record<string, any>[]).find((c) => c.type === type);
+      const type = types.get(label) ?? challengeTypeFor(identifier, challengeOptions);
+      const challenge = challengesOf(authz).find((c) => c.type === type);
       if (!challenge) {
-        const available = (authz.challenges as Record<string, any>[]).map((c) => c.type).join(', ');
+        const available = challengesOf(authz).map((c) => c.type).join(', ');
         throw new CertflowError('ACME_CHALLENGE_NOT_OFFERED', `the CA does not offer ${type} for ${label} (it offers: ${available})`);
       }
       // dns-account-01 carries the dns-01 value (under another name); dns-persist-01 has no token
@@ -177,7 +189,7 @@ export async function issueCertificate(opts: IssueOptions): Promise<IssuedCertif
         type === 'dns-persist-01' ? ''
         : await account.client.getChallengeKeyAuthorization((type === 'dns-account-01' ? { ...challenge, type: 'dns-01' } : challenge) as never);
       const recordName = type === 'dns-account-01' ? dnsAccountRecordName(account.accountUrl, label) : undefined;
-      pending.push({ identifier: identifier as AcmeIdentifier, label, type, authz, challenge, keyAuthorization, recordName });
+      pending.push({ identifier, label, type, authz, challenge, keyAuthorization, recordName });
     }
 
     const responderName =
@@ -221,14 +233,14 @@ export async function issueCertificate(opts: IssueOptions): Promise<IssuedCertif
       } catch (err) {
         throw stepError(step, err);
       }
-      let authz: Record<string, any>;
+      let authz: AcmeResource;
       try {
         authz = await pollStatus(account, p.authz.url, ['pending'], `the authorization for ${p.label}`);
       } catch (err) {
         throw stepError(step, err);
       }
       if (authz.status !== 'valid') {
-        const challenge = (authz.challenges as Record<string, any>[] | undefined)?.find((c) => c.type === p.type);
+        const challenge = challengesOf(authz).find((c) => c.type === p.type);
         const problem = parseAcmeProblem(challenge?.error) ?? parseAcmeProblem(challenge);
         const responder = p.type === 'tls-alpn-01' ? "this Node-RED's tls-alpn-01 listener" : responderName;
         throw new CertflowError('ACME_CHALLENGE_FAILED', describeChallengeFailure(p.type, p.label, problem, responder), {
@@ -278,15 +290,15 @@ export async function issueCertificate(opts: IssueOptions): Promise<IssuedCertif
     order = await pollStatus(account, order.url, ['pending'], 'the order');
     if (order.status !== 'ready' && order.status !== 'valid') {
       const problem = parseAcmeProblem(order.error);
-      throw new CertflowError('ACME_ORDER_INVALID', `the order is "${order.status}" at the CA${problem ? `: ${problem.detail}` : ''}`);
+      throw new CertflowError('ACME_ORDER_INVALID', `the order is "${textOf(order.status)}" at the CA${problem ? `: ${problem.detail}` : ''}`);
     }
     if (order.status === 'ready') {
-      order = { ...((await account.client.finalizeOrder(order as never, prepared.csrPem)) as unknown as Record<string, any>), url: order.url };
+      order = { ...resourceOf(await account.client.finalizeOrder(order as never, prepared.csrPem)), url: order.url };
     }
     order = await pollStatus(account, order.url, ['processing', 'ready'], 'the order');
     if (order.status !== 'valid') {
       const problem = parseAcmeProblem(order.error);
-      throw new CertflowError('ACME_ORDER_INVALID', `the order ended "${order.status}"${problem ? `: ${problem.shortType}: ${problem.detail}` : ''}`);
+      throw new CertflowError('ACME_ORDER_INVALID', `the order ended "${textOf(order.status)}"${problem ? `: ${problem.shortType}: ${problem.detail}` : ''}`);
     }
   } catch (err) {
     throw stepError(`finalizing the order for ${names}`, err);
@@ -295,7 +307,7 @@ export async function issueCertificate(opts: IssueOptions): Promise<IssuedCertif
   onProgress?.('downloading certificate', { step: 'download' });
   let pem: string;
   try {
-    pem = await downloadCertificate(account, String(order.certificate), opts.preferredChain, onProgress);
+    pem = await downloadCertificate(account, textOf(order.certificate), opts.preferredChain, onProgress);
   } catch (err) {
     throw stepError('downloading the certificate', err);
   }

@@ -6,6 +6,7 @@ import { CertflowError } from '../errors';
 import type { AcmeAccount } from './account';
 import { acmeApiOf, type AcmeApi } from './acme-client-adapter';
 import { parseRetryAfter, sleep } from './transport';
+import type { AcmeResource } from './types';
 
 export type Api = Pick<AcmeApi, 'apiRequest'>;
 
@@ -14,7 +15,7 @@ export function apiOf(account: AcmeAccount): Api {
   return acmeApiOf(account.client);
 }
 
-export async function pollStatus(account: AcmeAccount, url: string, pendingStates: string[], what: string): Promise<Record<string, any>> {
+export async function pollStatus(account: AcmeAccount, url: string, pendingStates: string[], what: string): Promise<AcmeResource> {
   const { pollInitialMs, pollMaxMs, pollTimeoutMs } = account.transport.options;
   const api = apiOf(account);
   const deadline = Date.now() + pollTimeoutMs;

@@ -5,6 +5,7 @@
  */
 
 import { CertflowError } from '../errors';
+import { textOf } from '../guards';
 
 const ACME_ERROR_PREFIX = 'urn:ietf:params:acme:error:';
 
@@ -34,7 +35,7 @@ function toSubproblem(raw: Record<string, unknown>): AcmeSubproblem {
     detail: typeof raw.detail === 'string' ? raw.detail.replace(/\s+/g, ' ').trim() : '',
     identifier:
       identifier && typeof identifier.value === 'string'
-        ? { type: String(identifier.type ?? 'dns'), value: identifier.value }
+        ? { type: textOf(identifier.type ?? 'dns'), value: identifier.value }
         : undefined,
   };
 }

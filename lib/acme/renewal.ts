@@ -5,6 +5,7 @@
  */
 import { X509Certificate } from 'node:crypto';
 import { CertflowError } from '../errors';
+import { objectOf } from '../guards';
 import { certificateBlocks } from '../inspect/pem-blocks';
 import { x509 } from '../pki/x509';
 import type { AcmeAccount } from './account';
@@ -40,6 +41,11 @@ export function certificateId(certPem: string): string {
   return `${Buffer.from(aki.keyId, 'hex').toString('base64url')}.${serial.toString('base64url')}`;
 }
 
+/** A time in a JSON answer (RFC 3339 text, or a number as Date reads it); an invalid Date for anything else. */
+function timeOf(value: unknown): Date {
+  return typeof value === 'string' || typeof value === 'number' ? new Date(value) : new Date(NaN);
+}
+
 /**
  * Asks the CA's renewalInfo endpoint. Undefined when the CA has no ARI or does not know the
  * certificate (404).
@@ -53,9 +59,10 @@ export async function fetchRenewalInfo(source: AcmeAccount | AcmeTransport, cert
   const resp = await transport.request(url, 'get');
   if (resp.status === 404) return undefined;
   if (resp.status >= 400) throw transport.problemError(resp, url);
-  const window = resp.data?.suggestedWindow;
-  const start = new Date(window?.start);
-  const end = new Date(window?.end);
+  const data = objectOf(resp.data);
+  const window = objectOf(data.suggestedWindow);
+  const start = timeOf(window.start);
+  const end = timeOf(window.end);
   if (Number.isNaN(start.getTime()) || Number.isNaN(end.getTime()) || end < start) {
     throw new CertflowError('ACME_BAD_ARI', `the CA's renewal information for ${certId} has no valid suggestedWindow`);
   }
@@ -64,7 +71,7 @@ export async function fetchRenewalInfo(source: AcmeAccount | AcmeTransport, cert
     certId,
     start,
     end,
-    explanationUrl: typeof resp.data?.explanationURL === 'string' ? resp.data.explanationURL : undefined,
+    explanationUrl: typeof data.explanationURL === 'string' ? data.explanationURL : undefined,
     retryAfter: retryAfterMs !== undefined ? new Date(Date.now() + retryAfterMs) : undefined,
   };
 }
@@ -141,7 +148,7 @@ export function planRenewal(opts: PlanRenewalOptions): RenewalPlan {
       new Date(prev.window.end).getTime() === info.end.getTime();
     // RFC 9773 section 4.2: a uniformly random time in the window, kept while the window stays
     const due = sameWindow
-      ? new Date(prev!.due)
+      ? new Date(prev.due)
       : new Date(info.start.getTime() + (opts.random ?? Math.random)() * (info.end.getTime() - info.start.getTime()));
     return {
       due,

@@ -10,6 +10,12 @@ export interface AcmeIdentifier {
 }
 
 /**
+ * An order or authorization as the CA sent it (RFC 8555 section 7.1), with the URL it lives at:
+ * JSON whose fields are checked where they are read (CAs send more than acme-client's types name).
+ */
+export type AcmeResource = Record<string, unknown> & { url: string };
+
+/**
  * 'dns-account-01' (draft-ietf-acme-dns-account-label: the dns-01 value under an account label) and
  * 'dns-persist-01' (draft-ietf-acme-dns-persist: one TXT record set once by hand) are chosen by
  * type from what the CA offers.

@@ -59,7 +59,7 @@ export function trackDeliveries(
         return tracked;
       }
       for (const [id, entry] of pending) if (entry.key === key) pending.delete(id);
-      pending.set(tracked._msgid as string, { key, waiting: new Set(recipients), delivered });
+      pending.set(tracked._msgid, { key, waiting: new Set(recipients), delivered });
       return tracked;
     },
     close() {

@@ -7,6 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { CertflowError } from '../../lib/errors';
 import type { Dns01Record } from '../../lib/acme';
+import { isObject, objectOf, textOf } from '../../lib/guards';
 import type { NodeMessage } from './node-red';
 
 export interface Dns01RoundTripOptions {
@@ -49,8 +50,8 @@ export function dns01RoundTrip(options: Dns01RoundTripOptions): Dns01RoundTrip {
   return {
     hook: { set: (record) => ask('set', record), remove: (record) => ask('remove', record) },
     receive(msg) {
-      const echo = (msg.dns01 ?? msg.payload) as { id?: unknown; action?: unknown; name?: unknown } | undefined;
-      const id = echo && typeof echo === 'object' && (msg.dns01 || echo.action === 'set' || echo.action === 'remove') ? echo.id : undefined;
+      const echo = msg.dns01 ?? msg.payload;
+      const id = isObject(echo) && (msg.dns01 || echo.action === 'set' || echo.action === 'remove') ? echo.id : undefined;
       if (typeof id !== 'string') return false;
       const entry = waiting.get(id);
       if (!entry) return true; // late (after a timeout) or from another node: ignore
@@ -60,7 +61,7 @@ export function dns01RoundTrip(options: Dns01RoundTripOptions): Dns01RoundTrip {
       const code = msg.statusCode;
       const numeric = /^\d+$/.test(String(code));
       const failed = code !== undefined && code !== null && code !== '' && (numeric ? Number(code) >= 300 : true);
-      if (failed) entry.reject(new Error(options.text('certflow-acme.errors.dnsFlowFailed', { name: String(echo!.name ?? ''), status: numeric ? `HTTP ${code}` : String(code) })));
+      if (failed) entry.reject(new Error(options.text('certflow-acme.errors.dnsFlowFailed', { name: textOf(objectOf(echo).name ?? ''), status: numeric ? `HTTP ${textOf(code)}` : textOf(code) })));
       else entry.resolve();
       return true;
     },

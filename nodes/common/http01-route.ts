@@ -3,12 +3,13 @@
  * RED.httpNode answers the tokens of orders in progress (lib/acme's http01Registry) and 404
  * otherwise. One route per runtime, shared by every ACME node.
  */
+import { asyncRoute, type AdminHandler } from './admin-route';
 import { loadAcme } from './lib';
 import type { Node, NodeAPI } from './node-red';
 
 export interface HttpNodeRuntime {
   settings: { httpNodeRoot?: string | false };
-  httpNode?: { get(path: string, handler: (req: any, res: any) => void): void };
+  httpNode?: { get(path: string, handler: AdminHandler): void };
   _: NodeAPI['_'];
 }
 
@@ -24,11 +25,14 @@ export function ensureHttp01Route(RED: HttpNodeRuntime, node: Node): void {
   if (!app || routedApps.has(app)) return;
   routedApps.add(app);
   const { HTTP01_PATH_PREFIX, http01Registry } = loadAcme();
-  app.get(`${HTTP01_PATH_PREFIX}:token`, async (req, res) => {
-    const body = await http01Registry.lookupShared(String(req.params.token)); // cluster: another instance's order too
-    if (body === undefined) res.status(404).type('text/plain').send('Not Found');
-    else res.status(200).type('text/plain').send(body);
-  });
+  app.get(
+    `${HTTP01_PATH_PREFIX}:token`,
+    asyncRoute(async (req, res) => {
+      const body = await http01Registry.lookupShared(String(req.params.token)); // cluster: another instance's order too
+      if (body === undefined) res.status(404).type('text/plain').send('Not Found');
+      else res.status(200).type('text/plain').send(body);
+    }),
+  );
   const root = RED.settings.httpNodeRoot;
   if (root === false) node.warn(RED._('certflow-acme.warnings.httpNodeOff'));
   else if (root && root !== '/') node.warn(RED._('certflow-acme.warnings.httpNodeRoot', { root }));

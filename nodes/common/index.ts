@@ -10,10 +10,12 @@
  *   checkInputShape(value, source)   depth and size limits on what a msg or context gives
  *   readFileWithLimits(path, { maxBytes, timeoutMs, text })   a file a flow names
  *   hasAnyPermission(req, ['x.write', 'flows.write'])         admin routes
+ *   asyncRoute(async (req, res) => { ... })                    an Express route that awaits
  *   requiredProblem(RED, type, config)   a field the dialog requires is empty (same table as the editor)
  *   statusProgress / statusOk / statusWarning / statusProblem / statusError / statusClear
  */
 export * from './admin-permissions';
+export * from './admin-route';
 export * from './bundle';
 export * from './handle-input';
 export * from './input-limits';

@@ -3,6 +3,7 @@
  * and secrets that must never be saved in the flow (credential, msg, env or context only).
  */
 import { CertflowError } from '../../lib/errors';
+import { textOf } from '../../lib/guards';
 import { checkInputShape, MAX_SECRET_LENGTH, MAX_TEXT_LENGTH } from './input-limits';
 import type { Node, NodeAPI, NodeMessage } from './node-red';
 import { NumberRange, parseNumberSetting, Refusal } from './number-setting';
@@ -20,12 +21,9 @@ export interface TypedValue {
  * or too large to walk safely is refused here (see input-limits.ts).
  */
 export async function evaluateProperty(RED: NodeAPI, node: Node, msg: NodeMessage | undefined, property: TypedValue): Promise<unknown> {
+  // what the evaluator throws at once rejects the promise too (the Promise constructor catches it)
   const value = await new Promise<unknown>((resolve, reject) => {
-    try {
-      RED.util.evaluateNodeProperty(property.value, property.type, node, msg, (err, result) => (err ? reject(err) : resolve(result)));
-    } catch (err) {
-      reject(err);
-    }
+    RED.util.evaluateNodeProperty(property.value, property.type, node, msg, (err, result) => (err ? reject(err) : resolve(result)));
   });
   checkInputShape(value, describeSource(property));
   return value;
@@ -40,7 +38,7 @@ export async function evaluateText(RED: NodeAPI, node: Node, msg: NodeMessage | 
   if (property.type === 'str' && (property.value === undefined || property.value === '')) return undefined;
   const value = await evaluateProperty(RED, node, msg, property);
   if (value === undefined || value === null) return undefined;
-  const text = textOf(value, `${describeSource(property)}`, MAX_TEXT_LENGTH).trim();
+  const text = messageText(value, `${describeSource(property)}`, MAX_TEXT_LENGTH).trim();
   return text === '' ? undefined : text;
 }
 
@@ -107,11 +105,11 @@ export async function evaluateSecret(
 }
 
 /** `value` as text for a message: strings and Buffers as they are, numbers and booleans stringified. */
-function textOf(value: unknown, source: string, maxLength: number): string {
+function messageText(value: unknown, source: string, maxLength: number): string {
   if (typeof value === 'object' && !Buffer.isBuffer(value)) {
     throw new CertflowError('TEXT_EXPECTED', `${source} must be text, not ${kindOf(value)}`);
   }
-  const text = Buffer.isBuffer(value) ? value.toString('utf8') : String(value as string | number | boolean);
+  const text = Buffer.isBuffer(value) ? value.toString('utf8') : textOf(value);
   if (text.length > maxLength) throw new CertflowError('TEXT_TOO_LONG', `${source} must be at most ${maxLength} characters long`);
   return text;
 }
@@ -144,7 +142,7 @@ export function describeSource(property: TypedValue): string {
     case 'flow':
     case 'global':
     case 'env':
-      return `${property.type}.${String(property.value ?? '')}`;
+      return `${property.type}.${textOf(property.value ?? '')}`;
     default:
       return 'the dialog';
   }

@@ -119,7 +119,7 @@ async function importExampleThroughMenu({ folders, name }) {
       }, editor.SEL.importOk, { timeout: 4000 });
       break;
     } catch (err) {
-      if (attempt >= 4) throw new Error(`Import stayed disabled after selecting "${name}" ${attempt} times: ${err.message}`);
+      if (attempt >= 4) throw new Error(`Import stayed disabled after selecting "${name}" ${attempt} times: ${err.message}`, { cause: err });
     }
   }
   // Import into a new flow tab, so the screenshot shows this example alone.

@@ -46,7 +46,7 @@ export async function waitForTxtPropagation(opts: {
   const pollMs = opts.pollMs ?? 2000;
   const deadline = Date.now() + timeoutMs;
   resolverFor(opts.resolvers); // validate the resolver list at once
-  let lastProblem = '';
+  let lastProblem: string;
   for (;;) {
     try {
       const seen = await lookupTxt(opts.name, opts.resolvers);

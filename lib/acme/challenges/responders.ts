@@ -6,7 +6,8 @@
 import { CertflowError } from '../../errors';
 import { dns01RecordName } from '../identifiers';
 import { stepError, type AcmeProblem } from '../problems';
-import type { ChallengeOptions, ChallengeType, Dns01Record, ProgressCallback, AcmeIdentifier } from '../types';
+import { textOf } from '../../guards';
+import type { ChallengeOptions, ChallengeType, Dns01Record, ProgressCallback, AcmeIdentifier, AcmeResource } from '../types';
 import { waitForTxtPropagation } from './dns01';
 import { http01Registry } from './http01-registry';
 import { startHttp01Listener, type Http01Listener } from './http01-standalone';
@@ -52,8 +53,9 @@ export interface Pending {
   identifier: AcmeIdentifier;
   label: string;
   type: ChallengeType;
-  authz: Record<string, any>;
-  challenge: Record<string, any>;
+  authz: AcmeResource;
+  /** The challenge object as the CA sent it (sent back as it is to answer it). */
+  challenge: Record<string, unknown>;
   keyAuthorization: string;
   /** TXT record name (dns-account-01 puts an account label first); default `_acme-challenge.<name>`. */
   recordName?: string;
@@ -71,17 +73,17 @@ export class Responders {
     if (p.type === 'http-01') {
       const http01 = this.options.http01 ?? { method: 'route' as const };
       if (http01.method === 'webroot') {
-        this.cleanups.push(await writeWebrootToken(http01.webroot, p.challenge.token, p.keyAuthorization));
+        this.cleanups.push(await writeWebrootToken(http01.webroot, textOf(p.challenge.token), p.keyAuthorization));
       } else if (http01.method === 'standalone') {
         if (!this.http01Listener) {
           this.http01Listener = startHttp01Listener({ host: http01.host, port: http01.port });
           this.http01Listener.then((l) => this.cleanups.push(() => l.release()), () => undefined);
         }
         const listener = await this.http01Listener;
-        this.cleanups.push(listener.registry.add(p.challenge.token, p.keyAuthorization, p.label));
+        this.cleanups.push(listener.registry.add(textOf(p.challenge.token), p.keyAuthorization, p.label));
       } else {
         const registry = http01.registry ?? http01Registry;
-        this.cleanups.push(await registry.addShared(p.challenge.token, p.keyAuthorization, p.label)); // cluster: shared before the CA looks
+        this.cleanups.push(await registry.addShared(textOf(p.challenge.token), p.keyAuthorization, p.label)); // cluster: shared before the CA looks
       }
     } else if (p.type === 'tls-alpn-01') {
       if (!this.tlsListener) {
@@ -152,7 +154,7 @@ export class Responders {
   /** Runs every cleanup; failures are reported as progress, never thrown (they would hide the real error). */
   async cleanup(): Promise<void> {
     // listeners that are still opening must be released too
-    await Promise.allSettled([this.http01Listener, this.tlsListener].filter(Boolean));
+    await Promise.allSettled([this.http01Listener, this.tlsListener].filter((opening) => opening !== undefined));
     while (this.cleanups.length) {
       const fn = this.cleanups.pop()!;
       try {
