@@ -27,7 +27,6 @@ const RUNS = process.argv.includes('--quick') ? 3 : 20;
 const WARMUP = 2;
 const NAMES = ['a.bench.example.test', 'b.bench.example.test'];
 
-
 /** The bare script's http-01 tokens, answered on the test server before Node-RED's routes. */
 const bareTokens = new Map();
 
@@ -51,13 +50,15 @@ async function bareIssue(client) {
   const authorizations = await client.getAuthorizations(order);
   const tokens = [];
   try {
-    await Promise.all(authorizations.map(async (authz) => {
-      const challenge = authz.challenges.find((c) => c.type === 'http-01');
-      bareTokens.set(challenge.token, await client.getChallengeKeyAuthorization(challenge));
-      tokens.push(challenge.token);
-      await client.completeChallenge(challenge);
-      await client.waitForValidStatus(challenge);
-    }));
+    await Promise.all(
+      authorizations.map(async (authz) => {
+        const challenge = authz.challenges.find((c) => c.type === 'http-01');
+        bareTokens.set(challenge.token, await client.getChallengeKeyAuthorization(challenge));
+        tokens.push(challenge.token);
+        await client.completeChallenge(challenge);
+        await client.waitForValidStatus(challenge);
+      }),
+    );
   } finally {
     for (const token of tokens) bareTokens.delete(token);
   }
@@ -97,17 +98,61 @@ async function externalClients() {
   await fsp.writeFile(caFile, pebble.acmeCaPem);
   const env = { ...process.env, REQUESTS_CA_BUNDLE: caFile, LEGO_CA_CERTIFICATES: caFile, SSL_CERT_FILE: caFile };
   const commands = {
-    certbot: (i) => ['certbot', ['certonly', '--standalone', '--non-interactive', '--agree-tos', '-m', 'bench@example.com', '--server', pebble.directoryUrl,
-      '--http-01-port', String(port), '--config-dir', path.join(work, `cb${i}`), '--work-dir', path.join(work, `cbw${i}`), '--logs-dir', path.join(work, `cbl${i}`),
-      '--key-type', 'ecdsa', ...NAMES.flatMap((n) => ['-d', n])]],
-    lego: (i) => ['lego', ['--server', pebble.directoryUrl, '--accept-tos', '--email', 'bench@example.com', '--key-type', 'ec256', '--http', '--http.port', `127.0.0.1:${port}`,
-      '--path', path.join(work, `lego${i}`), ...NAMES.flatMap((n) => ['--domains', n]), 'run']],
+    certbot: (i) => [
+      'certbot',
+      [
+        'certonly',
+        '--standalone',
+        '--non-interactive',
+        '--agree-tos',
+        '-m',
+        'bench@example.com',
+        '--server',
+        pebble.directoryUrl,
+        '--http-01-port',
+        String(port),
+        '--config-dir',
+        path.join(work, `cb${i}`),
+        '--work-dir',
+        path.join(work, `cbw${i}`),
+        '--logs-dir',
+        path.join(work, `cbl${i}`),
+        '--key-type',
+        'ecdsa',
+        ...NAMES.flatMap((n) => ['-d', n]),
+      ],
+    ],
+    lego: (i) => [
+      'lego',
+      [
+        '--server',
+        pebble.directoryUrl,
+        '--accept-tos',
+        '--email',
+        'bench@example.com',
+        '--key-type',
+        'ec256',
+        '--http',
+        '--http.port',
+        `127.0.0.1:${port}`,
+        '--path',
+        path.join(work, `lego${i}`),
+        ...NAMES.flatMap((n) => ['--domains', n]),
+        'run',
+      ],
+    ],
     uacme: null, // uacme needs a hook script to serve tokens: timed only when one is provided
   };
   try {
     for (const { tool, where } of found) {
-      if (!where) { rows.push({ name: `${tool} (process)`, note: 'not installed' }); continue; }
-      if (!commands[tool]) { rows.push({ name: `${tool} (process)`, note: 'installed, needs an http-01 hook: not timed' }); continue; }
+      if (!where) {
+        rows.push({ name: `${tool} (process)`, note: 'not installed' });
+        continue;
+      }
+      if (!commands[tool]) {
+        rows.push({ name: `${tool} (process)`, note: 'installed, needs an http-01 hook: not timed' });
+        continue;
+      }
       const times = [];
       for (let i = 0; i < Math.min(RUNS, 5); i += 1) {
         const [cmd, args] = commands[tool](i);
@@ -115,7 +160,11 @@ async function externalClients() {
         const ok = await new Promise((resolve) => execFile(cmd, args, { env, timeout: 120000 }, (err) => resolve(!err)));
         if (ok) times.push(performance.now() - started);
       }
-      rows.push(times.length ? { name: `${tool} (process)`, runs: times.length, median: median(times), p90: p90(times) } : { name: `${tool} (process)`, note: 'failed against Pebble' });
+      rows.push(
+        times.length
+          ? { name: `${tool} (process)`, runs: times.length, median: median(times), p90: p90(times) }
+          : { name: `${tool} (process)`, note: 'failed against Pebble' },
+      );
     }
   } finally {
     await pebble.stop();
@@ -138,7 +187,17 @@ async function main() {
   try {
     await kit.loadFlow([
       kit.accountNode(pebble),
-      { id: 'acme', type: 'certflow-acme', account: 'acct', certName: 'bench', identifiers: NAMES.join(', '), keyType: 'ec-p256', profile: 'default', autoRenew: false, wires: [['out'], []] },
+      {
+        id: 'acme',
+        type: 'certflow-acme',
+        account: 'acct',
+        certName: 'bench',
+        identifiers: NAMES.join(', '),
+        keyType: 'ec-p256',
+        profile: 'default',
+        autoRenew: false,
+        wires: [['out'], []],
+      },
       { id: 'out', type: 'helper' },
       { id: 'catch', type: 'catch', scope: null, uncaught: false, wires: [['caught']] },
       { id: 'caught', type: 'helper' },
@@ -157,12 +216,22 @@ async function main() {
     const nodeMedian = median(node.map((r) => r.ms));
     const bareMedian = median(bare.map((r) => r.ms));
     rows.push({
-      name: 'certflow-acme node (Node-RED runtime)', runs: RUNS, median: nodeMedian, p90: p90(node.map((r) => r.ms)),
-      ratio: nodeMedian / bareMedian, lag: Math.max(...node.map((r) => r.lag.maxLagMs)), histLag: Math.max(...node.map((r) => r.lag.histogramMaxMs)),
+      name: 'certflow-acme node (Node-RED runtime)',
+      runs: RUNS,
+      median: nodeMedian,
+      p90: p90(node.map((r) => r.ms)),
+      ratio: nodeMedian / bareMedian,
+      lag: Math.max(...node.map((r) => r.lag.maxLagMs)),
+      histLag: Math.max(...node.map((r) => r.lag.histogramMaxMs)),
     });
     rows.push({
-      name: 'bare acme-client script (same process)', runs: RUNS, median: bareMedian, p90: p90(bare.map((r) => r.ms)), ratio: 1,
-      lag: Math.max(...bare.map((r) => r.lag.maxLagMs)), histLag: Math.max(...bare.map((r) => r.lag.histogramMaxMs)),
+      name: 'bare acme-client script (same process)',
+      runs: RUNS,
+      median: bareMedian,
+      p90: p90(bare.map((r) => r.ms)),
+      ratio: 1,
+      lag: Math.max(...bare.map((r) => r.lag.maxLagMs)),
+      histLag: Math.max(...bare.map((r) => r.lag.histogramMaxMs)),
     });
   } finally {
     await kit.helper.unload().catch(() => undefined);
@@ -175,15 +244,29 @@ async function main() {
   console.log(`ACME issuance: 2 names, EC P-256, http-01, Pebble with PEBBLE_VA_NOSLEEP=1, Node ${process.version}, ${os.cpus().length} CPUs`);
   printTable(
     ['client', 'runs', 'median ms', 'p90 ms', 'ratio to bare', 'max event-loop lag ms (timer / histogram)'],
-    rows.map((r) => (r.note
-      ? [r.name, '-', r.note, '', '', '']
-      : [r.name, String(r.runs), fmt(r.median), fmt(r.p90), r.ratio === undefined ? '-' : r.ratio.toFixed(2), r.lag === undefined ? '-' : `${fmt(r.lag)} / ${fmt(r.histLag)}`])),
+    rows.map((r) =>
+      r.note
+        ? [r.name, '-', r.note, '', '', '']
+        : [
+            r.name,
+            String(r.runs),
+            fmt(r.median),
+            fmt(r.p90),
+            r.ratio === undefined ? '-' : r.ratio.toFixed(2),
+            r.lag === undefined ? '-' : `${fmt(r.lag)} / ${fmt(r.histLag)}`,
+          ],
+    ),
   );
   const nodeRow = rows[0];
-  console.log(`target median ratio <= 1.2: ${nodeRow.ratio <= 1.2 ? 'met' : 'NOT met'} (${nodeRow.ratio.toFixed(2)}); target lag < 20 ms: ${nodeRow.lag < 20 ? 'met' : 'NOT met'} (${fmt(nodeRow.lag)} ms)`);
+  console.log(
+    `target median ratio <= 1.2: ${nodeRow.ratio <= 1.2 ? 'met' : 'NOT met'} (${nodeRow.ratio.toFixed(2)}); target lag < 20 ms: ${nodeRow.lag < 20 ? 'met' : 'NOT met'} (${fmt(nodeRow.lag)} ms)`,
+  );
 }
 
-main().then(() => process.exit(0), (err) => {
-  console.error(err);
-  process.exit(1);
-});
+main().then(
+  () => process.exit(0),
+  (err) => {
+    console.error(err);
+    process.exit(1);
+  },
+);

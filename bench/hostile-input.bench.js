@@ -17,7 +17,12 @@ const { printTable, formatMs } = require('./lib/report');
 /** A PKCS#12 whose MAC iteration count is `iterations` (the MAC no longer matches: the hashing is the cost). */
 function withMacIterations(p12, iterations) {
   const pfx = forge.asn1.fromDer(p12.toString('binary'));
-  pfx.value[2].value[2] = forge.asn1.create(forge.asn1.Class.UNIVERSAL, forge.asn1.Type.INTEGER, false, forge.asn1.integerToDer(iterations).getBytes());
+  pfx.value[2].value[2] = forge.asn1.create(
+    forge.asn1.Class.UNIVERSAL,
+    forge.asn1.Type.INTEGER,
+    false,
+    forge.asn1.integerToDer(iterations).getBytes(),
+  );
   return Buffer.from(forge.asn1.toDer(pfx).getBytes(), 'binary');
 }
 
@@ -29,9 +34,21 @@ async function main() {
   while (bundle.join('').length + leaf.certPem.length < INPUT_LIMITS.totalBytes - 1024) bundle.push(leaf.certPem);
   const cases = [
     ['PKCS#12, MAC at the iteration cap', 0.001, () => importPkcs12(withMacIterations(p12, PKCS12_LIMITS.maxIterations), 'pw').catch((e) => e)],
-    [`PEM bundle at the size cap (${bundle.length} certificates)`, INPUT_LIMITS.totalBytes / 1048576, () => inspect(bundle.join(''), { trustAnchors: 'none' })],
-    ['random binary at the size cap', INPUT_LIMITS.totalBytes / 1048576, () => inspect(crypto.randomBytes(INPUT_LIMITS.totalBytes - 16)).catch((e) => e)],
-    ['BEGIN lines with no END at the size cap', INPUT_LIMITS.totalBytes / 1048576, () => inspect('-----BEGIN CERTIFICATE-----\nAAAA\n'.repeat(INPUT_LIMITS.totalBytes / 34)).catch((e) => e)],
+    [
+      `PEM bundle at the size cap (${bundle.length} certificates)`,
+      INPUT_LIMITS.totalBytes / 1048576,
+      () => inspect(bundle.join(''), { trustAnchors: 'none' }),
+    ],
+    [
+      'random binary at the size cap',
+      INPUT_LIMITS.totalBytes / 1048576,
+      () => inspect(crypto.randomBytes(INPUT_LIMITS.totalBytes - 16)).catch((e) => e),
+    ],
+    [
+      'BEGIN lines with no END at the size cap',
+      INPUT_LIMITS.totalBytes / 1048576,
+      () => inspect('-----BEGIN CERTIFICATE-----\nAAAA\n'.repeat(INPUT_LIMITS.totalBytes / 34)).catch((e) => e),
+    ],
   ];
   const rows = [];
   for (const [label, mb, run] of cases) {

@@ -35,14 +35,20 @@ async function bundle() {
   for (const alg of ['ec-p256', 'rsa-2048', 'ec-p384', 'ec-p256']) leafKeys.push((await keys.generateKey(alg)).key);
   const pems = [];
   for (let i = 0; i < COUNT; i++) {
-    pems.push(await sign.issueCertificate({
-      publicKey: leafKeys[i % leafKeys.length],
-      subject: { CN: `host${i}.bench.example` },
-      altNames: [{ type: 'dns', value: `host${i}.bench.example` }, { type: 'dns', value: `www.host${i}.bench.example` }, ...(i % 3 === 0 ? [{ type: 'ip', value: `10.0.${i >> 8}.${i & 255}` }] : [])],
-      ca: { key: caKey.key, cert: caCert },
-      days: 30 + (i % 300),
-      clientAuth: i % 2 === 0,
-    }));
+    pems.push(
+      await sign.issueCertificate({
+        publicKey: leafKeys[i % leafKeys.length],
+        subject: { CN: `host${i}.bench.example` },
+        altNames: [
+          { type: 'dns', value: `host${i}.bench.example` },
+          { type: 'dns', value: `www.host${i}.bench.example` },
+          ...(i % 3 === 0 ? [{ type: 'ip', value: `10.0.${i >> 8}.${i & 255}` }] : []),
+        ],
+        ca: { key: caKey.key, cert: caCert },
+        days: 30 + (i % 300),
+        clientAuth: i % 2 === 0,
+      }),
+    );
   }
   const text = pems.join('');
   await fs.mkdir(path.dirname(CACHE), { recursive: true });
@@ -50,7 +56,6 @@ async function bundle() {
   console.log(`(generated ${COUNT} certificates with lib/sign in ${((performance.now() - started) / 1000).toFixed(1)} s, cached in ${CACHE})`);
   return text;
 }
-
 
 async function main() {
   const text = await bundle();

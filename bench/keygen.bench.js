@@ -92,7 +92,17 @@ async function main() {
   await new Promise((resolve) => setTimeout(resolve, 2000));
   const idle = idleSampler.stop();
 
-  const header = ['key type', 'runs', 'ours median ms', 'openssl genpkey median ms', 'ratio ours/openssl', 'max event-loop lag ms (ours)', 'loop busy % (ours)', 'max lag ms while openssl runs (control)', 'targets met'];
+  const header = [
+    'key type',
+    'runs',
+    'ours median ms',
+    'openssl genpkey median ms',
+    'ratio ours/openssl',
+    'max event-loop lag ms (ours)',
+    'loop busy % (ours)',
+    'max lag ms while openssl runs (control)',
+    'targets met',
+  ];
   const lines = rows.map((r) => [
     r.type,
     String(r.runs),
@@ -108,11 +118,18 @@ async function main() {
   console.log('');
   console.log(`openssl process start-up (openssl version), median: ${fmt(median(startup))} ms - included in every genpkey time above,`);
   console.log('so for the fast key types (EC, Ed25519) the ratio mostly compares our call with a process spawn.');
-  console.log(`idle baseline: max lag ${fmt(idle.maxLagMs)} ms over 2 s of doing nothing; load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')} on ${os.cpus().length} CPUs.`);
+  console.log(
+    `idle baseline: max lag ${fmt(idle.maxLagMs)} ms over 2 s of doing nothing; load average ${os
+      .loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')} on ${os.cpus().length} CPUs.`,
+  );
   console.log('"loop busy %" is event-loop utilization while ours runs: near 0 means the keygen ran off the main thread; a lag');
   console.log('with a low busy % is the OS scheduling other work (the keygen thread, other processes) on a busy machine;');
   console.log('the control column is the same sampler while `openssl genpkey` does the work in another process.');
-  console.log(`node ${process.version}, ${process.versions.openssl} (node's OpenSSL); ${(await runOpenssl(['version'])).trim()} (CLI); total ${totalSeconds.toFixed(1)} s`);
+  console.log(
+    `node ${process.version}, ${process.versions.openssl} (node's OpenSSL); ${(await runOpenssl(['version'])).trim()} (CLI); total ${totalSeconds.toFixed(1)} s`,
+  );
 }
 
 main().catch((err) => {

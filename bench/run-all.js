@@ -6,7 +6,11 @@ const fs = require('node:fs');
 const path = require('node:path');
 
 const only = process.argv.slice(2);
-const files = fs.readdirSync(__dirname).filter((f) => f.endsWith('.bench.js')).filter((f) => !only.length || only.some((o) => f.includes(o))).sort();
+const files = fs
+  .readdirSync(__dirname)
+  .filter((f) => f.endsWith('.bench.js'))
+  .filter((f) => !only.length || only.some((o) => f.includes(o)))
+  .sort();
 let failed = 0;
 for (const file of files) {
   console.log(`\n## ${file}`);

@@ -48,7 +48,11 @@ async function main() {
   const ca = await createLocalCa({ commonName: 'Bench CA' });
   const leafKey = await generateKey('ec-p256');
   const csrPem = await createCsr({ key: leafKey.key, subject: { CN: 'bench.example.com' }, altNames: ['www.bench.example.com', '10.0.0.7'] });
-  const names = [{ type: 'dns', value: 'bench.example.com' }, { type: 'dns', value: 'www.bench.example.com' }, { type: 'ip', value: '10.0.0.7' }];
+  const names = [
+    { type: 'dns', value: 'bench.example.com' },
+    { type: 'dns', value: 'www.bench.example.com' },
+    { type: 'ip', value: '10.0.0.7' },
+  ];
 
   const cases = [
     {
@@ -62,11 +66,13 @@ async function main() {
     },
     {
       name: 'issueCertificate (public key given, no CSR to verify)',
-      one: () => issueCertificate({ publicKey: leafKey.key, subject: { CN: 'bench.example.com' }, altNames: names, ca: { key: ca.key, cert: ca.certPem } }),
+      one: () =>
+        issueCertificate({ publicKey: leafKey.key, subject: { CN: 'bench.example.com' }, altNames: names, ca: { key: ca.key, cert: ca.certPem } }),
     },
     {
       name: 'issueCertificate, 4 at a time',
-      one: () => issueCertificate({ publicKey: leafKey.key, subject: { CN: 'bench.example.com' }, altNames: names, ca: { key: ca.key, cert: ca.certPem } }),
+      one: () =>
+        issueCertificate({ publicKey: leafKey.key, subject: { CN: 'bench.example.com' }, altNames: names, ca: { key: ca.key, cert: ca.certPem } }),
       concurrency: 4,
     },
     {
@@ -82,13 +88,32 @@ async function main() {
   const rows = [];
   for (const c of cases) {
     const r = await throughput(c.one, { concurrency: c.concurrency ?? 1 });
-    rows.push([c.name, r.perSecond.toFixed(0), (1000 / r.perSecond).toFixed(2), r.perCpuSecond.toFixed(0), r.lag.maxLagMs.toFixed(1), r.perSecond >= 500 ? 'yes' : 'no']);
+    rows.push([
+      c.name,
+      r.perSecond.toFixed(0),
+      (1000 / r.perSecond).toFixed(2),
+      r.perCpuSecond.toFixed(0),
+      r.lag.maxLagMs.toFixed(1),
+      r.perSecond >= 500 ? 'yes' : 'no',
+    ]);
   }
-  const header = ['path (local EC P-256 CA, EC P-256 leaf)', 'leaves/s (wall)', 'ms/leaf', 'leaves per CPU-second', 'max loop lag ms', '>= 500/s (wall)'];
+  const header = [
+    'path (local EC P-256 CA, EC P-256 leaf)',
+    'leaves/s (wall)',
+    'ms/leaf',
+    'leaves per CPU-second',
+    'max loop lag ms',
+    '>= 500/s (wall)',
+  ];
   printTable(header, rows);
   console.log('\n"leaves per CPU-second" divides by the CPU time this process used (all its threads): it stays');
   console.log('meaningful when other processes share the machine, where wall-clock throughput drops with the load.');
-  console.log(`${SECONDS} s per row after a warm-up; node ${process.version}; ${require('node:os').cpus().length} CPUs, load average ${require('node:os').loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  console.log(
+    `${SECONDS} s per row after a warm-up; node ${process.version}; ${require('node:os').cpus().length} CPUs, load average ${require('node:os')
+      .loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}`,
+  );
 }
 
 main().catch((err) => {

@@ -64,7 +64,8 @@ function parseArgs(argv: string[]): { command?: string; options: SetupOptions; h
   let help = false;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
-    const [flag, inline] = arg.startsWith('--') && arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
+    const [flag, inline] =
+      arg.startsWith('--') && arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
     const value = () => {
       const v = inline ?? argv[++i];
       if (v === undefined || v === '') throw new CliError(`${flag} needs a value\n\n${USAGE}`);
@@ -81,7 +82,12 @@ function parseArgs(argv: string[]): { command?: string; options: SetupOptions; h
   return {
     command,
     help,
-    options: { userDir: chosen.dir, userDirSource: chosen.source, name, settingsFile: path.resolve(expandHome(settingsFile ?? path.join(chosen.dir, 'settings.js'))) },
+    options: {
+      userDir: chosen.dir,
+      userDirSource: chosen.source,
+      name,
+      settingsFile: path.resolve(expandHome(settingsFile ?? path.join(chosen.dir, 'settings.js'))),
+    },
   };
 }
 
@@ -90,7 +96,11 @@ function parseArgs(argv: string[]): { command?: string; options: SetupOptions; h
  * directory (the README says `cd ~/.node-red && npx ... setup-https`; a second Node-RED
  * instance has its own), else Node-RED's default.
  */
-export function chooseUserDir(explicit: string | undefined, cwd = process.cwd(), env: NodeJS.ProcessEnv = process.env): { dir: string; source: string } {
+export function chooseUserDir(
+  explicit: string | undefined,
+  cwd = process.cwd(),
+  env: NodeJS.ProcessEnv = process.env,
+): { dir: string; source: string } {
   if (explicit) return { dir: resolveUserDir(explicit, [], env), source: '--user-dir' };
   if (isNodeRedUserDir(cwd)) return { dir: path.resolve(cwd), source: 'the current directory' };
   const dir = resolveUserDir(undefined, [], env);
@@ -121,7 +131,10 @@ function probeSettings(settingsFile: string): Promise<{ https: string; certflowS
     }));`;
   return new Promise((resolve, reject) => {
     execFile(process.execPath, ['-e', script, settingsFile], { cwd: path.dirname(settingsFile), timeout: 30000 }, (err, stdout, stderr) => {
-      if (err) return reject(new CliError(`${settingsFile} does not load (${firstLine(stderr) || err.message}); fix it first, Node-RED could not start with it either`));
+      if (err)
+        return reject(
+          new CliError(`${settingsFile} does not load (${firstLine(stderr) || err.message}); fix it first, Node-RED could not start with it either`),
+        );
       try {
         const probed = objectOf(JSON.parse(stdout));
         resolve({
@@ -193,7 +206,9 @@ export async function setupHttps(options: SetupOptions, out: (line: string) => v
     // resolved from settings.js's place (require.resolve with `paths` would find this very package by self-reference)
     createRequire(settingsFile).resolve(HELPER_MODULE);
   } catch {
-    throw new CliError(`${PACKAGE_NAME} is not installed where ${settingsFile} can load it. Install it first:\n\n    cd ${userDir} && npm install ${PACKAGE_NAME}\n`);
+    throw new CliError(
+      `${PACKAGE_NAME} is not installed where ${settingsFile} can load it. Install it first:\n\n    cd ${userDir} && npm install ${PACKAGE_NAME}\n`,
+    );
   }
 
   const exportsLine = /^([ \t]*)module\.exports\s*=\s*\{[ \t]*$/m.exec(source);
@@ -225,12 +240,17 @@ export async function setupHttps(options: SetupOptions, out: (line: string) => v
   out(`Edited ${settingsFile} (backup: ${backup}).`);
   out(`Node-RED will serve HTTPS with the store ${after.certflowStore}.`);
   if (before.refreshInterval !== undefined) {
-    out(`httpsRefreshInterval stays ${textOf(before.refreshInterval)} h as you set it (the certflow-https node swaps new certificates in at once anyway).`);
+    out(
+      `httpsRefreshInterval stays ${textOf(before.refreshInterval)} h as you set it (the certflow-https node swaps new certificates in at once anyway).`,
+    );
   }
 
   // Make the bootstrap certificate now, when this user is the one that owns the userDir (a
   // `sudo` run would leave files Node-RED cannot read); otherwise Node-RED makes it at start.
-  const owner = await fs.stat(userDir).then((s) => s.uid).catch(() => undefined);
+  const owner = await fs
+    .stat(userDir)
+    .then((s) => s.uid)
+    .catch(() => undefined);
   if (typeof process.getuid === 'function' && owner === process.getuid()) {
     const fn = httpsSetting({ name: options.name, userDir, log: (level, message) => out(level === 'info' ? message : `warning: ${message}`) });
     await fn();
@@ -257,7 +277,14 @@ async function refuseProtectedFile(settingsFile: string, options: SetupOptions, 
     );
   }
   const readOnly = (link.mode & 0o222) === 0;
-  const notOurs = !readOnly && typeof process.getuid === 'function' && process.getuid() !== 0 && !(await fs.access(settingsFile, fsConstants.W_OK).then(() => true, () => false));
+  const notOurs =
+    !readOnly &&
+    typeof process.getuid === 'function' &&
+    process.getuid() !== 0 &&
+    !(await fs.access(settingsFile, fsConstants.W_OK).then(
+      () => true,
+      () => false,
+    ));
   if (readOnly || notOurs) {
     const mode = (link.mode & 0o777).toString(8).padStart(4, '0');
     throw new CliError(

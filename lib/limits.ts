@@ -53,7 +53,11 @@ export function sizeWords(bytes: number): string {
 /** Throws INPUT_TOO_LARGE when `size` exceeds `limit`: "the certificate is 80 KB, more than the 64 KB limit". */
 export function checkSize(what: string, size: number, limit: number): void {
   if (size > limit) {
-    throw new CertflowError('INPUT_TOO_LARGE', `${what} is ${sizeWords(size)}, more than the ${sizeWords(limit)} this package reads: it is not a certificate file, or not one that could be meant`, { size, limit });
+    throw new CertflowError(
+      'INPUT_TOO_LARGE',
+      `${what} is ${sizeWords(size)}, more than the ${sizeWords(limit)} this package reads: it is not a certificate file, or not one that could be meant`,
+      { size, limit },
+    );
   }
 }
 

@@ -60,7 +60,10 @@ function register(RED: RED): void {
   function setUpAccountNode(node: register.AcmeAccountNode, config: AccountConfig): void {
     const directory = directoryOf(config);
     let opening: Promise<AcmeAccount> | undefined;
-    const accountStore = () => loadStorage().openStorage(register.userDirOf(RED)).then((storage) => new (loadAcme().AccountStore)(storage, node.id));
+    const accountStore = () =>
+      loadStorage()
+        .openStorage(register.userDirOf(RED))
+        .then((storage) => new (loadAcme().AccountStore)(storage, node.id));
 
     async function open(onProgress?: ProgressCallback): Promise<AcmeAccount> {
       const { eabKid, eabHmacKey } = node.credentials;
@@ -93,7 +96,11 @@ function register(RED: RED): void {
     node.on('close', (_removed, done) => {
       const current = opening;
       opening = undefined;
-      if (current) current.then((account) => account.transport.close(), () => undefined);
+      if (current)
+        current.then(
+          (account) => account.transport.close(),
+          () => undefined,
+        );
       done();
     });
   }
@@ -103,7 +110,7 @@ function register(RED: RED): void {
   });
 
   registerAdminEndpoints(RED);
-};
+}
 
 namespace register {
   /** What ACME nodes use of this config node. */
@@ -132,7 +139,8 @@ export = register;
 function registerAdminEndpoints(RED: RED): void {
   const read = RED.auth.needsPermission('certflow-acme-account.read');
   const write = RED.auth.needsPermission('certflow-acme-account.write');
-  const fail = (res: AdminResponse, status: number, err: unknown): void => res.status(status).json({ error: err instanceof Error ? err.message : String(err) });
+  const fail = (res: AdminResponse, status: number, err: unknown): void =>
+    res.status(status).json({ error: err instanceof Error ? err.message : String(err) });
   const deployed = (id: unknown) => {
     const found = typeof id === 'string' && id ? (RED.nodes.getNode(id) as register.AcmeAccountNode | null) : null;
     return found && found.type === 'certflow-acme-account' ? found : undefined;
@@ -174,14 +182,18 @@ function registerAdminEndpoints(RED: RED): void {
   RED.httpAdmin.get('/certflow-acme-account/directory', read, asyncRoute(directoryMeta));
   RED.httpAdmin.post('/certflow-acme-account/directory', read, asyncRoute(directoryMeta));
 
-  RED.httpAdmin.post('/certflow-acme-account/:id/rollover', write, asyncRoute(async (req, res) => {
-    const node = deployed(req.params.id);
-    if (!node) return fail(res, 404, RED._('certflow-acme-account.errors.deployFirst'));
-    try {
-      const account = await node.rolloverKey();
-      res.json({ accountUrl: account.accountUrl });
-    } catch (err) {
-      fail(res, 502, err);
-    }
-  }));
+  RED.httpAdmin.post(
+    '/certflow-acme-account/:id/rollover',
+    write,
+    asyncRoute(async (req, res) => {
+      const node = deployed(req.params.id);
+      if (!node) return fail(res, 404, RED._('certflow-acme-account.errors.deployFirst'));
+      try {
+        const account = await node.rolloverKey();
+        res.json({ accountUrl: account.accountUrl });
+      } catch (err) {
+        fail(res, 502, err);
+      }
+    }),
+  );
 }

@@ -5,7 +5,15 @@
  * common/http01-route, the dns-01 round trip through the flow common/dns01-round-trip.
  */
 import { CertflowError } from '../lib/errors';
-import type { CertificateManager, ChallengeOptions, ChallengeType, EnsureResult, Http01RedirectListener, ProgressDetails, StoredCertificate } from '../lib/acme';
+import type {
+  CertificateManager,
+  ChallengeOptions,
+  ChallengeType,
+  EnsureResult,
+  Http01RedirectListener,
+  ProgressDetails,
+  StoredCertificate,
+} from '../lib/acme';
 import { isObject, objectOf, textOf } from '../lib/guards';
 import { userDirOf, type AcmeAccountNode } from './certflow-acme-account';
 import type { DnsProviderNode } from './certflow-dns';
@@ -75,7 +83,11 @@ export = function register(RED: RED): void {
     const accountNode = config.account ? (RED.nodes.getNode(config.account) as AcmeAccountNode | null) : null;
     const keySource = config.keySource ?? 'new';
     const intervalMs = Math.max(num(config.checkInterval, 6), 0.0005) * HOUR;
-    const dnsFlow = dns01RoundTrip({ send: (msg) => node.send([null, msg]), timeoutMs: num(config.dnsFlowTimeout, 120) * 1000, text: (key, substitutions) => RED._(key, substitutions) });
+    const dnsFlow = dns01RoundTrip({
+      send: (msg) => node.send([null, msg]),
+      timeoutMs: num(config.dnsFlowTimeout, 120) * 1000,
+      text: (key, substitutions) => RED._(key, substitutions),
+    });
     /** Certificates this node keeps current: name -> identifiers (undefined = the stored ones). */
     const certificates = new Map<string, string | string[] | undefined>();
     const scheduler = new RenewalScheduler({ intervalMs, enabled: config.autoRenew !== false, check: scheduledCheck });
@@ -102,7 +114,10 @@ export = function register(RED: RED): void {
     function redirectTarget() {
       const address = RED.server?.address();
       if (!address || typeof address !== 'object') return undefined;
-      return { protocol: typeof RED.server?.setSecureContext === 'function' ? ('https' as const) : ('http' as const), port: (address as { port: number }).port };
+      return {
+        protocol: typeof RED.server?.setSecureContext === 'function' ? ('https' as const) : ('http' as const),
+        port: (address as { port: number }).port,
+      };
     }
     if (http01Method === 'route') {
       ensureHttp01Route(RED, node);
@@ -120,18 +135,26 @@ export = function register(RED: RED): void {
       if (config.dnsMethod !== 'provider') return dnsFlow.hook;
       const provider = config.dnsProvider ? (RED.nodes.getNode(config.dnsProvider) as DnsProviderNode | null) : null;
       if (!provider) throw new CertflowError('ACME_NO_DNS_PROVIDER', RED._('certflow-acme.errors.noDnsProvider'));
-      return provider.hook({ resolvers: resolvers.length ? resolvers : undefined, propagationTimeoutMs: num(config.dnsTimeout, 120) * 1000, onProgress });
+      return provider.hook({
+        resolvers: resolvers.length ? resolvers : undefined,
+        propagationTimeoutMs: num(config.dnsTimeout, 120) * 1000,
+        onProgress,
+      });
     }
 
     function challenges(msg?: NodeMessage): ChallengeOptions {
-      const resolvers = String(config.dnsResolvers ?? '').split(/[\s,]+/).filter(Boolean);
+      const resolvers = String(config.dnsResolvers ?? '')
+        .split(/[\s,]+/)
+        .filter(Boolean);
       return {
         defaults: { dns: config.challengeDns || 'http-01', wildcard: config.challengeWildcard || 'dns-01', ip: config.challengeIp || 'http-01' },
         perIdentifier: msg && typeof msg.challenges === 'object' ? (msg.challenges as Record<string, ChallengeType>) : undefined,
         http01:
-          http01Method === 'webroot' ? { method: 'webroot', webroot: String(config.webroot ?? '') }
-          : http01Method === 'standalone' ? { method: 'standalone', host: config.http01Host || undefined, port: num(config.http01Port, 80) }
-          : { method: 'route' },
+          http01Method === 'webroot'
+            ? { method: 'webroot', webroot: String(config.webroot ?? '') }
+            : http01Method === 'standalone'
+              ? { method: 'standalone', host: config.http01Host || undefined, port: num(config.http01Port, 80) }
+              : { method: 'route' },
         tlsAlpn01: { host: config.tlsAlpnHost || undefined, port: num(config.tlsAlpnPort, 443) },
         dns01: {
           hook: dnsHook(resolvers),
@@ -146,11 +169,14 @@ export = function register(RED: RED): void {
     function certificateName(identifiers: string | string[] | undefined): string {
       const given = String(config.certName ?? '').trim();
       if (given) {
-        if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$/.test(given)) throw new CertflowError('ACME_BAD_NAME', RED._('certflow-acme.errors.badName', { name: given }));
+        if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$/.test(given))
+          throw new CertflowError('ACME_BAD_NAME', RED._('certflow-acme.errors.badName', { name: given }));
         return given;
       }
       if (!identifiers || identifiers.length === 0) throw new CertflowError('ACME_NO_IDENTIFIERS', RED._('certflow-acme.errors.noIdentifiers'));
-      return parseIdentifiers(identifiers)[0].value.replace(/^\*\./, 'wildcard.').replace(/[^A-Za-z0-9._-]/g, '_');
+      return parseIdentifiers(identifiers)[0]
+        .value.replace(/^\*\./, 'wildcard.')
+        .replace(/[^A-Za-z0-9._-]/g, '_');
     }
 
     /** The certificate's manager; it keeps the certificate in its record of the userDir's storage. */
@@ -187,9 +213,7 @@ export = function register(RED: RED): void {
     function showIdle(stored: StoredCertificate, due: Date): void {
       const days = Math.floor((stored.notAfter.getTime() - Date.now()) / 86400000);
       const next = scheduler.nextCheckAt;
-      const text = next
-        ? RED._('certflow-acme.status.idleNext', { days, next: shortTime(next) })
-        : RED._('certflow-acme.status.idle', { days });
+      const text = next ? RED._('certflow-acme.status.idleNext', { days, next: shortTime(next) }) : RED._('certflow-acme.status.idle', { days });
       if (due.getTime() <= Date.now() || days < 7) statusWarning(node, text);
       else statusOk(node, text);
     }
@@ -204,7 +228,9 @@ export = function register(RED: RED): void {
       const result = await certificate.ensure({
         force: msg.renew === true,
         identifiers,
-        ...(keySource === 'msg' ? { keyPem: bundle.csr ? undefined : bundle.key, csrPem: bundle.csr, keyPassphrase: msg.passphrase as string | undefined } : {}),
+        ...(keySource === 'msg'
+          ? { keyPem: bundle.csr ? undefined : bundle.key, csrPem: bundle.csr, keyPassphrase: msg.passphrase as string | undefined }
+          : {}),
       });
       if (result.renewed) await accountNode!.remember(await accountNode!.getAccount());
       certificates.set(name, identifiers);
@@ -216,29 +242,59 @@ export = function register(RED: RED): void {
 
     /** The certificate's record only (no challenges set up: reading it needs no DNS provider or listener). */
     async function storedOnly(name: string): Promise<CertificateManager> {
-      return new CertificateManager({ name, storage: await openStorage(userDirOf(RED)), account: accountNode!.getAccount, checkIntervalMs: intervalMs });
+      return new CertificateManager({
+        name,
+        storage: await openStorage(userDirOf(RED)),
+        account: accountNode!.getAccount,
+        checkIntervalMs: intervalMs,
+      });
     }
 
     /** Sends a certificate on output 1; once the wired nodes have it, its record remembers that. */
-    function sendBundle(name: string, certificate: CertificateManager, stored: StoredCertificate, renewal: EnsureResult['renewal'], msg: NodeMessage, send: (m: NodeMessage) => void) {
+    function sendBundle(
+      name: string,
+      certificate: CertificateManager,
+      stored: StoredCertificate,
+      renewal: EnsureResult['renewal'],
+      msg: NodeMessage,
+      send: (m: NodeMessage) => void,
+    ) {
       const out = { ...msg, topic: name, payload: bundleFor(name, stored, renewal, msg.payload) };
-      send(deliveries.track(out, name, () => {
-        certificate.markDelivered(stored).catch((err: unknown) => node.warn(err instanceof Error ? err.message : String(err)));
-      }));
+      send(
+        deliveries.track(out, name, () => {
+          certificate.markDelivered(stored).catch((err: unknown) => node.warn(err instanceof Error ? err.message : String(err)));
+        }),
+      );
     }
 
     /** A failed order or renewal, on output 3: what failed, the CA's problem, the next try, the days left. */
-    async function reportFailure(name: string, identifiers: string | string[] | undefined, err: unknown, send: (msgs: (NodeMessage | null)[]) => void) {
+    async function reportFailure(
+      name: string,
+      identifiers: string | string[] | undefined,
+      err: unknown,
+      send: (msgs: (NodeMessage | null)[]) => void,
+    ) {
       const count = (failures.get(name) ?? 0) + 1;
       failures.set(name, count);
-      const stored = accountNode ? await storedOnly(name).then((m) => m.current()).catch(() => undefined) : undefined;
+      const stored = accountNode
+        ? await storedOnly(name)
+            .then((m) => m.current())
+            .catch(() => undefined)
+        : undefined;
       let names: string[];
       try {
         names = parseIdentifiers(identifiers ?? stored?.identifiers ?? []).map((i) => i.value);
       } catch {
         names = typeof identifiers === 'string' ? [identifiers] : (identifiers ?? []);
       }
-      const payload = failureReport(err, { certificate: name, identifiers: names, stage: stages.get(name), nextRetry: certificates.has(name) ? scheduler.nextCheckAt : undefined, notAfter: stored?.notAfter, failures: count });
+      const payload = failureReport(err, {
+        certificate: name,
+        identifiers: names,
+        stage: stages.get(name),
+        nextRetry: certificates.has(name) ? scheduler.nextCheckAt : undefined,
+        notAfter: stored?.notAfter,
+        failures: count,
+      });
       send([null, null, { topic: name, payload }]);
     }
 
@@ -347,4 +403,3 @@ function identifiersFrom(msg: NodeMessage): string | string[] | undefined {
   if (Array.isArray(given)) return given.map((i: unknown) => (isObject(i) ? textOf(i.value) : textOf(i)));
   return textOf(given);
 }
-

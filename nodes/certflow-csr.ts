@@ -76,9 +76,7 @@ export = function register(RED: NodeAPI): void {
       for (const field of SUBJECT_FIELDS) subject[field] = config[field]?.trim() || undefined;
       const given = await evaluateProperty(RED, node, msg, altNamesSource);
       const altNames =
-        config.localNames === true
-          ? [...parseAltNames(given === '' || given === null ? undefined : given), ...localHostNames()]
-          : given;
+        config.localNames === true ? [...parseAltNames(given === '' || given === null ? undefined : given), ...localHostNames()] : given;
 
       statusProgress(node, RED._('certflow-csr.status.creating'));
       const csr = await createCsr({

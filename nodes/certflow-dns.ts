@@ -94,7 +94,13 @@ function register(RED: RED): void {
   }
 
   RED.nodes.registerType('certflow-dns', CertflowDnsNode as unknown as (this: Node, config: NodeDef) => void, {
-    credentials: { token: { type: 'password' }, username: { type: 'text' }, password: { type: 'password' }, accessKeyId: { type: 'text' }, secret: { type: 'password' } },
+    credentials: {
+      token: { type: 'password' },
+      username: { type: 'text' },
+      password: { type: 'password' },
+      accessKeyId: { type: 'text' },
+      secret: { type: 'password' },
+    },
   });
   registerAdminEndpoints(RED);
 }
@@ -118,32 +124,45 @@ export = register;
  */
 function registerAdminEndpoints(RED: RED): void {
   const write = RED.auth.needsPermission('certflow-dns.write');
-  RED.httpAdmin.post('/certflow-dns/test', write, asyncRoute(async (req, res) => {
-    const body: ConfigFields & { id?: unknown; credentials?: unknown } = objectOf(req.body);
-    const deployed = typeof body.id === 'string' ? (RED.nodes.getNode(body.id) as register.DnsProviderNode | null) : null;
-    const credentials: CredentialFields = objectOf(body.credentials);
-    const typed: Partial<DnsCredentials> = {};
-    for (const f of CREDENTIAL_FIELDS) {
-      const v = credentials[f];
-      // '__PWRD__' is the editor's stand-in for "unchanged"
-      typed[f] = typeof v === 'string' && v && v !== '__PWRD__' ? v : deployed?.type === 'certflow-dns' ? deployed.credentials[f] : undefined;
-    }
-    const settings = providerConfig(body, typed);
-    try {
-      const provider = loadAcme().dns.createProvider(settings);
-      res.json({ provider: provider.label, zones: await provider.listZones() });
-    } catch (err) {
-      const { scrub, providerSecrets } = loadAcme().dns;
-      const message = scrub(err instanceof Error ? err.message : String(err), providerSecrets(settings));
-      res.status(err instanceof CertflowError && err.code === 'DNS_PROVIDER_CONFIG' ? 400 : 502).json({ error: message });
-    }
-  }));
-  RED.httpAdmin.post('/certflow-dns/acme-dns/register', write, asyncRoute(async (req, res) => {
-    const body = objectOf(req.body);
-    try {
-      res.json(await loadAcme().dns.registerAcmeDns(textOf(body.server ?? ''), { apiUrl: body.apiUrl ? textOf(body.apiUrl) : undefined, timeoutMs: 15000 }));
-    } catch (err) {
-      res.status(502).json({ error: err instanceof Error ? err.message : String(err) });
-    }
-  }));
+  RED.httpAdmin.post(
+    '/certflow-dns/test',
+    write,
+    asyncRoute(async (req, res) => {
+      const body: ConfigFields & { id?: unknown; credentials?: unknown } = objectOf(req.body);
+      const deployed = typeof body.id === 'string' ? (RED.nodes.getNode(body.id) as register.DnsProviderNode | null) : null;
+      const credentials: CredentialFields = objectOf(body.credentials);
+      const typed: Partial<DnsCredentials> = {};
+      for (const f of CREDENTIAL_FIELDS) {
+        const v = credentials[f];
+        // '__PWRD__' is the editor's stand-in for "unchanged"
+        typed[f] = typeof v === 'string' && v && v !== '__PWRD__' ? v : deployed?.type === 'certflow-dns' ? deployed.credentials[f] : undefined;
+      }
+      const settings = providerConfig(body, typed);
+      try {
+        const provider = loadAcme().dns.createProvider(settings);
+        res.json({ provider: provider.label, zones: await provider.listZones() });
+      } catch (err) {
+        const { scrub, providerSecrets } = loadAcme().dns;
+        const message = scrub(err instanceof Error ? err.message : String(err), providerSecrets(settings));
+        res.status(err instanceof CertflowError && err.code === 'DNS_PROVIDER_CONFIG' ? 400 : 502).json({ error: message });
+      }
+    }),
+  );
+  RED.httpAdmin.post(
+    '/certflow-dns/acme-dns/register',
+    write,
+    asyncRoute(async (req, res) => {
+      const body = objectOf(req.body);
+      try {
+        res.json(
+          await loadAcme().dns.registerAcmeDns(textOf(body.server ?? ''), {
+            apiUrl: body.apiUrl ? textOf(body.apiUrl) : undefined,
+            timeoutMs: 15000,
+          }),
+        );
+      } catch (err) {
+        res.status(502).json({ error: err instanceof Error ? err.message : String(err) });
+      }
+    }),
+  );
 }

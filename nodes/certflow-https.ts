@@ -86,9 +86,14 @@ export = function register(RED: HttpsAPI): void {
     let sharedWith: StoreOwner[] = [];
     function sharedError(): CertflowError {
       const others = sharedWith.map((o) => o.label).join(', ');
-      return new CertflowError('https-store-shared', RED._('certflow-https.errors.storeShared', { store: storeName, others }), { others: sharedWith.map((o) => o.id) }, {
-        status: RED._('certflow-https.status.storeShared', { store: storeName, others }),
-      });
+      return new CertflowError(
+        'https-store-shared',
+        RED._('certflow-https.errors.storeShared', { store: storeName, others }),
+        { others: sharedWith.map((o) => o.id) },
+        {
+          status: RED._('certflow-https.status.storeShared', { store: storeName, others }),
+        },
+      );
     }
 
     /** Status from what is stored and what the server serves. */
@@ -107,20 +112,21 @@ export = function register(RED: HttpsAPI): void {
     // At deploy: serve the newest valid certificate stored for this store (a renewal stored
     // while the last run stopped before installing it), and show whether the server serves it.
     // In a cluster (Redis storage) again whenever another instance changed the store.
-    const reconcileAndServe = () => Promise.resolve()
-      .then(async () => {
-        if (sharedWith.length) return null; // the status says why
-        const server = serve ? httpsServer() : undefined;
-        const base = server ? await settingsTlsOptions() : {};
-        const passphrase = typeof base.passphrase === 'string' ? base.passphrase : undefined;
-        const { stored } = await reconcileStore(location(), { passphrase });
-        if (server && stored && !sameText(servedCert(), stored.fullchain)) {
-          server.setSecureContext(serverOptions(base, stored.key, stored.fullchain) as SecureContextOptions);
-        }
-        return stored;
-      })
-      .then((stored: StoredBundle | null) => showStatus(stored, !!stored && sameText(servedCert(), stored.fullchain)))
-      .catch((err: unknown) => statusError(node, err));
+    const reconcileAndServe = () =>
+      Promise.resolve()
+        .then(async () => {
+          if (sharedWith.length) return null; // the status says why
+          const server = serve ? httpsServer() : undefined;
+          const base = server ? await settingsTlsOptions() : {};
+          const passphrase = typeof base.passphrase === 'string' ? base.passphrase : undefined;
+          const { stored } = await reconcileStore(location(), { passphrase });
+          if (server && stored && !sameText(servedCert(), stored.fullchain)) {
+            server.setSecureContext(serverOptions(base, stored.key, stored.fullchain) as SecureContextOptions);
+          }
+          return stored;
+        })
+        .then((stored: StoredBundle | null) => showStatus(stored, !!stored && sameText(servedCert(), stored.fullchain)))
+        .catch((err: unknown) => statusError(node, err));
     const ownerLabel = `"${config.name || RED._('certflow-https.nodeLabel')}" (node ${node.id})`;
     const releaseStore = claimStore(`${RED.settings.userDir ?? ''}\u0000${storeName}`, { id: node.id, label: ownerLabel }, (others) => {
       const wasShared = sharedWith.length > 0;
@@ -149,7 +155,7 @@ export = function register(RED: HttpsAPI): void {
       const base = server ? await settingsTlsOptions() : {};
       const passphrase = typeof base.passphrase === 'string' ? base.passphrase : undefined;
       const bundle = readBundle(msg.payload);
-      const sourceRecord = typeof (bundle as { record?: unknown }).record === 'string' ? ((bundle as { record: string }).record) : undefined;
+      const sourceRecord = typeof (bundle as { record?: unknown }).record === 'string' ? (bundle as { record: string }).record : undefined;
       // the link first: if this install is cut short, the next start still serves the record's certificate
       if (sourceRecord) await linkStoreToSource(where, sourceRecord);
 
@@ -158,17 +164,20 @@ export = function register(RED: HttpsAPI): void {
       const current = extraTargets.length === 0 ? await readStoredBundle(where, { passphrase }).catch(() => null) : null;
       const same = !!current && sameCertificate(bundle, current);
       // Validates (key matches, valid now, chain in order) before anything on disk changes.
-      const installed = same && current ? { dir: current.dir, generation: current.generation, meta: current.meta, bundle: current, extraFiles: [] as string[] } : await installBundle(where, bundle, {
-        passphrase,
-        source: 'certflow-https',
-        extraTargets,
-        beforeWrite: server
-          ? (checked) => {
-              // Node's own check of the final options, so setSecureContext cannot fail after the write
-              createSecureContext(serverOptions(base, checked.key, checked.fullchain) as SecureContextOptions);
-            }
-          : undefined,
-      });
+      const installed =
+        same && current
+          ? { dir: current.dir, generation: current.generation, meta: current.meta, bundle: current, extraFiles: [] as string[] }
+          : await installBundle(where, bundle, {
+              passphrase,
+              source: 'certflow-https',
+              extraTargets,
+              beforeWrite: server
+                ? (checked) => {
+                    // Node's own check of the final options, so setSecureContext cannot fail after the write
+                    createSecureContext(serverOptions(base, checked.key, checked.fullchain) as SecureContextOptions);
+                  }
+                : undefined,
+            });
 
       let settingsAgree = true;
       if (server) {
@@ -202,7 +211,11 @@ export = function register(RED: HttpsAPI): void {
 
   /** The settings' options with our key and chain, each in the type the settings used (Buffer or string). */
   function serverOptions(base: TlsOptions, key: string, fullchain: string): TlsOptions {
-    return { ...base, key: Buffer.isBuffer(base.key) ? Buffer.from(key) : key, cert: Buffer.isBuffer(base.cert) ? Buffer.from(fullchain) : fullchain };
+    return {
+      ...base,
+      key: Buffer.isBuffer(base.key) ? Buffer.from(key) : key,
+      cert: Buffer.isBuffer(base.cert) ? Buffer.from(fullchain) : fullchain,
+    };
   }
 
   /** Is the bundle the certificate (and key) the store holds now? */

@@ -58,7 +58,9 @@ function packInto(destDir) {
 /** Files a user's install needs, from package.json: main, bin, exports, each node's .js and .html. */
 function requiredFiles(pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'))) {
   const required = new Set(['package.json', 'README.md', 'LICENSE']);
-  const add = (p) => { if (typeof p === 'string') required.add(path.posix.normalize(p.replace(/^\.\//, ''))); };
+  const add = (p) => {
+    if (typeof p === 'string') required.add(path.posix.normalize(p.replace(/^\.\//, '')));
+  };
   add(pkg.main);
   if (typeof pkg.bin === 'string') add(pkg.bin);
   else Object.values(pkg.bin || {}).forEach(add);
@@ -67,7 +69,10 @@ function requiredFiles(pkg = JSON.parse(fs.readFileSync(path.join(root, 'package
     add(file);
     add(file.replace(/\.js$/, '.html'));
   }
-  for (const [dir, ext] of [['examples', '.json'], ['resources', '.js']]) {
+  for (const [dir, ext] of [
+    ['examples', '.json'],
+    ['resources', '.js'],
+  ]) {
     if (!fs.existsSync(path.join(root, dir))) continue;
     for (const file of fs.readdirSync(path.join(root, dir))) if (file.endsWith(ext)) add(`${dir}/${file}`);
   }
@@ -94,7 +99,9 @@ if (require.main === module) {
   try {
     const packed = packInto(dir);
     const { unexpected, missing } = checkPackedFiles(packed.files);
-    console.log(`${path.basename(packed.tarball)}: ${packed.files.length} files, ${(packed.size / 1024).toFixed(0)} kB packed, ${(packed.unpackedSize / 1024).toFixed(0)} kB unpacked`);
+    console.log(
+      `${path.basename(packed.tarball)}: ${packed.files.length} files, ${(packed.size / 1024).toFixed(0)} kB packed, ${(packed.unpackedSize / 1024).toFixed(0)} kB unpacked`,
+    );
     for (const { file, reason } of unexpected) console.log(`  should not be packed (${reason}): ${file}`);
     for (const file of missing) console.log(`  missing: ${file}`);
     if (unexpected.length || missing.length) process.exitCode = 1;

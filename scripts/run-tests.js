@@ -1,6 +1,6 @@
 'use strict';
-// `npm test`: everything the suite needs, then every test file under test/ with Node's own
-// test runner, then the date-sensitive files again with the clock moved two years ahead.
+// `npm test`: lint, everything the suite needs, then every test file under test/ with Node's
+// own test runner, then the date-sensitive files again with the clock moved two years ahead.
 //
 // A fresh machine needs nothing but `npm install`: the tools that are not npm packages are
 // fetched into .cache/ from Debian's archive (Pebble 2.10, libfaketime) or, where that cannot
@@ -37,7 +37,8 @@ function requireTools() {
 
 function runScript(script, args, what) {
   const result = spawnSync('bash', [path.join(root, 'scripts', script), ...args], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
-  if (result.status !== 0) fail([`npm test could not fetch ${what} (see above). Fetch it by hand with:`, `  bash scripts/${script} ${args.join(' ')}`]);
+  if (result.status !== 0)
+    fail([`npm test could not fetch ${what} (see above). Fetch it by hand with:`, `  bash scripts/${script} ${args.join(' ')}`]);
 }
 
 function ensurePebble() {
@@ -88,7 +89,9 @@ function debianPrograms(name, programs, packages) {
   for (const program of programs) {
     const real = ['usr/sbin', 'usr/bin', 'sbin', 'bin'].map((dir) => path.join(dest, dir, program)).find((file) => fs.existsSync(file));
     if (!real) fail([`.cache/${name} has no ${program}: remove .cache/${name} and run npm test again`]);
-    fs.writeFileSync(path.join(bin, program), `#!/bin/sh\nLD_LIBRARY_PATH="${libs}\${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" exec "${real}" "$@"\n`, { mode: 0o755 });
+    fs.writeFileSync(path.join(bin, program), `#!/bin/sh\nLD_LIBRARY_PATH="${libs}\${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" exec "${real}" "$@"\n`, {
+      mode: 0o755,
+    });
   }
   return bin;
 }
@@ -99,7 +102,11 @@ function ensureTestVectors() {
   if (fs.existsSync(path.join('/', relative, 'x509'))) return;
   if (fs.existsSync(path.join(cache, 'cryptography-vectors', relative, 'x509'))) return;
   console.error('npm test: fetching python3-cryptography-vectors from Debian into .cache/cryptography-vectors (once)');
-  runScript('fetch-debian-package.sh', [debianSuite(), '.cache/cryptography-vectors', 'python3-cryptography-vectors'], 'the pyca/cryptography test vectors');
+  runScript(
+    'fetch-debian-package.sh',
+    [debianSuite(), '.cache/cryptography-vectors', 'python3-cryptography-vectors'],
+    'the pyca/cryptography test vectors',
+  );
 }
 
 function collect(dir) {
@@ -127,12 +134,22 @@ requireTools();
 ensurePebble();
 ensureTestVectors();
 const extraPath = [
-  debianPrograms('bind9', ['named', 'dig', 'nsupdate'], ['bind9', 'bind9-libs', 'bind9-dnsutils', 'libfstrm0', 'liblmdb0', 'libmaxminddb0', 'libprotobuf-c1', 'libjemalloc2']),
+  debianPrograms(
+    'bind9',
+    ['named', 'dig', 'nsupdate'],
+    ['bind9', 'bind9-libs', 'bind9-dnsutils', 'libfstrm0', 'liblmdb0', 'libmaxminddb0', 'libprotobuf-c1', 'libjemalloc2'],
+  ),
   debianPrograms('redis', ['redis-server', 'redis-cli'], ['redis-server', 'redis-tools', 'liblzf1', 'libjemalloc2', 'libatomic1']),
 ].filter(Boolean);
 // /usr/sbin holds named on Debian but is not on every user's PATH
 const PATH = [...extraPath, process.env.PATH, '/usr/sbin', '/sbin'].filter(Boolean).join(path.delimiter);
 const only = process.argv.slice(2).map((f) => path.resolve(f));
+if (only.length === 0) {
+  // the whole suite starts with lint (ESLint, then Prettier's check): a habit, not a separate step
+  console.log('# npm run lint');
+  const lint = spawnSync('npm', ['run', '--silent', 'lint'], { cwd: root, stdio: 'inherit' });
+  if (lint.status !== 0) fail(['npm run lint failed (see above): fix the code, or run `npm run format` for the formatting.']);
+}
 const files = only.length ? only : collect(path.join(root, 'test'));
 if (files.length === 0) fail(['no test files found under test/']);
 

@@ -41,7 +41,13 @@ if (!linked) {
 }
 const userPackage = path.join(devDir, 'package.json');
 if (!fs.existsSync(userPackage)) {
-  const manifest = { name: 'node-red-dev', description: 'npm start userDir', version: '0.0.1', private: true, dependencies: { [pkg.name]: 'file:..' } };
+  const manifest = {
+    name: 'node-red-dev',
+    description: 'npm start userDir',
+    version: '0.0.1',
+    private: true,
+    dependencies: { [pkg.name]: 'file:..' },
+  };
   fs.writeFileSync(userPackage, `${JSON.stringify(manifest, null, 2)}\n`);
 }
 

@@ -41,7 +41,11 @@ const CHECKS = [
 ];
 
 function run(command, args, options = {}) {
-  const result = spawnSync(command, args, { encoding: 'utf8', ...options, env: { ...process.env, npm_config_update_notifier: 'false', npm_config_fund: 'false', ...(options.env || {}) } });
+  const result = spawnSync(command, args, {
+    encoding: 'utf8',
+    ...options,
+    env: { ...process.env, npm_config_update_notifier: 'false', npm_config_fund: 'false', ...(options.env || {}) },
+  });
   if (result.status !== 0) throw new Error(`${command} ${args.join(' ')} failed (${result.status}):\n${result.stderr || result.stdout}`);
   return result.stdout;
 }
@@ -61,7 +65,9 @@ function ensureNodeRedDev() {
   console.log(`installing node-red-dev@${NODE_RED_DEV_VERSION} into ${path.relative(root, toolDir)}/ ...`);
   fs.mkdirSync(toolDir, { recursive: true });
   fs.writeFileSync(path.join(toolDir, 'package.json'), JSON.stringify({ name: 'node-red-dev-tool', private: true }));
-  run('npm', ['install', '--no-audit', '--no-fund', '--no-package-lock', '--ignore-scripts', `node-red-dev@${NODE_RED_DEV_VERSION}`], { cwd: toolDir });
+  run('npm', ['install', '--no-audit', '--no-fund', '--no-package-lock', '--ignore-scripts', `node-red-dev@${NODE_RED_DEV_VERSION}`], {
+    cwd: toolDir,
+  });
   return path.dirname(installed);
 }
 
@@ -83,10 +89,15 @@ async function main() {
   // with an empty one (and report the checks that needed it as NOT RUN).
   const axios = require(require.resolve('axios', { paths: [toolPackage] }));
   const originalGet = axios.get.bind(axios);
-  axios.get = (url, ...rest) => (unreachable.includes(url) && url === CATALOGUE ? Promise.resolve({ data: { modules: [] } }) : originalGet(url, ...rest));
+  axios.get = (url, ...rest) =>
+    unreachable.includes(url) && url === CATALOGUE ? Promise.resolve({ data: { modules: [] } }) : originalGet(url, ...rest);
 
   const lib = (name) => require(path.join(toolPackage, 'src', 'libs', name));
-  const stages = [['package', lib('checkpackage')], ['nodes', lib('checknodes')], ['dependencies', lib('checkdeps')]];
+  const stages = [
+    ['package', lib('checkpackage')],
+    ['nodes', lib('checknodes')],
+    ['dependencies', lib('checkdeps')],
+  ];
 
   const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'certflow-validate-'));
   const messages = [];
@@ -97,7 +108,9 @@ async function main() {
     const cli = {
       log: (m) => messages.push({ level: 'log', text: String(m) }),
       warn: (m) => messages.push({ level: 'warn', text: String(m) }),
-      error: (e) => { throw e instanceof Error ? e : new Error(String(e)); },
+      error: (e) => {
+        throw e instanceof Error ? e : new Error(String(e));
+      },
     };
     for (const [name, stage] of stages) {
       try {
@@ -130,14 +143,23 @@ async function main() {
     else if (!card || card.test === false || warned) verdict = 'FAIL';
     else verdict = 'PASS';
     summary[verdict].push(code);
-    const detail = missingHosts.length ? ` (needs ${missingHosts.map((h) => new URL(h).host).join(', ')}, not reachable from here)` : !card ? ' (the check did not complete)' : '';
+    const detail = missingHosts.length
+      ? ` (needs ${missingHosts.map((h) => new URL(h).host).join(', ')}, not reachable from here)`
+      : !card
+        ? ' (the check did not complete)'
+        : '';
     console.log(`${verdict.padEnd(7)} ${code} ${what}${detail}`);
   }
-  console.log(`\npassed: ${summary.PASS.join(' ') || '-'}   failed: ${summary.FAIL.join(' ') || '-'}   not run: ${summary['NOT RUN'].join(' ') || '-'}`);
+  console.log(
+    `\npassed: ${summary.PASS.join(' ') || '-'}   failed: ${summary.FAIL.join(' ') || '-'}   not run: ${summary['NOT RUN'].join(' ') || '-'}`,
+  );
   return summary.FAIL.length === 0 ? 0 : 1;
 }
 
 main().then(
   (code) => process.exit(code),
-  (err) => { console.error(err.stack || err); process.exit(2); },
+  (err) => {
+    console.error(err.stack || err);
+    process.exit(2);
+  },
 );

@@ -49,14 +49,19 @@ export class AccountStore {
     try {
       text = await loadTextOrUndefined(this.storage, this.key);
     } catch (err) {
-      throw new CertflowError('ACME_ACCOUNT_FILE', `the ACME account ${this.describe()} cannot be read: ${(err as Error).message}`, undefined, { cause: err });
+      throw new CertflowError('ACME_ACCOUNT_FILE', `the ACME account ${this.describe()} cannot be read: ${(err as Error).message}`, undefined, {
+        cause: err,
+      });
     }
     if (text === undefined) return undefined;
     try {
       const data = JSON.parse(text) as StoredAccount;
       return typeof data.accountKeyPem === 'string' ? data : undefined;
     } catch {
-      throw new CertflowError('ACME_ACCOUNT_FILE', `the ACME account ${this.describe()} is damaged (not JSON): restore it from a backup, or remove it to create a new account`);
+      throw new CertflowError(
+        'ACME_ACCOUNT_FILE',
+        `the ACME account ${this.describe()} is damaged (not JSON): restore it from a backup, or remove it to create a new account`,
+      );
     }
   }
 
@@ -67,7 +72,14 @@ export class AccountStore {
   /** Saves the account when its key or URL differ from what is stored. */
   async remember(account: AcmeAccount): Promise<void> {
     const stored = await this.load();
-    if (stored && !stored.pendingKeyPem && stored.accountUrl === account.accountUrl && stored.accountKeyPem === account.accountKeyPem && stored.directoryUrl === account.directoryUrl) return;
+    if (
+      stored &&
+      !stored.pendingKeyPem &&
+      stored.accountUrl === account.accountUrl &&
+      stored.accountKeyPem === account.accountKeyPem &&
+      stored.directoryUrl === account.directoryUrl
+    )
+      return;
     await this.save({ directoryUrl: account.directoryUrl, accountUrl: account.accountUrl, accountKeyPem: account.accountKeyPem });
   }
 

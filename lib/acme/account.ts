@@ -131,7 +131,13 @@ export class AcmeAccount {
   }
 
   toJSON(): Record<string, unknown> {
-    return { directoryUrl: this.directoryUrl, accountUrl: this.#accountUrl, contact: this.contact, keyGenerated: this.keyGenerated, created: this.created };
+    return {
+      directoryUrl: this.directoryUrl,
+      accountUrl: this.#accountUrl,
+      contact: this.contact,
+      keyGenerated: this.keyGenerated,
+      created: this.created,
+    };
   }
 }
 
@@ -154,7 +160,12 @@ async function registerAccount(client: Client, contact: string[], withEab: boole
       );
     }
     if (err instanceof CertflowError && err.code === 'ACME_EXTERNAL_ACCOUNT_REQUIRED') {
-      throw new CertflowError('ACME_EAB_REQUIRED', 'this CA needs External Account Binding: enter the EAB key ID and HMAC key from its web site', err.details, { cause: err });
+      throw new CertflowError(
+        'ACME_EAB_REQUIRED',
+        'this CA needs External Account Binding: enter the EAB key ID and HMAC key from its web site',
+        err.details,
+        { cause: err },
+      );
     }
     if (err instanceof CertflowError) {
       throw new CertflowError(err.code, `creating the ACME account failed: ${err.message}`, err.details, { cause: err });
@@ -173,9 +184,10 @@ export async function openAccount(opts: AccountOptions): Promise<AcmeAccount> {
   const onProgress = opts.onProgress;
   const transport = new AcmeTransport(directoryUrl, { caPem: opts.caPem, ...opts.transport });
   const contact = normalizeContact(opts.contact);
-  const eab = opts.externalAccountBinding && (opts.externalAccountBinding.kid || opts.externalAccountBinding.hmacKey)
-    ? { kid: String(opts.externalAccountBinding.kid ?? '').trim(), hmacKey: String(opts.externalAccountBinding.hmacKey ?? '').trim() }
-    : undefined;
+  const eab =
+    opts.externalAccountBinding && (opts.externalAccountBinding.kid || opts.externalAccountBinding.hmacKey)
+      ? { kid: String(opts.externalAccountBinding.kid ?? '').trim(), hmacKey: String(opts.externalAccountBinding.hmacKey ?? '').trim() }
+      : undefined;
   if (eab && (!eab.kid || !eab.hmacKey)) {
     throw new CertflowError('ACME_EAB_INCOMPLETE', 'External Account Binding needs both the key ID and the HMAC key');
   }
@@ -208,7 +220,13 @@ export async function openAccount(opts: AccountOptions): Promise<AcmeAccount> {
   } else {
     checkAccountKey(accountKeyPem);
   }
-  const { client } = createAcmeClient({ directoryUrl, accountKeyPem, accountUrl: opts.accountUrl || undefined, externalAccountBinding: eab, transport });
+  const { client } = createAcmeClient({
+    directoryUrl,
+    accountKeyPem,
+    accountUrl: opts.accountUrl || undefined,
+    externalAccountBinding: eab,
+    transport,
+  });
   const account = new AcmeAccount({
     directoryUrl,
     contact,
@@ -235,7 +253,12 @@ export async function rolloverAccountKey(account: AcmeAccount, newAccountKeyPem?
   const newKey = newAccountKeyPem?.trim() ? `${newAccountKeyPem.trim()}\n` : await generateAccountKey();
   checkAccountKey(newKey);
   const accountUrl = account.accountUrl;
-  const { client: newClient } = createAcmeClient({ directoryUrl: account.directoryUrl, accountKeyPem: newKey, accountUrl, transport: account.transport });
+  const { client: newClient } = createAcmeClient({
+    directoryUrl: account.directoryUrl,
+    accountKeyPem: newKey,
+    accountUrl,
+    transport: account.transport,
+  });
   const oldHttp = httpClientOf(account.client);
   const newHttp = httpClientOf(newClient);
   const keyChangeUrl = (await account.directory()).keyChange;
@@ -247,7 +270,8 @@ export async function rolloverAccountKey(account: AcmeAccount, newAccountKeyPem?
   try {
     await acmeApiOf(account.client).updateAccountKey(body);
   } catch (err) {
-    if (err instanceof CertflowError) throw new CertflowError(err.code, `changing the account key failed: ${err.message}`, err.details, { cause: err });
+    if (err instanceof CertflowError)
+      throw new CertflowError(err.code, `changing the account key failed: ${err.message}`, err.details, { cause: err });
     throw err;
   }
   account.replaceKey(newKey, newClient);
@@ -277,6 +301,11 @@ export async function accountUrlForKey(account: AcmeAccount, keyPem: string): Pr
 
 /** @internal the account object with another key (a finished rollover found at start-up). */
 export function useAccountKey(account: AcmeAccount, accountKeyPem: string): void {
-  const { client } = createAcmeClient({ directoryUrl: account.directoryUrl, accountKeyPem, accountUrl: account.accountUrl, transport: account.transport });
+  const { client } = createAcmeClient({
+    directoryUrl: account.directoryUrl,
+    accountKeyPem,
+    accountUrl: account.accountUrl,
+    transport: account.transport,
+  });
   account.replaceKey(accountKeyPem, client);
 }

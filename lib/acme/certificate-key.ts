@@ -20,10 +20,7 @@ export async function prepareKeyAndCsr(source: CertificateKeySource, identifiers
     if (!parsed.signatureValid) throw new CertflowError('ACME_BAD_CSR', 'the given CSR has an invalid signature (damaged or tampered)');
     return { csrPem: parsed.pem, identifiers };
   }
-  const key =
-    source.kind === 'key'
-      ? loadPrivateKey(source.keyPem, source.passphrase)
-      : (await generateKey(source.algorithm ?? 'ec-p256')).key;
+  const key = source.kind === 'key' ? loadPrivateKey(source.keyPem, source.passphrase) : (await generateKey(source.algorithm ?? 'ec-p256')).key;
   const firstName = identifiers.find((i) => i.type === 'dns' && i.value.length <= 64);
   const csrPem = await createCsr({
     key,
@@ -42,4 +39,3 @@ export async function identifiersFromCsr(csrPem: string): Promise<AcmeIdentifier
   if (names.length === 0 && parsed.subject.CN) names.push(parsed.subject.CN);
   return parseIdentifiers(names);
 }
-

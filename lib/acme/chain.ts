@@ -14,7 +14,12 @@ export function commonNameOf(dn: string): string {
 }
 
 /** Wraps an error with the step (and identifier) it happened in, keeping code and details. */
-export async function downloadCertificate(account: AcmeAccount, certificateUrl: string, preferredChain: string | undefined, onProgress?: ProgressCallback): Promise<string> {
+export async function downloadCertificate(
+  account: AcmeAccount,
+  certificateUrl: string,
+  preferredChain: string | undefined,
+  onProgress?: ProgressCallback,
+): Promise<string> {
   const api = apiOf(account);
   const first = await api.apiRequest(certificateUrl, null, [200]);
   const chains = [String(first.data)];

@@ -18,7 +18,10 @@ function toIdentifier(item: string | AcmeIdentifier): AcmeIdentifier {
   if (item && typeof item === 'object') {
     if (item.type === 'ip') return { type: 'ip', value: validateIpAddress(String(item.value)) };
     if (item.type === 'dns') return { type: 'dns', value: validateDnsName(String(item.value)) };
-    throw new CertflowError('ACME_BAD_IDENTIFIER', `identifier type "${String((item as { type?: unknown }).type)}" is not supported (use a DNS name or an IP address)`);
+    throw new CertflowError(
+      'ACME_BAD_IDENTIFIER',
+      `identifier type "${String((item as { type?: unknown }).type)}" is not supported (use a DNS name or an IP address)`,
+    );
   }
   const text = String(item).trim();
   // '[::1]' is how people write IPv6 in URLs
@@ -35,9 +38,7 @@ function toIdentifier(item: string | AcmeIdentifier): AcmeIdentifier {
  */
 export function parseIdentifiers(input: string | ReadonlyArray<string | AcmeIdentifier> | undefined | null): AcmeIdentifier[] {
   const items: (string | AcmeIdentifier)[] =
-    input === undefined || input === null ? []
-    : typeof input === 'string' ? input.split(/[,;\n]+/)
-    : [...input];
+    input === undefined || input === null ? [] : typeof input === 'string' ? input.split(/[,;\n]+/) : [...input];
   const result: AcmeIdentifier[] = [];
   const seen = new Set<string>();
   for (const item of items) {
@@ -74,12 +75,22 @@ export function challengeTypeFor(id: AcmeIdentifier, options: ChallengeOptions =
   const wildcard = id.type === 'dns' && id.value.startsWith('*.');
   const chosen =
     options.perIdentifier?.[id.value] ??
-    (wildcard ? options.defaults?.wildcard ?? 'dns-01' : id.type === 'ip' ? options.defaults?.ip ?? 'http-01' : options.defaults?.dns ?? 'http-01');
+    (wildcard
+      ? (options.defaults?.wildcard ?? 'dns-01')
+      : id.type === 'ip'
+        ? (options.defaults?.ip ?? 'http-01')
+        : (options.defaults?.dns ?? 'http-01'));
   if (!CHALLENGE_TYPES.includes(chosen)) {
-    throw new CertflowError('ACME_BAD_CHALLENGE', `"${String(chosen)}" is not a challenge type (use http-01, dns-01, tls-alpn-01, dns-account-01 or dns-persist-01)`);
+    throw new CertflowError(
+      'ACME_BAD_CHALLENGE',
+      `"${String(chosen)}" is not a challenge type (use http-01, dns-01, tls-alpn-01, dns-account-01 or dns-persist-01)`,
+    );
   }
   if (wildcard && !isDnsChallenge(chosen)) {
-    throw new CertflowError('ACME_BAD_CHALLENGE', `${id.value} is a wildcard: CAs accept only dns-01 (or dns-account-01, dns-persist-01) for wildcards, not ${chosen}`);
+    throw new CertflowError(
+      'ACME_BAD_CHALLENGE',
+      `${id.value} is a wildcard: CAs accept only dns-01 (or dns-account-01, dns-persist-01) for wildcards, not ${chosen}`,
+    );
   }
   if (id.type === 'ip' && isDnsChallenge(chosen)) {
     throw new CertflowError('ACME_BAD_CHALLENGE', `${id.value} is an IP address: use http-01 or tls-alpn-01 (${chosen} cannot prove an address)`);

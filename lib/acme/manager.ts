@@ -22,14 +22,7 @@ import { checkRenewal, certificateId, planRenewal } from './renewal';
 import { revokeCertificate, type RevocationReason } from './revoke';
 import { generationFiles } from '../serve/store';
 import { FileStorage, acmeLock, acmeStateKey, deliveredKey, isNotFound, loadTextOrUndefined, validateKey, withLock, type Storage } from '../storage';
-import type {
-  AcmeIdentifier,
-  CertificateKeyAlgorithm,
-  CertificateKeySource,
-  ChallengeOptions,
-  ProgressCallback,
-  RenewalPlan,
-} from './types';
+import type { AcmeIdentifier, CertificateKeyAlgorithm, CertificateKeySource, ChallengeOptions, ProgressCallback, RenewalPlan } from './types';
 
 /** Gives the account when needed (the account config node opens it lazily). */
 export type AccountProvider = (onProgress?: ProgressCallback) => Promise<AcmeAccount>;
@@ -311,9 +304,16 @@ export class CertificateManager {
     if (running) return running;
     const onWait = (reason: string) => (opts.onProgress ?? this.options.onProgress)?.(reason, { step: 'storage' });
     // Cluster: a forced renewal asked for while another instance renews it is served by that renewal.
-    const seen = opts.force ? this.acmeGeneration().then((g) => g?.generation ?? null, () => undefined) : Promise.resolve(undefined);
+    const seen = opts.force
+      ? this.acmeGeneration().then(
+          (g) => g?.generation ?? null,
+          () => undefined,
+        )
+      : Promise.resolve(undefined);
     const run = seen
-      .then((seenGeneration) => withLock(this.storage, acmeLock(this.record), () => this.ensureOnce(opts, seenGeneration), { timeoutMs: ORDER_LOCK_TIMEOUT_MS, onWait }))
+      .then((seenGeneration) =>
+        withLock(this.storage, acmeLock(this.record), () => this.ensureOnce(opts, seenGeneration), { timeoutMs: ORDER_LOCK_TIMEOUT_MS, onWait }),
+      )
       .then(
         (result) => {
           this.lastError = undefined;
@@ -339,7 +339,12 @@ export class CertificateManager {
     return this.renewalPlan(stored, state, !!opts.refresh, opts.onProgress ?? this.options.onProgress);
   }
 
-  private async renewalPlan(stored: StoredCertificate, state: CertificateState | undefined, refresh: boolean, onProgress?: ProgressCallback): Promise<RenewalPlan> {
+  private async renewalPlan(
+    stored: StoredCertificate,
+    state: CertificateState | undefined,
+    refresh: boolean,
+    onProgress?: ProgressCallback,
+  ): Promise<RenewalPlan> {
     const now = this.now();
     const saved = state ? planFromState(state, stored.certPem) : undefined;
     if (saved && !refresh && now < saved.nextCheck) {
@@ -389,7 +394,8 @@ export class CertificateManager {
     let reason: EnsureReason | undefined;
     if (!stored) reason = 'new';
     else if (wanted && !sameIdentifiers(stored.identifiers, wanted)) reason = 'identifiers-changed';
-    else if (opts.force && !(seenGeneration !== undefined && (await this.acmeGeneration())?.generation !== (seenGeneration ?? undefined))) reason = 'forced';
+    else if (opts.force && !(seenGeneration !== undefined && (await this.acmeGeneration())?.generation !== (seenGeneration ?? undefined)))
+      reason = 'forced';
     else if (state?.revokedAt) reason = 'revoked';
     else if (stored.keyPem && !keyMatchesCertificate(loadPrivateKey(stored.keyPem), stored.certPem)) reason = 'key-mismatch';
 
@@ -419,7 +425,11 @@ export class CertificateManager {
     }
     // replaces: only for a renewal of the same names by the same account (RFC 9773 section 5)
     const replaces =
-      stored && reason !== 'new' && reason !== 'identifiers-changed' && stored.certId && (!state?.accountUrl || state.accountUrl === account.accountUrl)
+      stored &&
+      reason !== 'new' &&
+      reason !== 'identifiers-changed' &&
+      stored.certId &&
+      (!state?.accountUrl || state.accountUrl === account.accountUrl)
         ? stored.certId
         : undefined;
     const profile = this.options.profile ?? state?.profile;
@@ -483,7 +493,10 @@ export class CertificateManager {
     };
     const chain = certificateBlocks(issued.chainPem);
     // CSR given: no key of ours matches, the generation holds none
-    await this.storage.publishGeneration(this.record, generationFiles({ key: issued.keyPem, cert: issued.certPem, chain, fullchain: issued.fullchainPem }, meta));
+    await this.storage.publishGeneration(
+      this.record,
+      generationFiles({ key: issued.keyPem, cert: issued.certPem, chain, fullchain: issued.fullchainPem }, meta),
+    );
     await this.saveState(state);
   }
 

@@ -97,7 +97,10 @@ async function createOrder(
     if (replaces && refusalMayConcernReplaces(err)) {
       // RFC 9773 section 5: when the CA refuses the order with `replaces` (whatever its wording), order without it
       const why = err instanceof CertflowError ? err.message : String(err);
-      onProgress?.(`ordering again without "replaces" (the CA refused the order naming the certificate it renews: ${why})`, { step: 'order', warn: true });
+      onProgress?.(`ordering again without "replaces" (the CA refused the order naming the certificate it renews: ${why})`, {
+        step: 'order',
+        warn: true,
+      });
       delete payload.replaces;
       return resourceOf(await account.client.createOrder(payload as never));
     }
@@ -111,7 +114,12 @@ export async function issueCertificate(opts: IssueOptions): Promise<IssuedCertif
   const keySource: CertificateKeySource = opts.key ?? { kind: 'generate', algorithm: 'ec-p256' };
 
   let identifiers: AcmeIdentifier[];
-  if (opts.identifiers === undefined || opts.identifiers === null || (Array.isArray(opts.identifiers) && opts.identifiers.length === 0) || opts.identifiers === '') {
+  if (
+    opts.identifiers === undefined ||
+    opts.identifiers === null ||
+    (Array.isArray(opts.identifiers) && opts.identifiers.length === 0) ||
+    opts.identifiers === ''
+  ) {
     if (keySource.kind !== 'csr') throw new CertflowError('ACME_NO_IDENTIFIERS', 'no DNS name or IP address given for the certificate');
     identifiers = await identifiersFromCsr(keySource.csrPem);
   } else {
@@ -181,21 +189,26 @@ export async function issueCertificate(opts: IssueOptions): Promise<IssuedCertif
       const type = types.get(label) ?? challengeTypeFor(identifier, challengeOptions);
       const challenge = challengesOf(authz).find((c) => c.type === type);
       if (!challenge) {
-        const available = challengesOf(authz).map((c) => c.type).join(', ');
+        const available = challengesOf(authz)
+          .map((c) => c.type)
+          .join(', ');
         throw new CertflowError('ACME_CHALLENGE_NOT_OFFERED', `the CA does not offer ${type} for ${label} (it offers: ${available})`);
       }
       // dns-account-01 carries the dns-01 value (under another name); dns-persist-01 has no token
       const keyAuthorization =
-        type === 'dns-persist-01' ? ''
-        : await account.client.getChallengeKeyAuthorization((type === 'dns-account-01' ? { ...challenge, type: 'dns-01' } : challenge) as never);
+        type === 'dns-persist-01'
+          ? ''
+          : await account.client.getChallengeKeyAuthorization((type === 'dns-account-01' ? { ...challenge, type: 'dns-01' } : challenge) as never);
       const recordName = type === 'dns-account-01' ? dnsAccountRecordName(account.accountUrl, label) : undefined;
       pending.push({ identifier, label, type, authz, challenge, keyAuthorization, recordName });
     }
 
     const responderName =
-      challengeOptions.http01?.method === 'standalone' ? RESPONDER_NAMES.standalone
-      : challengeOptions.http01?.method === 'webroot' ? RESPONDER_NAMES.webroot
-      : RESPONDER_NAMES.route;
+      challengeOptions.http01?.method === 'standalone'
+        ? RESPONDER_NAMES.standalone
+        : challengeOptions.http01?.method === 'webroot'
+          ? RESPONDER_NAMES.webroot
+          : RESPONDER_NAMES.route;
     for (const p of pending.filter((x) => x.type === 'http-01' || x.type === 'tls-alpn-01')) {
       try {
         await responders.prepare(p);
@@ -205,16 +218,23 @@ export async function issueCertificate(opts: IssueOptions): Promise<IssuedCertif
     }
     // dns-persist-01: nothing to write; check the record set once by hand is there
     for (const p of pending.filter((x) => x.type === 'dns-persist-01')) {
-      onProgress?.(`dns-persist-01 for ${p.label}: checking _validation-persist.${p.label.replace(/^\*\./, '')}`, { step: 'challenge', identifier: p.label, challenge: p.type });
+      onProgress?.(`dns-persist-01 for ${p.label}: checking _validation-persist.${p.label.replace(/^\*\./, '')}`, {
+        step: 'challenge',
+        identifier: p.label,
+        challenge: p.type,
+      });
       const issuers = Array.isArray(p.challenge['issuer-domain-names']) ? (p.challenge['issuer-domain-names'] as string[]) : [];
-      if (issuers.length === 0) throw new CertflowError('ACME_CHALLENGE_NOT_OFFERED', `the CA's dns-persist-01 challenge for ${p.label} names no issuer domain`);
+      if (issuers.length === 0)
+        throw new CertflowError('ACME_CHALLENGE_NOT_OFFERED', `the CA's dns-persist-01 challenge for ${p.label} names no issuer domain`);
       await checkPersistRecord({
         identifier: p.label,
         accountUrl: account.accountUrl,
         issuer: issuers[0],
         issuers,
         // one record with policy=wildcard serves a wildcard and its base name in the same order
-        wildcard: challengeOptions.dns01?.persist?.wildcard ?? pending.some((q) => q.type === 'dns-persist-01' && q.label === `*.${p.label.replace(/^\*\./, '')}`),
+        wildcard:
+          challengeOptions.dns01?.persist?.wildcard ??
+          pending.some((q) => q.type === 'dns-persist-01' && q.label === `*.${p.label.replace(/^\*\./, '')}`),
         persistUntil: challengeOptions.dns01?.persist?.persistUntil,
         resolver: { resolvers: challengeOptions.dns01?.resolvers },
       });
@@ -298,7 +318,10 @@ export async function issueCertificate(opts: IssueOptions): Promise<IssuedCertif
     order = await pollStatus(account, order.url, ['processing', 'ready'], 'the order');
     if (order.status !== 'valid') {
       const problem = parseAcmeProblem(order.error);
-      throw new CertflowError('ACME_ORDER_INVALID', `the order ended "${textOf(order.status)}"${problem ? `: ${problem.shortType}: ${problem.detail}` : ''}`);
+      throw new CertflowError(
+        'ACME_ORDER_INVALID',
+        `the order ended "${textOf(order.status)}"${problem ? `: ${problem.shortType}: ${problem.detail}` : ''}`,
+      );
     }
   } catch (err) {
     throw stepError(`finalizing the order for ${names}`, err);

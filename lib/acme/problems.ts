@@ -33,10 +33,7 @@ function toSubproblem(raw: Record<string, unknown>): AcmeSubproblem {
     type,
     shortType: shorten(type),
     detail: typeof raw.detail === 'string' ? raw.detail.replace(/\s+/g, ' ').trim() : '',
-    identifier:
-      identifier && typeof identifier.value === 'string'
-        ? { type: textOf(identifier.type ?? 'dns'), value: identifier.value }
-        : undefined,
+    identifier: identifier && typeof identifier.value === 'string' ? { type: textOf(identifier.type ?? 'dns'), value: identifier.value } : undefined,
   };
 }
 
@@ -87,7 +84,10 @@ export function describeAcmeProblem(problem: AcmeProblem): string {
 
 /** Error code for a problem type: 'ACME_RATE_LIMITED', 'ACME_REJECTED_IDENTIFIER', ... */
 export function problemCode(problem: AcmeProblem): string {
-  const snake = problem.shortType.replace(/[^A-Za-z0-9]+/g, '_').replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase();
+  const snake = problem.shortType
+    .replace(/[^A-Za-z0-9]+/g, '_')
+    .replace(/([a-z0-9])([A-Z])/g, '$1_$2')
+    .toUpperCase();
   return snake ? `ACME_${snake}` : 'ACME_ERROR';
 }
 
@@ -96,7 +96,6 @@ export function stepError(step: string, err: unknown): Error {
   const message = err instanceof Error ? err.message : String(err);
   return new CertflowError('ACME_FAILED', `${step} failed: ${message}`, { step }, { cause: err });
 }
-
 
 /**
  * Problems that say nothing about the certificate named in `replaces` (the account, the names,

@@ -121,7 +121,10 @@ export function planRenewal(opts: PlanRenewalOptions): RenewalPlan {
       due: now,
       source: 'expiry',
       nextCheck: defaultNext,
-      explanation: remaining <= 0 ? `the certificate expired on ${notAfter.toISOString()}: renew now` : `the certificate expires in ${days(remaining)}: renew now`,
+      explanation:
+        remaining <= 0
+          ? `the certificate expired on ${notAfter.toISOString()}: renew now`
+          : `the certificate expires in ${days(remaining)}: renew now`,
       certId,
       notAfter,
     };
@@ -143,9 +146,7 @@ export function planRenewal(opts: PlanRenewalOptions): RenewalPlan {
     }
     const prev = opts.previous;
     const sameWindow =
-      prev?.window &&
-      new Date(prev.window.start).getTime() === info.start.getTime() &&
-      new Date(prev.window.end).getTime() === info.end.getTime();
+      prev?.window && new Date(prev.window.start).getTime() === info.start.getTime() && new Date(prev.window.end).getTime() === info.end.getTime();
     // RFC 9773 section 4.2: a uniformly random time in the window, kept while the window stays
     const due = sameWindow
       ? new Date(prev.due)

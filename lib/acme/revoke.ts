@@ -24,12 +24,20 @@ export function revocationReasonCode(reason: RevocationReason | number | (string
     const code = Number(reason);
     if (Object.values(REVOCATION_REASONS).includes(code as never)) return code;
   } else {
-    const match = Object.entries(REVOCATION_REASONS).find(([name]) => name.toLowerCase() === String(reason).replace(/[\s_-]/g, '').toLowerCase());
+    const match = Object.entries(REVOCATION_REASONS).find(
+      ([name]) =>
+        name.toLowerCase() ===
+        String(reason)
+          .replace(/[\s_-]/g, '')
+          .toLowerCase(),
+    );
     if (match) return match[1];
   }
   throw new CertflowError(
     'ACME_BAD_REVOCATION_REASON',
-    `"${String(reason)}" is not a revocation reason (use ${Object.entries(REVOCATION_REASONS).map(([n, c]) => `${n} (${c})`).join(', ')})`,
+    `"${String(reason)}" is not a revocation reason (use ${Object.entries(REVOCATION_REASONS)
+      .map(([n, c]) => `${n} (${c})`)
+      .join(', ')})`,
   );
 }
 
@@ -47,7 +55,8 @@ export async function revokeCertificate(
   try {
     await account.client.revokeCertificate(first, { reason: code });
   } catch (err) {
-    if (err instanceof CertflowError) throw new CertflowError(err.code, `revoking the certificate failed: ${err.message}`, err.details, { cause: err });
+    if (err instanceof CertflowError)
+      throw new CertflowError(err.code, `revoking the certificate failed: ${err.message}`, err.details, { cause: err });
     throw err;
   }
 }

@@ -81,12 +81,26 @@ interface RequestOptions {
 }
 
 const RETRYABLE_NETWORK_CODES = new Set([
-  'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ECONNABORTED', 'ERR_ACME_TIMEOUT',
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ECONNABORTED',
+  'ERR_ACME_TIMEOUT',
 ]);
 
 const TLS_TRUST_CODES = new Set([
-  'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'SELF_SIGNED_CERT_IN_CHAIN', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
-  'CERT_HAS_EXPIRED', 'ERR_TLS_CERT_ALTNAME_INVALID', 'CERT_UNTRUSTED', 'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_HAS_EXPIRED',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+  'CERT_UNTRUSTED',
+  'UNABLE_TO_GET_ISSUER_CERT',
 ]);
 
 function splitPem(pem: string): string[] {
@@ -168,7 +182,8 @@ export class AcmeTransport {
     const url = new URL(urlText);
     const lib = url.protocol === 'https:' ? https : url.protocol === 'http:' ? http : undefined;
     if (!lib) return Promise.reject(new CertflowError('ACME_BAD_URL', `the ACME server sent an unusable URL: ${urlText}`));
-    const body = opts.data === undefined || opts.data === null ? undefined : Buffer.from(typeof opts.data === 'string' ? opts.data : JSON.stringify(opts.data));
+    const body =
+      opts.data === undefined || opts.data === null ? undefined : Buffer.from(typeof opts.data === 'string' ? opts.data : JSON.stringify(opts.data));
     const headers: Record<string, string> = { 'User-Agent': this.options.userAgent, ...(opts.headers ?? {}) };
     if (body) {
       headers['Content-Length'] = String(body.length);
@@ -207,7 +222,9 @@ export class AcmeTransport {
       });
       const timer = setTimeout(() => {
         const ms = this.options.timeoutMs;
-        req.destroy(Object.assign(new Error(`no answer within ${ms >= 1000 ? `${Math.round(ms / 1000)} s` : `${ms} ms`}`), { code: 'ERR_ACME_TIMEOUT' }));
+        req.destroy(
+          Object.assign(new Error(`no answer within ${ms >= 1000 ? `${Math.round(ms / 1000)} s` : `${ms} ms`}`), { code: 'ERR_ACME_TIMEOUT' }),
+        );
       }, this.options.timeoutMs);
       req.on('error', (err) => {
         clearTimeout(timer);
@@ -278,12 +295,17 @@ export class AcmeTransport {
       );
     }
     const reason =
-      code === 'ECONNREFUSED' ? 'connection refused'
-      : code === 'ENOTFOUND' ? 'host name not found'
-      : code === 'EAI_AGAIN' ? 'DNS lookup failed (temporary)'
-      : code === 'ECONNRESET' ? 'connection reset'
-      : code === 'ERR_ACME_TIMEOUT' || code === 'ETIMEDOUT' ? cause
-      : cause;
+      code === 'ECONNREFUSED'
+        ? 'connection refused'
+        : code === 'ENOTFOUND'
+          ? 'host name not found'
+          : code === 'EAI_AGAIN'
+            ? 'DNS lookup failed (temporary)'
+            : code === 'ECONNRESET'
+              ? 'connection reset'
+              : code === 'ERR_ACME_TIMEOUT' || code === 'ETIMEDOUT'
+                ? cause
+                : cause;
     return new CertflowError('ACME_UNREACHABLE', `cannot reach the ACME server ${where}: ${reason}`, { code, attempts }, { cause: err });
   }
 

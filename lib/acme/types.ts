@@ -208,9 +208,7 @@ export interface ChallengeOptions {
 
 /** Certificate key: generate one, use a given one, or send a given CSR. */
 export type CertificateKeySource =
-  | { kind: 'generate'; algorithm?: CertificateKeyAlgorithm }
-  | { kind: 'key'; keyPem: string; passphrase?: string }
-  | { kind: 'csr'; csrPem: string };
+  { kind: 'generate'; algorithm?: CertificateKeyAlgorithm } | { kind: 'key'; keyPem: string; passphrase?: string } | { kind: 'csr'; csrPem: string };
 
 /** ARI suggested window (RFC 9773). */
 export interface RenewalInfo {

@@ -73,7 +73,10 @@ export function timeOf(node: Node): Date {
   const text = bytesOf(node).toString('latin1');
   const date = (isUtc ? UTC_TIME : GENERALIZED_TIME).test(text) ? timeValue(node) : undefined;
   if (!date || Number.isNaN(date.getTime()) || !validFields(text.slice(isUtc ? 2 : 4))) {
-    throw new CertflowError('CERT_INVALID', `its validity time "${text.replace(/[^\x20-\x7e]/g, '?').slice(0, 24)}" is not a valid ${isUtc ? 'UTCTime (YYMMDDHHMMSSZ)' : 'GeneralizedTime (YYYYMMDDHHMMSSZ)'}`);
+    throw new CertflowError(
+      'CERT_INVALID',
+      `its validity time "${text.replace(/[^\x20-\x7e]/g, '?').slice(0, 24)}" is not a valid ${isUtc ? 'UTCTime (YYMMDDHHMMSSZ)' : 'GeneralizedTime (YYYYMMDDHHMMSSZ)'}`,
+    );
   }
   return date;
 }
@@ -101,5 +104,8 @@ export function serialHex(node: Node): string {
 }
 
 export function colonHex(bytes: Buffer): string {
-  return bytes.toString('hex').toUpperCase().replace(/(..)(?!$)/g, '$1:');
+  return bytes
+    .toString('hex')
+    .toUpperCase()
+    .replace(/(..)(?!$)/g, '$1:');
 }

@@ -75,7 +75,10 @@ export interface ChainReport {
 export class TrustAnchorSet {
   private readonly bySubject = new Map<string, TrustAnchor[]>();
   private readonly byFingerprint = new Map<string, TrustAnchor>();
-  constructor(readonly store: 'given' | 'system' | 'none', anchors: TrustAnchor[] = []) {
+  constructor(
+    readonly store: 'given' | 'system' | 'none',
+    anchors: TrustAnchor[] = [],
+  ) {
     for (const anchor of anchors) this.add(anchor);
   }
   add(anchor: TrustAnchor): void {
@@ -141,16 +144,28 @@ export function analyzeChain(certs: ChainCertificate[], opts: { anchors?: TrustA
     const found = issuerOf[i];
     const issuer = found === null ? null : found >= 0 ? found : -1 - found;
     if (i < certs.length - 1) {
-      links.push({ certificate: i + 1, issuer: issuer === null ? null : issuer + 1, issuedByNext: found === i + 1, signatureValid: found === null ? null : found >= 0 });
+      links.push({
+        certificate: i + 1,
+        issuer: issuer === null ? null : issuer + 1,
+        issuedByNext: found === i + 1,
+        signatureValid: found === null ? null : found >= 0,
+      });
     }
     if (found !== null && found < 0) {
-      badSignature.push(`the signature of certificate ${i + 1} (${certs[i].label}) does not verify with the key of certificate ${issuer! + 1} (${certs[issuer!].label}), which has its issuer's name`);
+      badSignature.push(
+        `the signature of certificate ${i + 1} (${certs[i].label}) does not verify with the key of certificate ${issuer! + 1} (${certs[issuer!].label}), which has its issuer's name`,
+      );
     }
   }
 
   // The leaf is the certificate that issued none of the others (the first one, when in order).
   const issuedSomething = new Set(issuerOf.filter((j): j is number => j !== null && j >= 0));
-  const leaf = !issuedSomething.has(0) ? 0 : Math.max(0, certs.findIndex((_, i) => !issuedSomething.has(i)));
+  const leaf = !issuedSomething.has(0)
+    ? 0
+    : Math.max(
+        0,
+        certs.findIndex((_, i) => !issuedSomething.has(i)),
+      );
   const path: number[] = [];
   const onPath = new Set<number>();
   for (let i: number | null = leaf; i !== null && i >= 0 && !onPath.has(i); i = issuerOf[i]) {
@@ -212,14 +227,18 @@ export function analyzeChain(certs: ChainCertificate[], opts: { anchors?: TrustA
   });
   for (const [issuer, needed] of missing) {
     const who = needed.length === 1 ? `certificate ${needed[0]} (${certs[needed[0] - 1].label})` : `certificates ${numbersAndMore(needed)}`;
-    problems.push(`issuer "${issuer}" not found in the chain (needed by ${who}): add the intermediate certificate${anchors.store === 'none' ? '' : ' or trust its root'}`);
+    problems.push(
+      `issuer "${issuer}" not found in the chain (needed by ${who}): add the intermediate certificate${anchors.store === 'none' ? '' : ' or trust its root'}`,
+    );
     note(`issuer "${issuer}" not found in the chain`);
   }
 
   // Certificates the path does not use, and that issued nothing on it.
   const unused = certs.map((_, i) => i).filter((i) => !onPath.has(i));
   if (unused.length) {
-    problems.push(`${unused.length === 1 ? `certificate ${unused[0] + 1} (${certs[unused[0]].label}) is` : `certificates ${numbersAndMore(unused.map((i) => i + 1))} are`} not part of the chain of certificate ${leaf + 1} (${certs[leaf].label})`);
+    problems.push(
+      `${unused.length === 1 ? `certificate ${unused[0] + 1} (${certs[unused[0]].label}) is` : `certificates ${numbersAndMore(unused.map((i) => i + 1))} are`} not part of the chain of certificate ${leaf + 1} (${certs[leaf].label})`,
+    );
     note(`${unused.length} certificate${unused.length === 1 ? '' : 's'} not part of the chain`);
   }
 
@@ -247,7 +266,16 @@ export function analyzeChain(certs: ChainCertificate[], opts: { anchors?: TrustA
     endsAtRoot,
     trusted,
     trustStore: anchors.store,
-    ...(anchor ? { trustAnchor: { subject: anchor.subject, fingerprint256: anchor.fingerprint256, source: anchor.source, notAfter: anchor.notAfter.toISOString() } } : {}),
+    ...(anchor
+      ? {
+          trustAnchor: {
+            subject: anchor.subject,
+            fingerprint256: anchor.fingerprint256,
+            source: anchor.source,
+            notAfter: anchor.notAfter.toISOString(),
+          },
+        }
+      : {}),
     problems,
   };
 }

@@ -11,23 +11,47 @@ import { bytesOf, colonHex, innerOf, kids, oidOf, type Node } from './asn1-tree'
 import type { CertificateInfo } from './certificate-facts';
 
 const EXTENDED_KEY_USAGES: Record<string, string> = {
-  '1.3.6.1.5.5.7.3.1': 'serverAuth', '1.3.6.1.5.5.7.3.2': 'clientAuth', '1.3.6.1.5.5.7.3.3': 'codeSigning',
-  '1.3.6.1.5.5.7.3.4': 'emailProtection', '1.3.6.1.5.5.7.3.8': 'timeStamping', '1.3.6.1.5.5.7.3.9': 'OCSPSigning',
-  '1.3.6.1.5.5.7.3.5': 'ipsecEndSystem', '1.3.6.1.5.5.7.3.6': 'ipsecTunnel', '1.3.6.1.5.5.7.3.7': 'ipsecUser',
-  '1.3.6.1.5.5.7.3.17': 'ipsecIKE', '2.5.29.37.0': 'anyExtendedKeyUsage', '1.3.6.1.4.1.311.10.3.3': 'msSGC',
-  '2.16.840.1.113730.4.1': 'nsSGC', '1.3.6.1.5.5.7.3.31': 'bimi',
+  '1.3.6.1.5.5.7.3.1': 'serverAuth',
+  '1.3.6.1.5.5.7.3.2': 'clientAuth',
+  '1.3.6.1.5.5.7.3.3': 'codeSigning',
+  '1.3.6.1.5.5.7.3.4': 'emailProtection',
+  '1.3.6.1.5.5.7.3.8': 'timeStamping',
+  '1.3.6.1.5.5.7.3.9': 'OCSPSigning',
+  '1.3.6.1.5.5.7.3.5': 'ipsecEndSystem',
+  '1.3.6.1.5.5.7.3.6': 'ipsecTunnel',
+  '1.3.6.1.5.5.7.3.7': 'ipsecUser',
+  '1.3.6.1.5.5.7.3.17': 'ipsecIKE',
+  '2.5.29.37.0': 'anyExtendedKeyUsage',
+  '1.3.6.1.4.1.311.10.3.3': 'msSGC',
+  '2.16.840.1.113730.4.1': 'nsSGC',
+  '1.3.6.1.5.5.7.3.31': 'bimi',
 };
 const KEY_USAGES: [number, string][] = [
-  [1, 'digitalSignature'], [2, 'nonRepudiation'], [4, 'keyEncipherment'], [8, 'dataEncipherment'], [16, 'keyAgreement'],
-  [32, 'keyCertSign'], [64, 'cRLSign'], [128, 'encipherOnly'], [256, 'decipherOnly'],
+  [1, 'digitalSignature'],
+  [2, 'nonRepudiation'],
+  [4, 'keyEncipherment'],
+  [8, 'dataEncipherment'],
+  [16, 'keyAgreement'],
+  [32, 'keyCertSign'],
+  [64, 'cRLSign'],
+  [128, 'encipherOnly'],
+  [256, 'decipherOnly'],
 ];
-
 
 /** The fields of CertificateInfo that come from extensions. */
 export type ExtensionFacts = Pick<
   CertificateInfo,
-  | 'altNames' | 'isCa' | 'pathLength' | 'keyUsage' | 'extendedKeyUsage' | 'subjectKeyIdentifier'
-  | 'authorityKeyIdentifier' | 'ocspUrls' | 'caIssuersUrls' | 'crlDistributionPoints' | 'policies'
+  | 'altNames'
+  | 'isCa'
+  | 'pathLength'
+  | 'keyUsage'
+  | 'extendedKeyUsage'
+  | 'subjectKeyIdentifier'
+  | 'authorityKeyIdentifier'
+  | 'ocspUrls'
+  | 'caIssuersUrls'
+  | 'crlDistributionPoints'
+  | 'policies'
 >;
 
 /** One reader per extension: raw Extension DER in, the facts it states out. */
@@ -40,7 +64,9 @@ const EXTENSION_READERS: Record<string, (raw: BufferSource, value: Buffer) => Pa
     const usages = new x509.KeyUsagesExtension(raw).usages;
     return { keyUsage: KEY_USAGES.filter(([bit]) => usages & bit).map(([, name]) => name) };
   },
-  '2.5.29.37': (raw) => ({ extendedKeyUsage: Array.from(new x509.ExtendedKeyUsageExtension(raw).usages, ((u) => EXTENDED_KEY_USAGES[String(u)] ?? String(u))) }),
+  '2.5.29.37': (raw) => ({
+    extendedKeyUsage: Array.from(new x509.ExtendedKeyUsageExtension(raw).usages, (u) => EXTENDED_KEY_USAGES[String(u)] ?? String(u)),
+  }),
   '2.5.29.35': (raw) => {
     const keyId = new x509.AuthorityKeyIdentifierExtension(raw).keyId;
     return keyId ? { authorityKeyIdentifier: colonHex(Buffer.from(keyId, 'hex')) } : {};
@@ -51,7 +77,10 @@ const EXTENSION_READERS: Record<string, (raw: BufferSource, value: Buffer) => Pa
   },
   '2.5.29.31': (raw) => {
     const e = new x509.CRLDistributionPointsExtension(raw);
-    const urls = Array.from(e.distributionPoints).flatMap((p) => p.distributionPoint?.fullName ?? []).map((n) => n.uniformResourceIdentifier).filter((u): u is string => !!u);
+    const urls = Array.from(e.distributionPoints)
+      .flatMap((p) => p.distributionPoint?.fullName ?? [])
+      .map((n) => n.uniformResourceIdentifier)
+      .filter((u): u is string => !!u);
     return { crlDistributionPoints: urls };
   },
   '2.5.29.32': (raw) => ({ policies: [...new x509.CertificatePolicyExtension(raw).policies] }),
@@ -66,7 +95,16 @@ const extensionMemo = new Map<string, Partial<ExtensionFacts>>();
 const EXTENSION_MEMO_LIMIT = 4096;
 
 export function readExtensions(extensions: Node[]): ExtensionFacts {
-  const facts: ExtensionFacts = { altNames: [], isCa: false, keyUsage: [], extendedKeyUsage: [], ocspUrls: [], caIssuersUrls: [], crlDistributionPoints: [], policies: [] };
+  const facts: ExtensionFacts = {
+    altNames: [],
+    isCa: false,
+    keyUsage: [],
+    extendedKeyUsage: [],
+    ocspUrls: [],
+    caIssuersUrls: [],
+    crlDistributionPoints: [],
+    policies: [],
+  };
   for (const extension of extensions) {
     const parts = kids(extension);
     const oid = oidOf(parts[0]);
@@ -86,7 +124,8 @@ export function readExtensions(extensions: Node[]): ExtensionFacts {
       }
     }
     // memoized facts are shared between certificates: each result gets its own arrays
-    for (const [name, value] of Object.entries(found)) (facts as unknown as Record<string, unknown>)[name] = Array.isArray(value) ? [...value] : value;
+    for (const [name, value] of Object.entries(found))
+      (facts as unknown as Record<string, unknown>)[name] = Array.isArray(value) ? [...value] : value;
   }
   return facts;
 }
@@ -111,11 +150,20 @@ function readGeneralNames(sequence: Node): AltName[] {
     const bytes = name.idBlock.isConstructed ? undefined : bytesOf(name);
     if (!bytes) continue;
     switch (name.idBlock.tagNumber) {
-      case 1: names.push({ type: 'email', value: ia5Text(bytes) }); break;
-      case 2: names.push({ type: 'dns', value: ia5Text(bytes) }); break;
-      case 6: names.push({ type: 'uri', value: ia5Text(bytes) }); break;
-      case 7: names.push({ type: 'ip', value: ipFromBytes(bytes) }); break;
-      default: break;
+      case 1:
+        names.push({ type: 'email', value: ia5Text(bytes) });
+        break;
+      case 2:
+        names.push({ type: 'dns', value: ia5Text(bytes) });
+        break;
+      case 6:
+        names.push({ type: 'uri', value: ia5Text(bytes) });
+        break;
+      case 7:
+        names.push({ type: 'ip', value: ipFromBytes(bytes) });
+        break;
+      default:
+        break;
     }
   }
   return names;
@@ -132,4 +180,3 @@ function ia5Text(bytes: Buffer): string {
     return bytes.toString('latin1');
   }
 }
-

@@ -27,7 +27,9 @@ export function certificateWarnings(certs: ParsedCertificate[], warnDays: number
       warnings.push(`${cert.label} is signed with ${info.signatureAlgorithm}, which clients reject: reissue it with SHA-256`);
     }
     if (!info.isCa && info.lifetimeDays > MAX_LEAF_LIFETIME_DAYS) {
-      warnings.push(`${cert.label} is valid for ${info.lifetimeDays} days, more than the ${MAX_LEAF_LIFETIME_DAYS} browsers accept for a server certificate`);
+      warnings.push(
+        `${cert.label} is valid for ${info.lifetimeDays} days, more than the ${MAX_LEAF_LIFETIME_DAYS} browsers accept for a server certificate`,
+      );
     }
     if (!info.expired && !info.notYetValid && info.daysRemaining < warnDays) {
       warnings.push(`${cert.label} expires in ${plural(info.daysRemaining, 'day')} (${info.notAfter.slice(0, 10)})`);

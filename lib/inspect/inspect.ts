@@ -76,7 +76,9 @@ export async function inspect(input: unknown, opts: InspectOptions = {}): Promis
   } catch (err) {
     if (err instanceof CertflowError) throw err;
     // a dependency failed on something none of our checks foresaw: still our error, with its cause
-    throw new CertflowError('INPUT_INVALID', 'the input could not be read: it is damaged or in a form this package does not know', undefined, { cause: err });
+    throw new CertflowError('INPUT_INVALID', 'the input could not be read: it is damaged or in a form this package does not know', undefined, {
+      cause: err,
+    });
   }
 }
 
@@ -166,7 +168,8 @@ async function inspectItems(items: DecodedItem[], opts: InspectOptions, containe
     }
     if (keyObject) {
       checks.keyMatchesCertificate = leaf.x509().checkPrivateKey(keyObject);
-      if (!checks.keyMatchesCertificate) problems.push(`the private key (${key!.label}) does not match the certificate ${leaf.label} (${leaf.info.publicKey.label})`);
+      if (!checks.keyMatchesCertificate)
+        problems.push(`the private key (${key!.label}) does not match the certificate ${leaf.label} (${leaf.info.publicKey.label})`);
     }
     checks.daysRemaining = Math.min(...parsed.map((p) => p.info.daysRemaining));
     warnings.push(...certificateWarnings(parsed, warnDays));
@@ -175,9 +178,11 @@ async function inspectItems(items: DecodedItem[], opts: InspectOptions, containe
     if (!checks.keyMatchesCertificate) problems.push(`the private key (${key!.label}) does not match the CSR's public key (${csr.publicKey.label})`);
   }
   if (csr && !csr.signatureValid) problems.push("the CSR's signature does not verify: it was altered or damaged");
-  if (csr?.publicKey.type === 'RSA' && csr.publicKey.bits < 2048) warnings.push(`the CSR has a weak RSA ${csr.publicKey.bits} key: use at least 2048 bits`);
+  if (csr?.publicKey.type === 'RSA' && csr.publicKey.bits < 2048)
+    warnings.push(`the CSR has a weak RSA ${csr.publicKey.bits} key: use at least 2048 bits`);
 
-  const kind: InspectKind = container ?? (parsed.length > 1 ? 'chain' : parsed.length ? 'certificate' : csr ? 'csr' : keyObject ? 'private-key' : 'public-key');
+  const kind: InspectKind =
+    container ?? (parsed.length > 1 ? 'chain' : parsed.length ? 'certificate' : csr ? 'csr' : keyObject ? 'private-key' : 'public-key');
   const result: InspectResult = {
     summary: '',
     ok: problems.length === 0,

@@ -52,7 +52,10 @@ export class IterationBudget {
   private spent = 0;
   take(iterations: number, what: string): void {
     if (!Number.isSafeInteger(iterations) || iterations < 1) {
-      throw new CertflowError('P12_INVALID', `the PKCS#12 file is damaged: ${what} has an iteration count of ${iterations}, which must be at least 1`);
+      throw new CertflowError(
+        'P12_INVALID',
+        `the PKCS#12 file is damaged: ${what} has an iteration count of ${iterations}, which must be at least 1`,
+      );
     }
     if (iterations > PKCS12_LIMITS.maxIterations) {
       throw new CertflowError(
@@ -63,7 +66,11 @@ export class IterationBudget {
     }
     this.spent += iterations;
     if (this.spent > PKCS12_LIMITS.maxTotalIterations) {
-      throw new CertflowError('P12_ITERATIONS_TOO_MANY', `the PKCS#12 file asks for more than ${PKCS12_LIMITS.maxTotalIterations.toLocaleString('en-US')} password iterations in all: it is damaged or made to stall its reader`, { limit: PKCS12_LIMITS.maxTotalIterations });
+      throw new CertflowError(
+        'P12_ITERATIONS_TOO_MANY',
+        `the PKCS#12 file asks for more than ${PKCS12_LIMITS.maxTotalIterations.toLocaleString('en-US')} password iterations in all: it is damaged or made to stall its reader`,
+        { limit: PKCS12_LIMITS.maxTotalIterations },
+      );
     }
   }
 }
@@ -80,7 +87,14 @@ export function bmpPassword(password: string | null): Buffer {
  * RFC 7292 appendix B.2: `length` bytes of key material (purpose 1 key, 2 IV, 3 MAC key) from
  * the password, salt and iteration count; every slice of LOOP_SLICE_MS yields to the loop.
  */
-export async function pkcs12Kdf(hash: { name: string; blockBytes: number }, password: Buffer, salt: Buffer, purpose: 1 | 2 | 3, iterations: number, length: number): Promise<Buffer> {
+export async function pkcs12Kdf(
+  hash: { name: string; blockBytes: number },
+  password: Buffer,
+  salt: Buffer,
+  purpose: 1 | 2 | 3,
+  iterations: number,
+  length: number,
+): Promise<Buffer> {
   const v = hash.blockBytes;
   const fill = (source: Buffer) => {
     if (source.length === 0) return Buffer.alloc(0);
@@ -125,7 +139,14 @@ export function pbkdf2Async(password: Buffer, salt: Buffer, iterations: number, 
 }
 
 /** Whether the MAC of `content` under the password matches (PKCS#12 KDF key, HMAC). */
-export async function macMatches(hashOid: string, password: string | null, salt: Buffer, iterations: number, content: Buffer, expected: Buffer): Promise<boolean> {
+export async function macMatches(
+  hashOid: string,
+  password: string | null,
+  salt: Buffer,
+  iterations: number,
+  content: Buffer,
+  expected: Buffer,
+): Promise<boolean> {
   const hash = MAC_HASHES[hashOid];
   const digestBytes = createHash(hash.name).digest().length;
   const key = await pkcs12Kdf(hash, bmpPassword(password), salt, 3, iterations, digestBytes);
@@ -149,7 +170,12 @@ export function decrypt(cipher: string, key: Buffer, iv: Buffer, data: Buffer, w
   try {
     decipher = createDecipheriv(cipher, key, iv);
   } catch (err) {
-    throw new CertflowError('P12_UNSUPPORTED', `${what} is encrypted with ${cipher}, which this Node.js cannot decrypt: export it again with AES-256 (OpenSSL 3's default)`, undefined, { cause: err });
+    throw new CertflowError(
+      'P12_UNSUPPORTED',
+      `${what} is encrypted with ${cipher}, which this Node.js cannot decrypt: export it again with AES-256 (OpenSSL 3's default)`,
+      undefined,
+      { cause: err },
+    );
   }
   try {
     return Buffer.concat([decipher.update(data), decipher.final()]);

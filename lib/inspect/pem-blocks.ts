@@ -46,7 +46,9 @@ export function scanPem(text: string): { blocks: PemBlock[]; cutOff?: string } {
     blocks.push({ label, body: text.slice(bodyStart, end), text: text.slice(begin, blockEnd), endLabel });
     at = blockEnd;
     if (blocks.length > INPUT_LIMITS.items) {
-      throw new CertflowError('INPUT_TOO_LARGE', `the input holds more than ${INPUT_LIMITS.items} PEM blocks: split it`, { limit: INPUT_LIMITS.items });
+      throw new CertflowError('INPUT_TOO_LARGE', `the input holds more than ${INPUT_LIMITS.items} PEM blocks: split it`, {
+        limit: INPUT_LIMITS.items,
+      });
     }
   }
   return { blocks };
@@ -57,7 +59,9 @@ export function scanPem(text: string): { blocks: PemBlock[]; cutOff?: string } {
  * newline. Other blocks are skipped; a cut-off block ends the list.
  */
 export function certificateBlocks(text: string): string[] {
-  return scanPem(text).blocks.filter((block) => block.label === 'CERTIFICATE').map((block) => `${block.text}\n`);
+  return scanPem(text)
+    .blocks.filter((block) => block.label === 'CERTIFICATE')
+    .map((block) => `${block.text}\n`);
 }
 
 /** DER bytes as PEM with 64-character lines. */

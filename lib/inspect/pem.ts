@@ -133,7 +133,7 @@ export function certificateItems(items: DecodedItem[]): DecodedItem[] {
 export function wrongKind(expected: string, items: DecodedItem[]): CertflowError {
   const kinds = [...new Set(items.map((i) => i.kind))];
   const got = kinds.map((k) => KIND_WORDS[k]);
-  const list = got.length > 1 ? `${got.slice(0, -1).join(', ')} and ${got[got.length - 1]}` : got[0] ?? 'nothing';
+  const list = got.length > 1 ? `${got.slice(0, -1).join(', ')} and ${got[got.length - 1]}` : (got[0] ?? 'nothing');
   return new CertflowError('WRONG_KIND', `expected ${expected} but got ${list}`, { got: kinds });
 }
 
@@ -168,7 +168,10 @@ function decodeBundle(bundle: Record<string, unknown>, source: string): DecodedI
   const present = BUNDLE_FIELDS.filter((f) => !isEmptyValue(bundle[f]));
   if (present.length === 0) {
     const known = Object.keys(bundle).length ? ` (it has ${Object.keys(bundle).slice(0, 6).join(', ')})` : '';
-    throw new CertflowError('EMPTY_INPUT', `${source} is an object with no cert, chain, fullchain, ca, csr, key or publicKey${known}: nothing to read`);
+    throw new CertflowError(
+      'EMPTY_INPUT',
+      `${source} is an object with no cert, chain, fullchain, ca, csr, key or publicKey${known}: nothing to read`,
+    );
   }
   const items: DecodedItem[] = [];
   // fullchain repeats cert and chain: each certificate once among those fields; ca is counted
@@ -241,7 +244,10 @@ function decodeScalar(input: string | Buffer, source: string): DecodedItem[] {
     }
     if (typeof input === 'string') {
       const start = JSON.stringify(text.trim().slice(0, 24));
-      throw new CertflowError('NOT_PEM', `${source} is text but not PEM, DER or base64 (it starts with ${start}): expected "-----BEGIN CERTIFICATE-----" or similar`);
+      throw new CertflowError(
+        'NOT_PEM',
+        `${source} is text but not PEM, DER or base64 (it starts with ${start}): expected "-----BEGIN CERTIFICATE-----" or similar`,
+      );
     }
   }
   return [classifyDer(input as Buffer, source, 'binary data')];
@@ -265,7 +271,10 @@ function decodePem(text: string, source: string): DecodedItem[] {
   if (cutOff !== undefined) throw truncatedPem(cutOff, source);
   for (const { label, body, text: block, endLabel } of blocks) {
     if (label !== endLabel) {
-      throw new CertflowError('PEM_TRUNCATED', `${source}: the PEM block "${label}" ends with "END ${endLabel}": a block is cut off or two are mixed up`);
+      throw new CertflowError(
+        'PEM_TRUNCATED',
+        `${source}: the PEM block "${label}" ends with "END ${endLabel}": a block is cut off or two are mixed up`,
+      );
     }
     const kind = LABEL_KINDS[label];
     if (!kind) {
@@ -300,7 +309,10 @@ function decodePem(text: string, source: string): DecodedItem[] {
 
 function truncatedPem(fragment: string, source: string): CertflowError {
   const label = /-----BEGIN ([A-Z0-9 #]+)-----/.exec(fragment)?.[1] ?? 'CERTIFICATE';
-  return new CertflowError('PEM_TRUNCATED', `${source}: the PEM text is cut off: "-----BEGIN ${label}-----" has no matching "-----END ${label}-----" line`);
+  return new CertflowError(
+    'PEM_TRUNCATED',
+    `${source}: the PEM text is cut off: "-----BEGIN ${label}-----" has no matching "-----END ${label}-----" line`,
+  );
 }
 
 // ---- binary (DER) -------------------------------------------------------------------------
@@ -328,7 +340,8 @@ function classifyDer(der: Buffer, source: string, what: string): DecodedItem {
   })();
   if (encrypted) return item('encrypted-private-key', 'ENCRYPTED PRIVATE KEY');
   for (const type of ['spki', 'pkcs1'] as const) {
-    if (accepts(() => createPublicKey({ key: der, format: 'der', type }))) return item('public-key', type === 'spki' ? 'PUBLIC KEY' : 'RSA PUBLIC KEY');
+    if (accepts(() => createPublicKey({ key: der, format: 'der', type })))
+      return item('public-key', type === 'spki' ? 'PUBLIC KEY' : 'RSA PUBLIC KEY');
   }
   if (accepts(() => new x509.Pkcs10CertificateRequest(new Uint8Array(der)))) return item('csr', 'CERTIFICATE REQUEST');
   throw new CertflowError(
@@ -349,7 +362,11 @@ function accepts(parse: () => unknown): boolean {
 /** A PFX: SEQUENCE { INTEGER 3, ContentInfo { OID data|signedData, ... } ... } (read by forge). */
 function looksLikePkcs12(der: Buffer): boolean {
   try {
-    const asn = forge.asn1.fromDer(forge.util.createBuffer(der.toString('binary')), { strict: true, parseAllBytes: true, decodeBitStrings: false } as never);
+    const asn = forge.asn1.fromDer(forge.util.createBuffer(der.toString('binary')), {
+      strict: true,
+      parseAllBytes: true,
+      decodeBitStrings: false,
+    } as never);
     const parts = asn.value as forge.asn1.Asn1[];
     if (asn.type !== forge.asn1.Type.SEQUENCE || !Array.isArray(parts) || parts.length < 2) return false;
     const version = parts[0];

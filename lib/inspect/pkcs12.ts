@@ -64,21 +64,34 @@ const OID = {
 
 /** Key + certificate + chain as a PKCS#12 file. */
 export async function exportPkcs12(options: ExportPkcs12Options): Promise<Buffer> {
-  if (typeof options?.password !== 'string') throw new CertflowError('P12_PASSWORD_MISSING', 'a PKCS#12 file needs a password (an empty one is allowed, but unsafe)');
+  if (typeof options?.password !== 'string')
+    throw new CertflowError('P12_PASSWORD_MISSING', 'a PKCS#12 file needs a password (an empty one is allowed, but unsafe)');
   const key = loadPrivateKey(options.key, options.passphrase);
   const [leafPem, ...bundleChain] = certificatesFrom(options.cert);
-  const chainPems = options.chain === undefined || options.chain === '' || (Array.isArray(options.chain) && options.chain.length === 0) ? bundleChain : certificatesFrom(options.chain);
+  const chainPems =
+    options.chain === undefined || options.chain === '' || (Array.isArray(options.chain) && options.chain.length === 0)
+      ? bundleChain
+      : certificatesFrom(options.chain);
   const leafDer = pemToDer(leafPem);
   if (!new X509Certificate(leafDer).checkPrivateKey(key)) {
-    throw new CertflowError('P12_KEY_MISMATCH', 'the private key does not match the certificate: a PKCS#12 file must pair a certificate with its own key');
+    throw new CertflowError(
+      'P12_KEY_MISMATCH',
+      'the private key does not match the certificate: a PKCS#12 file must pair a certificate with its own key',
+    );
   }
   const encryption = options.encryption ?? 'aes256';
   const iterations = options.iterations ?? 2048;
   if (!Number.isSafeInteger(iterations) || iterations < 1 || iterations > PKCS12_LIMITS.maxExportIterations) {
-    throw new CertflowError('P12_ITERATIONS_INVALID', `iterations must be a whole number from 1 to ${PKCS12_LIMITS.maxExportIterations.toLocaleString('en-US')} (OpenSSL writes 2,048)`);
+    throw new CertflowError(
+      'P12_ITERATIONS_INVALID',
+      `iterations must be a whole number from 1 to ${PKCS12_LIMITS.maxExportIterations.toLocaleString('en-US')} (OpenSSL writes 2,048)`,
+    );
   }
   const localKeyId = createHash('sha1').update(leafDer).digest(); // what OpenSSL uses too
-  const leafAttributes = [attribute(OID.localKeyId, octets(localKeyId)), ...(options.friendlyName ? [attribute(OID.friendlyName, bmpString(options.friendlyName))] : [])];
+  const leafAttributes = [
+    attribute(OID.localKeyId, octets(localKeyId)),
+    ...(options.friendlyName ? [attribute(OID.friendlyName, bmpString(options.friendlyName))] : []),
+  ];
 
   const certBags = [certBag(leafDer, leafAttributes), ...chainPems.map((pem) => certBag(pemToDer(pem), []))];
   const privateKeyInfo = asn1.fromDer(binary(key.export({ format: 'der', type: 'pkcs8' })));
@@ -164,7 +177,10 @@ class Pfx {
     }
     const [version, authSafe, macData] = children(pfx);
     if (!version || !authSafe || contentType(authSafe) !== OID.data) {
-      throw new CertflowError('P12_INVALID', 'this PKCS#12 file is not password-protected in the usual way (public-key integrity mode is not supported) or is damaged');
+      throw new CertflowError(
+        'P12_INVALID',
+        'this PKCS#12 file is not password-protected in the usual way (public-key integrity mode is not supported) or is damaged',
+      );
     }
     this.part = 'its content';
     const authSafeBytes = octetContent(children(children(authSafe)[1])[0]);
@@ -195,7 +211,8 @@ class Pfx {
     const [digestInfo, saltNode, iterationsNode] = children(macData);
     const [algorithm, digest] = children(digestInfo);
     const digestOid = oidOf(children(algorithm)[0]);
-    if (!MAC_HASHES[digestOid]) throw new CertflowError('P12_UNSUPPORTED', `this PKCS#12 file's integrity check uses ${digestOid}, which is not supported`);
+    if (!MAC_HASHES[digestOid])
+      throw new CertflowError('P12_UNSUPPORTED', `this PKCS#12 file's integrity check uses ${digestOid}, which is not supported`);
     const iterations = iterationsNode ? integerOf(iterationsNode) : 1;
     this.budget.take(iterations, 'its integrity check (MAC)');
     const salt = bytesOf(saltNode);
@@ -224,7 +241,8 @@ class Pfx {
   private async readSafeContents(safeContents: string, content: Pkcs12Content): Promise<void> {
     if (safeContents === '') return;
     for (const bag of children(parseDer(safeContents))) {
-      if (++this.bags > PKCS12_LIMITS.maxBags) throw new CertflowError('P12_INVALID', `the PKCS#12 file holds more than ${PKCS12_LIMITS.maxBags} items: it is damaged or hostile`);
+      if (++this.bags > PKCS12_LIMITS.maxBags)
+        throw new CertflowError('P12_INVALID', `the PKCS#12 file holds more than ${PKCS12_LIMITS.maxBags} items: it is damaged or hostile`);
       this.part = 'an item (bag) inside it';
       const [bagIdNode, wrapped, attributes] = children(bag);
       const bagId = oidOf(bagIdNode);
@@ -370,13 +388,15 @@ function damaged(what: string): CertflowError {
 }
 
 function oidOf(node: forge.asn1.Asn1 | undefined): string {
-  if (!node || node.type !== asn1.Type.OID || typeof node.value !== 'string' || node.value.length === 0) throw damaged('an object identifier is missing or malformed');
+  if (!node || node.type !== asn1.Type.OID || typeof node.value !== 'string' || node.value.length === 0)
+    throw damaged('an object identifier is missing or malformed');
   return asn1.derToOid(node.value);
 }
 
 /** A non-negative INTEGER; Infinity when it has more digits than a safe integer (caught by the limits). */
 function integerOf(node: forge.asn1.Asn1 | undefined): number {
-  if (!node || node.type !== asn1.Type.INTEGER || typeof node.value !== 'string' || node.value.length === 0) throw damaged('a number (version or iteration count) is missing or malformed');
+  if (!node || node.type !== asn1.Type.INTEGER || typeof node.value !== 'string' || node.value.length === 0)
+    throw damaged('a number (version or iteration count) is missing or malformed');
   const bytes = Buffer.from(node.value, 'binary');
   if (bytes[0] & 0x80) return -1;
   if (bytes.length > 7) return Infinity;

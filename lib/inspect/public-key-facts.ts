@@ -61,7 +61,6 @@ export function readPublicKey(spki: Node, spkiSha256: string): PublicKeyInfo {
   }
 }
 
-
 function rsaModulusBits(bitString: Node): number {
   const modulus = bytesOf(kids(decodeDer(bytesOf(bitString), 'malformed RSA key'))[0]);
   let first = 0;

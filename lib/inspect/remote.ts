@@ -54,10 +54,13 @@ const DEFAULT_TIMEOUT_MS = 10_000;
 
 /** Connects, collects the chain, and inspects it. Clear errors for refused, timeout, not-TLS, DNS. */
 export async function inspectRemote(options: RemoteOptions): Promise<RemoteInspectResult> {
-  const host = String(options?.host ?? '').trim().replace(/^\[(.*)\]$/, '$1');
+  const host = String(options?.host ?? '')
+    .trim()
+    .replace(/^\[(.*)\]$/, '$1');
   if (!host) throw new CertflowError('REMOTE_HOST_MISSING', 'no host given: which server should be inspected?');
   const port = options.port === undefined || (options.port as unknown) === '' ? 443 : Number(options.port);
-  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new CertflowError('REMOTE_PORT_INVALID', `"${options.port}" is not a valid port: use 1-65535`);
+  if (!Number.isInteger(port) || port < 1 || port > 65535)
+    throw new CertflowError('REMOTE_PORT_INVALID', `"${options.port}" is not a valid port: use 1-65535`);
   const servername = options.servername?.trim() || (isIP(host) ? undefined : host);
   const timeoutMs = options.timeoutMs && options.timeoutMs > 0 ? options.timeoutMs : DEFAULT_TIMEOUT_MS;
   const ca = options.ca === undefined || (Array.isArray(options.ca) && options.ca.length === 0) || options.ca === '' ? undefined : options.ca;
@@ -95,7 +98,14 @@ export async function inspectRemote(options: RemoteOptions): Promise<RemoteInspe
 
 interface Fetched {
   chain: Buffer[];
-  tls: { protocol: string | null; cipher: string; authorized: boolean; authorizationError?: string; remoteAddress?: string; peer: DetailedPeerCertificate };
+  tls: {
+    protocol: string | null;
+    cipher: string;
+    authorized: boolean;
+    authorizationError?: string;
+    remoteAddress?: string;
+    peer: DetailedPeerCertificate;
+  };
 }
 
 function fetchChain(o: { host: string; port: number; servername?: string; timeoutMs: number; ca?: string[] | string }): Promise<Fetched> {
@@ -136,14 +146,23 @@ function fetchChain(o: { host: string; port: number; servername?: string; timeou
           protocol: s.getProtocol(),
           cipher: cipher?.name ?? 'unknown',
           authorized: s.authorized,
-          ...(s.authorizationError ? { authorizationError: String((s.authorizationError as unknown as { code?: string }).code ?? s.authorizationError) } : {}),
+          ...(s.authorizationError
+            ? { authorizationError: String((s.authorizationError as unknown as { code?: string }).code ?? s.authorizationError) }
+            : {}),
           ...(s.remoteAddress ? { remoteAddress: s.remoteAddress } : {}),
           peer,
         },
       });
     });
     socket.once('error', (err) => finish(connectionError(err, o.host, where)));
-    socket.once('close', () => finish(new CertflowError('REMOTE_CLOSED', `${where} closed the connection during the TLS handshake (not a TLS server, or it refused the server name "${o.servername ?? o.host}")`)));
+    socket.once('close', () =>
+      finish(
+        new CertflowError(
+          'REMOTE_CLOSED',
+          `${where} closed the connection during the TLS handshake (not a TLS server, or it refused the server name "${o.servername ?? o.host}")`,
+        ),
+      ),
+    );
   });
 }
 
@@ -160,7 +179,7 @@ function walkChain(peer: DetailedPeerCertificate): Buffer[] {
 
 function checkServerIdentityOf(name: string, peer: DetailedPeerCertificate): string | undefined {
   const error: (Error & { code?: string }) | undefined = checkServerIdentity(name, peer);
-  return error ? error.code ?? error.message : undefined;
+  return error ? (error.code ?? error.message) : undefined;
 }
 
 function connectionError(err: unknown, host: string, where: string): CertflowError {
@@ -178,14 +197,19 @@ function connectionError(err: unknown, host: string, where: string): CertflowErr
     case 'ENETUNREACH':
       return new CertflowError('REMOTE_UNREACHABLE', `could not connect to ${where}: no route to the host`);
     case 'ECONNRESET':
-      return new CertflowError('REMOTE_RESET', `${where} reset the connection during the TLS handshake (not a TLS server, or it refused the server name)`);
+      return new CertflowError(
+        'REMOTE_RESET',
+        `${where} reset the connection during the TLS handshake (not a TLS server, or it refused the server name)`,
+      );
     case 'ETIMEDOUT':
       return new CertflowError('REMOTE_TIMEOUT', `no answer from ${where} (the connection timed out)`);
     default:
       break;
   }
   // OpenSSL read a non-TLS reply (e.g. "HTTP/1.1 400"): a plain server on a TLS port.
-  if (/WRONG_VERSION_NUMBER|wrong version number|packet length too long|http request|record layer failure|unknown protocol/i.test(`${code} ${message}`)) {
+  if (
+    /WRONG_VERSION_NUMBER|wrong version number|packet length too long|http request|record layer failure|unknown protocol/i.test(`${code} ${message}`)
+  ) {
     return new CertflowError('REMOTE_NOT_TLS', `${where} does not speak TLS (plain HTTP?)`);
   }
   if (/^ERR_SSL_|alert/i.test(code) || /alert|handshake/i.test(message)) {

@@ -8,7 +8,8 @@ export function summarize(result: InspectResult, leaf: ParsedCertificate | undef
     const info = leaf.info;
     parts.push(`${result.kind === 'pkcs12' ? 'PKCS#12: ' : ''}${leaf.label}`);
     const date = info.notAfter.slice(0, 10);
-    if (info.expired) parts.push(info.daysRemaining === -1 ? `EXPIRED today (${date})` : `EXPIRED ${plural(-info.daysRemaining - 1, 'day')} ago (${date})`);
+    if (info.expired)
+      parts.push(info.daysRemaining === -1 ? `EXPIRED today (${date})` : `EXPIRED ${plural(-info.daysRemaining - 1, 'day')} ago (${date})`);
     else if (info.notYetValid) parts.push(`not valid before ${info.notBefore.slice(0, 10)}`);
     else parts.push(info.daysRemaining === 0 ? `expires today (${date})` : `expires in ${plural(info.daysRemaining, 'day')} (${date})`);
     if (info.selfSigned) parts.push('self-signed');
@@ -17,7 +18,9 @@ export function summarize(result: InspectResult, leaf: ParsedCertificate | undef
   } else if (result.csr) {
     const csr = result.csr;
     const names = csr.altNames.map((n) => n.value);
-    parts.push(`CSR for ${csr.subjectString || names[0] || 'no name'}${names.length ? ` (${names.slice(0, 3).join(', ')}${names.length > 3 ? ', ...' : ''})` : ''}`);
+    parts.push(
+      `CSR for ${csr.subjectString || names[0] || 'no name'}${names.length ? ` (${names.slice(0, 3).join(', ')}${names.length > 3 ? ', ...' : ''})` : ''}`,
+    );
     parts.push(csr.publicKey.label);
     parts.push(csr.signatureValid ? 'signature valid' : 'SIGNATURE INVALID');
   } else if (result.key) {
@@ -43,4 +46,3 @@ export function plural(n: number, word: string): string {
 export function day(date: Date): string {
   return date.toISOString().slice(0, 10);
 }
-

@@ -37,7 +37,8 @@ export function trustAnchorsFor(trustAnchors: TrustAnchorChoice | undefined, ite
   }
   // A bundle's `ca` is the root its owner trusts (e.g. a local CA): it anchors that bundle.
   if (given !== 'none') {
-    for (const item of items.filter((i) => i.kind === 'certificate' && i.field === 'ca')) set.add({ ...parseCertificate(item.der), source: 'bundle' });
+    for (const item of items.filter((i) => i.kind === 'certificate' && i.field === 'ca'))
+      set.add({ ...parseCertificate(item.der), source: 'bundle' });
   }
   return set;
 }

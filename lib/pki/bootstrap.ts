@@ -47,11 +47,17 @@ export function bootstrapNames(extra?: string[] | string, log?: BootstrapLogger)
  * Why a stored bootstrap certificate must be made again (it ends within `renewDays`, or misses
  * one of `names`), or undefined while it is fine.
  */
-export function bootstrapOutdated(stored: { facts: { notAfter: string; altNames: string[] } }, names: AltName[], renewDays: number): string | undefined {
+export function bootstrapOutdated(
+  stored: { facts: { notAfter: string; altNames: string[] } },
+  names: AltName[],
+  renewDays: number,
+): string | undefined {
   const msLeft = new Date(stored.facts.notAfter).getTime() - Date.now();
   if (msLeft < renewDays * 86400_000) return `the bootstrap certificate ends on ${stored.facts.notAfter.slice(0, 10)}`;
   // OpenSSL prints IPv6 as full upper-case groups: compare both sides in one form
-  const covered = new Set(stored.facts.altNames.map((n) => n.replace(/^DNS:/, 'dns:').replace(/^IP:(.*)$/, (_, ip: string) => `ip:${canonicalIp(ip)}`)));
+  const covered = new Set(
+    stored.facts.altNames.map((n) => n.replace(/^DNS:/, 'dns:').replace(/^IP:(.*)$/, (_, ip: string) => `ip:${canonicalIp(ip)}`)),
+  );
   const missing = names.filter((n) => !covered.has(`${n.type}:${n.type === 'ip' ? canonicalIp(n.value) : n.value}`));
   if (missing.length > 0) return `the bootstrap certificate does not cover ${missing.map((n) => n.value).join(', ')}`;
   return undefined;
@@ -77,7 +83,10 @@ export async function ensureLocalCa(userDir: string, names: AltName[] = [], log?
       if (new Date(new X509Certificate(certPem).validTo).getTime() > Date.now() + (BOOTSTRAP_DAYS + 35) * 86400_000) {
         const outside = namesNotPermitted(ca, names);
         if (outside.length === 0) return ca;
-        log?.('warn', `the local CA ${caFile} may not sign for ${outside.map((n) => n.value).join(', ')}: making a new local CA (trust the new file in your browser)`);
+        log?.(
+          'warn',
+          `the local CA ${caFile} may not sign for ${outside.map((n) => n.value).join(', ')}: making a new local CA (trust the new file in your browser)`,
+        );
       }
     } catch {
       // damaged or mismatched: make a new one below
@@ -98,7 +107,11 @@ export async function ensureLocalCa(userDir: string, names: AltName[] = [], log?
 }
 
 /** A fresh leaf certificate for `names`, signed by the userDir's local CA (made if missing). */
-export async function issueBootstrapCertificate(userDir: string, names: AltName[], log?: BootstrapLogger): Promise<{ key: string; cert: string; chain: string[] }> {
+export async function issueBootstrapCertificate(
+  userDir: string,
+  names: AltName[],
+  log?: BootstrapLogger,
+): Promise<{ key: string; cert: string; chain: string[] }> {
   const ca = await ensureLocalCa(userDir, names, log);
   const leaf = await issueBootstrapLeaf(ca, names, BOOTSTRAP_DAYS);
   return { key: leaf.keyPem, cert: leaf.certPem, chain: [ca.certPem] };
@@ -107,4 +120,3 @@ export async function issueBootstrapCertificate(userDir: string, names: AltName[
 function reasonOf(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
-

@@ -61,11 +61,13 @@ export async function signCertificateFields(fields: CertificateFields): Promise<
   const signatureValue = await new Promise<Buffer>((resolve, reject) => {
     sign(nodeHash, tbs, { key: fields.signingKey, dsaEncoding: 'der' }, (err, signature) => (err ? reject(err) : resolve(signature)));
   });
-  const der = AsnConvert.serialize(new Certificate({
-    tbsCertificate: alreadyConverted(tbsTree),
-    signatureAlgorithm: algorithmIdentifier,
-    signatureValue: new Uint8Array(signatureValue).buffer,
-  }));
+  const der = AsnConvert.serialize(
+    new Certificate({
+      tbsCertificate: alreadyConverted(tbsTree),
+      signatureAlgorithm: algorithmIdentifier,
+      signatureValue: new Uint8Array(signatureValue).buffer,
+    }),
+  );
   return withNewline(x509.PemConverter.encode(der, 'CERTIFICATE'));
 }
 

@@ -68,7 +68,10 @@ const PRINTABLE = /^[A-Za-z0-9 '()+,\-./:=?]*$/;
 export function normalizeSubject(input: Subject | string | undefined | null): Subject {
   if (input === undefined || input === null || input === '') return {};
   if (typeof input !== 'string' && (typeof input !== 'object' || Array.isArray(input))) {
-    throw new CertflowError('SUBJECT_INVALID', 'the subject must be an object like {CN: "example.com", O: "Example"} or a text like "CN=example.com, O=Example"');
+    throw new CertflowError(
+      'SUBJECT_INVALID',
+      'the subject must be an object like {CN: "example.com", O: "Example"} or a text like "CN=example.com, O=Example"',
+    );
   }
   const entries: [string, unknown][] = typeof input === 'string' ? parseSubjectText(input) : Object.entries(input);
   const subject: Subject = {};
@@ -81,7 +84,8 @@ export function normalizeSubject(input: Subject | string | undefined | null): Su
     const value = textOf(raw).trim();
     const { maxLength } = SUBJECT_FIELDS.find((f) => f.field === field)!;
     if (field === 'C') {
-      if (!/^[A-Za-z]{2}$/.test(value)) throw new CertflowError('SUBJECT_INVALID', `"${value}" is not a valid country (C): use a two-letter code like DE or US`);
+      if (!/^[A-Za-z]{2}$/.test(value))
+        throw new CertflowError('SUBJECT_INVALID', `"${value}" is not a valid country (C): use a two-letter code like DE or US`);
       subject.C = value.toUpperCase();
       continue;
     }
@@ -103,7 +107,13 @@ function parseSubjectText(text: string): [string, string][] {
     .map((part) => {
       const eq = part.indexOf('=');
       if (eq <= 0) throw new CertflowError('SUBJECT_INVALID', `"${part}" in the subject is not NAME=value (like CN=example.com)`);
-      return [part.slice(0, eq).trim(), part.slice(eq + 1).trim().replace(/\\(.)/g, '$1')] as [string, string];
+      return [
+        part.slice(0, eq).trim(),
+        part
+          .slice(eq + 1)
+          .trim()
+          .replace(/\\(.)/g, '$1'),
+      ] as [string, string];
     });
 }
 
@@ -228,13 +238,23 @@ function readPart<T>(part: string, read: () => T): T {
 
 /** Node's name of the hash in each signature algorithm node:crypto verifies (null: none, EdDSA). */
 const SIGNATURE_HASHES: Record<string, string | null> = {
-  '1.2.840.113549.1.1.4': 'md5', '1.2.840.113549.1.1.5': 'sha1', '1.2.840.113549.1.1.14': 'sha224',
-  '1.2.840.113549.1.1.11': 'sha256', '1.2.840.113549.1.1.12': 'sha384', '1.2.840.113549.1.1.13': 'sha512',
+  '1.2.840.113549.1.1.4': 'md5',
+  '1.2.840.113549.1.1.5': 'sha1',
+  '1.2.840.113549.1.1.14': 'sha224',
+  '1.2.840.113549.1.1.11': 'sha256',
+  '1.2.840.113549.1.1.12': 'sha384',
+  '1.2.840.113549.1.1.13': 'sha512',
   '1.3.14.3.2.29': 'sha1', // sha1WithRSASignature, an old alias
-  '1.2.840.10045.4.1': 'sha1', '1.2.840.10045.4.3.1': 'sha224', '1.2.840.10045.4.3.2': 'sha256',
-  '1.2.840.10045.4.3.3': 'sha384', '1.2.840.10045.4.3.4': 'sha512',
-  '1.2.840.10040.4.3': 'sha1', '2.16.840.1.101.3.4.3.1': 'sha224', '2.16.840.1.101.3.4.3.2': 'sha256',
-  '1.3.101.112': null, '1.3.101.113': null,
+  '1.2.840.10045.4.1': 'sha1',
+  '1.2.840.10045.4.3.1': 'sha224',
+  '1.2.840.10045.4.3.2': 'sha256',
+  '1.2.840.10045.4.3.3': 'sha384',
+  '1.2.840.10045.4.3.4': 'sha512',
+  '1.2.840.10040.4.3': 'sha1',
+  '2.16.840.1.101.3.4.3.1': 'sha224',
+  '2.16.840.1.101.3.4.3.2': 'sha256',
+  '1.3.101.112': null,
+  '1.3.101.113': null,
 };
 
 /**
@@ -264,7 +284,10 @@ export async function verifyCsrSignature(csr: InstanceType<typeof x509.Pkcs10Cer
 const SAN_OID = '2.5.29.17';
 
 /** The SAN extension of a CSR (from its extensionRequest attribute) or a certificate. */
-export function sanExtensionOf(item: { extensions: InstanceType<typeof x509.Extension>[]; rawData?: ArrayBuffer }): InstanceType<typeof x509.SubjectAlternativeNameExtension> | undefined {
+export function sanExtensionOf(item: {
+  extensions: InstanceType<typeof x509.Extension>[];
+  rawData?: ArrayBuffer;
+}): InstanceType<typeof x509.SubjectAlternativeNameExtension> | undefined {
   let extensions: InstanceType<typeof x509.Extension>[];
   try {
     extensions = item.extensions;
@@ -286,7 +309,7 @@ function extensionRequestOf(raw: ArrayBuffer): InstanceType<typeof x509.Extensio
   // CertificationRequestInfo ::= SEQUENCE { version, subject, subjectPKInfo, attributes [0] IMPLICIT SET OF Attribute }
   const kids = (node: DerNode | undefined): DerNode[] => {
     const value = node?.valueBlock.value;
-    if (!Array.isArray(value)) throw new CertflowError('CSR_INVALID', "the CSR could not be read: its attributes are malformed");
+    if (!Array.isArray(value)) throw new CertflowError('CSR_INVALID', 'the CSR could not be read: its attributes are malformed');
     return value;
   };
   let root: DerNode;
@@ -323,7 +346,12 @@ export function readCsr(input: string | Buffer): InstanceType<typeof x509.Pkcs10
       const block = blocks.find((b) => CSR_LABELS.has(b.label) && b.endLabel === b.label);
       if (!block) {
         const label = blocks[0]?.label ?? /-----BEGIN ([A-Z0-9 ]{1,64})-----/.exec(text.slice(0, 4096))?.[1];
-        throw new CertflowError('CSR_WRONG_KIND', label ? `this is not a CSR: expected "CERTIFICATE REQUEST", found "${label}"` : 'this is not a CSR: its "CERTIFICATE REQUEST" PEM block is cut off');
+        throw new CertflowError(
+          'CSR_WRONG_KIND',
+          label
+            ? `this is not a CSR: expected "CERTIFICATE REQUEST", found "${label}"`
+            : 'this is not a CSR: its "CERTIFICATE REQUEST" PEM block is cut off',
+        );
       }
       data = Buffer.from(block.body.replace(/\s+/g, ''), 'base64');
     } else data = Buffer.from(text.replace(/\s+/g, ''), 'base64');
@@ -342,8 +370,11 @@ export function readCsr(input: string | Buffer): InstanceType<typeof x509.Pkcs10
 
 /** Algorithms @peculiar/x509 leaves as an OID, by OpenSSL's name. */
 const OPENSSL_SIGNATURE_NAMES: Record<string, string> = {
-  '1.2.840.10040.4.3': 'dsaWithSHA1', '2.16.840.1.101.3.4.3.1': 'dsa_with_SHA224', '2.16.840.1.101.3.4.3.2': 'dsa_with_SHA256',
-  '1.2.840.113549.1.1.4': 'md5WithRSAEncryption', '1.2.840.113549.1.1.3': 'md4WithRSAEncryption',
+  '1.2.840.10040.4.3': 'dsaWithSHA1',
+  '2.16.840.1.101.3.4.3.1': 'dsa_with_SHA224',
+  '2.16.840.1.101.3.4.3.2': 'dsa_with_SHA256',
+  '1.2.840.113549.1.1.4': 'md5WithRSAEncryption',
+  '1.2.840.113549.1.1.3': 'md4WithRSAEncryption',
 };
 
 const HASH_NAMES: Record<string, string> = { 'SHA-1': 'sha1', 'SHA-256': 'sha256', 'SHA-384': 'sha384', 'SHA-512': 'sha512' };
@@ -357,7 +388,7 @@ export function signatureAlgorithmName(item: { signatureAlgorithm: { name: strin
     return 'unknown';
   }
   const hashName = typeof algorithm.hash === 'string' ? algorithm.hash : (algorithm.hash as { name?: string } | undefined)?.name;
-  const hash = hashName ? HASH_NAMES[hashName] ?? hashName : undefined;
+  const hash = hashName ? (HASH_NAMES[hashName] ?? hashName) : undefined;
   switch (algorithm.name) {
     case 'ECDSA':
       return `ecdsa-with-${(hash ?? '').toUpperCase()}`;
@@ -378,4 +409,3 @@ function withNewline(pem: string): string {
   const unix = pem.replace(/\r\n/g, '\n');
   return unix.endsWith('\n') ? unix : `${unix}\n`;
 }
-

@@ -45,9 +45,13 @@ export interface GeneratedKey {
 
 const CURVE_TO_OPENSSL: Record<CurveName, string> = { 'P-256': 'prime256v1', 'P-384': 'secp384r1', 'P-521': 'secp521r1' };
 const OPENSSL_TO_CURVE: Record<string, CurveName> = {
-  prime256v1: 'P-256', secp256r1: 'P-256', 'P-256': 'P-256',
-  secp384r1: 'P-384', 'P-384': 'P-384',
-  secp521r1: 'P-521', 'P-521': 'P-521',
+  prime256v1: 'P-256',
+  secp256r1: 'P-256',
+  'P-256': 'P-256',
+  secp384r1: 'P-384',
+  'P-384': 'P-384',
+  secp521r1: 'P-521',
+  'P-521': 'P-521',
 };
 const CURVE_BITS: Record<CurveName, number> = { 'P-256': 256, 'P-384': 384, 'P-521': 521 };
 const SUPPORTED_RSA_SIZES = [2048, 3072, 4096];
@@ -60,7 +64,10 @@ const ALGORITHM_CHOICES = 'EC P-256, P-384, P-521, RSA 2048, 3072, 4096 or Ed255
 export function parseKeyAlgorithm(text?: string | null): KeyAlgorithm {
   if (text === undefined || text === null || String(text).trim() === '') return DEFAULT_KEY_ALGORITHM;
   const shown = String(text).trim();
-  const compact = shown.toLowerCase().replace(/[\s_:/]+/g, '-').replace(/-+/g, '-');
+  const compact = shown
+    .toLowerCase()
+    .replace(/[\s_:/]+/g, '-')
+    .replace(/-+/g, '-');
   const plain = compact.replace(/-/g, '');
   if ((KEY_ALGORITHMS as readonly string[]).includes(compact)) return compact as KeyAlgorithm;
   if (plain === 'ed25519' || plain === 'eddsa') return 'ed25519';
@@ -95,7 +102,10 @@ function curveFromText(text: string): CurveName | undefined {
 }
 
 /** Generates a key pair with native OpenSSL on libuv's thread pool: the event loop stays free. */
-export async function generateKey(alg: KeyAlgorithm | (string & {}) = DEFAULT_KEY_ALGORITHM, opts: { passphrase?: string } = {}): Promise<GeneratedKey> {
+export async function generateKey(
+  alg: KeyAlgorithm | (string & {}) = DEFAULT_KEY_ALGORITHM,
+  opts: { passphrase?: string } = {},
+): Promise<GeneratedKey> {
   const algorithm = parseKeyAlgorithm(alg);
   const privateKey = await generatePrivateKey(algorithm);
   const publicKey = createPublicKey(privateKey);
@@ -136,7 +146,14 @@ export function exportPublicKeyPem(key: KeyObject): string {
   return publicKey.export({ format: 'pem', type: 'spki' }) as string;
 }
 
-const PRIVATE_KEY_LABELS = new Set(['PRIVATE KEY', 'RSA PRIVATE KEY', 'EC PRIVATE KEY', 'DSA PRIVATE KEY', 'ENCRYPTED PRIVATE KEY', 'OPENSSH PRIVATE KEY']);
+const PRIVATE_KEY_LABELS = new Set([
+  'PRIVATE KEY',
+  'RSA PRIVATE KEY',
+  'EC PRIVATE KEY',
+  'DSA PRIVATE KEY',
+  'ENCRYPTED PRIVATE KEY',
+  'OPENSSH PRIVATE KEY',
+]);
 const PUBLIC_KEY_LABELS = new Set(['PUBLIC KEY', 'RSA PUBLIC KEY', 'DSA PUBLIC KEY']);
 const CERTIFICATE_LABELS = new Set(['CERTIFICATE']);
 
@@ -164,7 +181,10 @@ export function loadPrivateKey(input: string | Buffer | KeyObject, passphrase?: 
     let firstError: unknown;
     for (const block of blocks) {
       if (block.label === 'OPENSSH PRIVATE KEY') {
-        firstError ??= new CertflowError('KEY_FORMAT_UNSUPPORTED', 'this is an OpenSSH private key: convert it to PEM first (ssh-keygen -p -m PEM -f <file>)');
+        firstError ??= new CertflowError(
+          'KEY_FORMAT_UNSUPPORTED',
+          'this is an OpenSSH private key: convert it to PEM first (ssh-keygen -p -m PEM -f <file>)',
+        );
         continue;
       }
       const encrypted = block.label === 'ENCRYPTED PRIVATE KEY' || /Proc-Type:\s*4,ENCRYPTED/.test(block.body);
@@ -207,7 +227,9 @@ function decodePrivateKey(encrypted: boolean, passphrase: string | undefined, de
   } catch (err) {
     // Never pass OpenSSL's text on: keep the message plain and free of key material.
     if (encrypted) throw new CertflowError('KEY_PASSPHRASE_WRONG', 'wrong passphrase for the private key');
-    throw new CertflowError('KEY_INVALID', 'the private key could not be read: it is damaged or in an unsupported format', undefined, { cause: errorCodeOnly(err) });
+    throw new CertflowError('KEY_INVALID', 'the private key could not be read: it is damaged or in an unsupported format', undefined, {
+      cause: errorCodeOnly(err),
+    });
   }
 }
 
@@ -222,7 +244,9 @@ export function loadPublicKey(input: string | Buffer | KeyObject, passphrase?: s
         if (pub.label === 'DSA PUBLIC KEY') return createPublicKey({ key: dsaPublicKeyToSpki(pemBody(pub)), format: 'der', type: 'spki' });
         return createPublicKey({ key: pub.text, format: 'pem' });
       } catch (err) {
-        throw new CertflowError('KEY_INVALID', 'the public key could not be read: it is damaged or in an unsupported format', undefined, { cause: errorCodeOnly(err) });
+        throw new CertflowError('KEY_INVALID', 'the public key could not be read: it is damaged or in an unsupported format', undefined, {
+          cause: errorCodeOnly(err),
+        });
       }
     }
     const cert = blocksOf(text, CERTIFICATE_LABELS)[0];
@@ -234,7 +258,10 @@ export function loadPublicKey(input: string | Buffer | KeyObject, passphrase?: s
       }
     }
     if (blocksOf(text, PRIVATE_KEY_LABELS).length) return createPublicKey(loadPrivateKey(text, passphrase));
-    throw new CertflowError('KEY_NOT_A_KEY', `this is not a public key: expected a PEM "PUBLIC KEY" block, a certificate or a private key${foundLabel(text)}`);
+    throw new CertflowError(
+      'KEY_NOT_A_KEY',
+      `this is not a public key: expected a PEM "PUBLIC KEY" block, a certificate or a private key${foundLabel(text)}`,
+    );
   }
   const der = derBytes(input);
   if (der) {
@@ -285,7 +312,11 @@ export function describeKey(key: KeyObject): KeyDescription {
     case 'ec': {
       const openSslName = details.namedCurve ?? 'explicit parameters';
       const curve = OPENSSL_TO_CURVE[openSslName];
-      const bits = curve ? CURVE_BITS[curve] : details.namedCurve ? Number(/(\d{3})/.exec(openSslName)?.[1] ?? 0) || spkiKeyBits(spki) : spkiKeyBits(spki);
+      const bits = curve
+        ? CURVE_BITS[curve]
+        : details.namedCurve
+          ? Number(/(\d{3})/.exec(openSslName)?.[1] ?? 0) || spkiKeyBits(spki)
+          : spkiKeyBits(spki);
       const algorithm = curve ? (`ec-${curve.toLowerCase().replace('-', '')}` as KeyAlgorithm) : undefined;
       return { type: 'EC', bits, curve: curve ?? openSslName, spkiSha256, label: `EC ${curve ?? openSslName}`, algorithm, isPrivate };
     }
@@ -367,9 +398,10 @@ export function toCryptoKey(key: KeyObject): Promise<webcrypto.CryptoKey> {
   if (!pending) {
     const { name, namedCurve, hash } = signingAlgorithmFor(key);
     const algorithm = name === 'ECDSA' ? { name, namedCurve } : name === 'Ed25519' ? { name } : { name, hash };
-    pending = key.type === 'private'
-      ? webcrypto.subtle.importKey('pkcs8', key.export({ format: 'der', type: 'pkcs8' }), algorithm, false, ['sign'])
-      : webcrypto.subtle.importKey('spki', key.export({ format: 'der', type: 'spki' }), algorithm, true, ['verify']);
+    pending =
+      key.type === 'private'
+        ? webcrypto.subtle.importKey('pkcs8', key.export({ format: 'der', type: 'pkcs8' }), algorithm, false, ['sign'])
+        : webcrypto.subtle.importKey('spki', key.export({ format: 'der', type: 'spki' }), algorithm, true, ['verify']);
     cache.set(key, pending);
     pending.catch(() => cache.delete(key));
   }

@@ -48,19 +48,30 @@ export interface IssuedLeaf {
  * A new self-signed root CA, EC P-256 by default, valid 10 years, path length 0 (leaves only).
  * With `limitedTo`, it may sign only for LOCAL_ONLY_NAMES and those names (see localOnlyConstraints).
  */
-export async function createLocalCa(options: {
-  commonName?: string;
-  subject?: Subject;
-  algorithm?: KeyAlgorithm;
-  days?: number;
-  passphrase?: string;
-  pathLength?: number;
-  limitedTo?: AltNamesInput;
-} = {}): Promise<LocalCa> {
+export async function createLocalCa(
+  options: {
+    commonName?: string;
+    subject?: Subject;
+    algorithm?: KeyAlgorithm;
+    days?: number;
+    passphrase?: string;
+    pathLength?: number;
+    limitedTo?: AltNamesInput;
+  } = {},
+): Promise<LocalCa> {
   const nameConstraints = options.limitedTo !== undefined ? localOnlyConstraints(parseAltNames(options.limitedTo)) : undefined;
   const generated = await generateKey(options.algorithm ?? DEFAULT_KEY_ALGORITHM);
-  const subject: Subject = options.subject ?? { CN: options.commonName ?? `Certflow local CA (${safeHostname() ?? 'node-red'})`, O: 'Certflow local CA' };
-  const certPem = await createCaCertificate({ key: generated.key, subject, days: options.days ?? 3650, pathLength: options.pathLength ?? 0, nameConstraints });
+  const subject: Subject = options.subject ?? {
+    CN: options.commonName ?? `Certflow local CA (${safeHostname() ?? 'node-red'})`,
+    O: 'Certflow local CA',
+  };
+  const certPem = await createCaCertificate({
+    key: generated.key,
+    subject,
+    days: options.days ?? 3650,
+    pathLength: options.pathLength ?? 0,
+    nameConstraints,
+  });
   return { key: generated.key, keyPem: exportPrivateKeyPem(generated.key, options.passphrase), certPem };
 }
 
@@ -107,7 +118,8 @@ export async function issueLeaf(options: {
   serverAuth?: boolean;
   clientAuth?: boolean;
 }): Promise<IssuedLeaf> {
-  if (!options?.ca?.key || !options.ca.certPem) throw new CertflowError('CA_MISSING', 'a local CA (key and certificate) is needed to issue a certificate');
+  if (!options?.ca?.key || !options.ca.certPem)
+    throw new CertflowError('CA_MISSING', 'a local CA (key and certificate) is needed to issue a certificate');
   const altNames = parseAltNames(options.names);
   if (altNames.length === 0) throw new CertflowError('CERT_NO_NAMES', 'give at least one name (host name or IP) for the certificate');
   const constraints = readNameConstraints(readCertificate(options.ca.certPem, 'the local CA certificate'));
@@ -165,7 +177,9 @@ export async function issueBootstrapLeaf(ca: LocalCa, names: AltNamesInput, days
  * A CA limited to local names plus `names`, and a leaf for `names` (default: this machine's),
  * in one go: the bootstrap HTTPS certificate.
  */
-export async function createLocalServerCertificate(options: { names?: AltNamesInput; days?: number; caDays?: number } = {}): Promise<{ ca: LocalCa; leaf: IssuedLeaf }> {
+export async function createLocalServerCertificate(
+  options: { names?: AltNamesInput; days?: number; caDays?: number } = {},
+): Promise<{ ca: LocalCa; leaf: IssuedLeaf }> {
   const names = parseAltNames(options.names ?? localHostNames());
   const ca = await createLocalCa({ days: options.caDays, limitedTo: names });
   const leaf = await issueBootstrapLeaf(ca, names, options.days ?? 365);

@@ -165,14 +165,15 @@ export function validateAltName(name: AltName): AltName {
     case 'uri':
       return { type: 'uri', value: validateUri(name.value) };
     default:
-      throw new CertflowError('NAME_INVALID_TYPE', `unknown alternative name type "${String((name as { type?: unknown })?.type)}": use dns, ip, email or uri`);
+      throw new CertflowError(
+        'NAME_INVALID_TYPE',
+        `unknown alternative name type "${String((name as { type?: unknown })?.type)}": use dns, ip, email or uri`,
+      );
   }
 }
 
 export type AltNamesInput =
-  | string
-  | (string | AltName)[]
-  | { dns?: string | string[]; ip?: string | string[]; email?: string | string[]; uri?: string | string[] };
+  string | (string | AltName)[] | { dns?: string | string[]; ip?: string | string[]; email?: string | string[]; uri?: string | string[] };
 
 /**
  * Every way a flow may give names: "a.example, b.example 10.0.0.1" (one text, comma, space,
@@ -191,8 +192,7 @@ export function parseAltNames(list: AltNamesInput | null | undefined): AltName[]
       // A list holds one name per item: "exa mple.com" is a typo to report, not two names.
       if (typeof item === 'string') {
         if (item.trim() !== '') found.push(classifyAltName(item));
-      }
-      else if (item && typeof item === 'object') found.push(validateAltName(item));
+      } else if (item && typeof item === 'object') found.push(validateAltName(item));
       else throw new CertflowError('NAME_INVALID_TYPE', 'alternative names must be strings or {type, value} objects');
     }
   } else if (typeof list === 'object') {

@@ -9,7 +9,17 @@ import { createHash, createPublicKey, KeyObject, randomBytes } from 'node:crypto
 import { AsnConvert } from '@peculiar/asn1-schema';
 import { Extension as AsnExtension, Extensions as AsnExtensions, Name as AsnName, SubjectPublicKeyInfo } from '@peculiar/asn1-x509';
 import { asnExtension, asnName, asnPublicKeyInfo, signCertificateFields, subjectKeyIdentifierExtension } from './certificate-builder';
-import { altNameFromCommonName, altNamesFromExtension, normalizeSubject, readCsr, Subject, subjectFromX509Name, subjectToX509Name, toGeneralNames, verifyCsrSignature } from './csr';
+import {
+  altNameFromCommonName,
+  altNamesFromExtension,
+  normalizeSubject,
+  readCsr,
+  Subject,
+  subjectFromX509Name,
+  subjectToX509Name,
+  toGeneralNames,
+  verifyCsrSignature,
+} from './csr';
 import { CertflowError } from '../errors';
 import { describeKey, loadPrivateKey, publicKeyOf } from './keys';
 import { nameConstraintsExtension, type NameConstraintsSpec } from './name-constraints';
@@ -109,7 +119,10 @@ export async function createCaCertificate(options: CaCertificateOptions): Promis
   }
   let pathLength = options.pathLength;
   if (pathLength !== undefined && pathLength !== null && (!Number.isInteger(pathLength) || pathLength < 0 || pathLength > 16)) {
-    throw new CertflowError('CA_PATHLEN_INVALID', `path length ${String(pathLength)} is not valid: use a whole number from 0 to 16, or leave it empty for no limit`);
+    throw new CertflowError(
+      'CA_PATHLEN_INVALID',
+      `path length ${String(pathLength)} is not valid: use a whole number from 0 to 16, or leave it empty for no limit`,
+    );
   }
   const publicKey = publicKeyOf(key);
   const name = subjectToX509Name(subject);
@@ -130,13 +143,19 @@ export async function createCaCertificate(options: CaCertificateOptions): Promis
   const issuerCert = readCertificate(options.issuer.cert, 'the issuing CA certificate');
   const issuerPathLength = assertUsableCa(issuerCert, issuerKey);
   if (issuerPathLength === 0) {
-    throw new CertflowError('CA_PATHLEN_EXCEEDED', `the CA "${issuerCert.subject}" has path length 0: it may sign leaf certificates only, not another CA`);
+    throw new CertflowError(
+      'CA_PATHLEN_EXCEEDED',
+      `the CA "${issuerCert.subject}" has path length 0: it may sign leaf certificates only, not another CA`,
+    );
   }
   if (issuerPathLength !== undefined) {
     const maxBelow = issuerPathLength - 1;
     if (pathLength === undefined || pathLength === null) pathLength = maxBelow;
     else if (pathLength > maxBelow) {
-      throw new CertflowError('CA_PATHLEN_EXCEEDED', `path length ${pathLength} is too long under "${issuerCert.subject}" (its path length is ${issuerPathLength}): use at most ${maxBelow}`);
+      throw new CertflowError(
+        'CA_PATHLEN_EXCEEDED',
+        `path length ${pathLength} is too long under "${issuerCert.subject}" (its path length is ${issuerPathLength}): use at most ${maxBelow}`,
+      );
     }
   }
   return signCertificate({
@@ -180,13 +199,15 @@ export async function signCsr(options: SignCsrOptions): Promise<string> {
 }
 
 function badCsrSignature(): CertflowError {
-  return new CertflowError('CSR_SIGNATURE_INVALID', "the CSR's signature does not verify: it was altered or signed with another key; create the CSR again");
+  return new CertflowError(
+    'CSR_SIGNATURE_INVALID',
+    "the CSR's signature does not verify: it was altered or signed with another key; create the CSR again",
+  );
 }
 
 function leafFromCsr(csr: Csr, csrKey: KeyObject, caKey: KeyObject, caCert: X509Cert, options: SignCsrOptions): Promise<SignParams> {
-  const subject = options.subject !== undefined && options.subject !== null && options.subject !== ''
-    ? normalizeSubject(options.subject)
-    : csr.subjectName;
+  const subject =
+    options.subject !== undefined && options.subject !== null && options.subject !== '' ? normalizeSubject(options.subject) : csr.subjectName;
   let altNames: AltName[];
   let sanExtension: AsnExtension | undefined;
   if (options.altNames !== undefined && options.altNames !== null && options.altNames !== '') {
@@ -196,7 +217,8 @@ function leafFromCsr(csr: Csr, csrKey: KeyObject, caKey: KeyObject, caCert: X509
     const csrSan = requestedExtensions(csr).find((extension) => extension.extnID === SAN_OID);
     const requested = altNamesFromExtension(csrSan && new x509.SubjectAlternativeNameExtension(AsnConvert.serialize(csrSan)));
     altNames = dedupeAltNames(requested.map(validateAltName));
-    const unchanged = altNames.length === requested.length && altNames.every((n, i) => n.type === requested[i].type && n.value === requested[i].value);
+    const unchanged =
+      altNames.length === requested.length && altNames.every((n, i) => n.type === requested[i].type && n.value === requested[i].value);
     if (unchanged) sanExtension = csrSan;
   }
   return leafParams({
@@ -248,15 +270,19 @@ async function leafParams(options: LeafOptions): Promise<SignParams> {
   const subject = subjectFromX509Name(subjectName);
   const altNames = namesWithCommonName(subject, options.altNames ?? []);
   if (serverAuth && altNames.length === 0) {
-    throw new CertflowError('CERT_NO_NAMES', 'a server certificate needs at least one name: the CSR has no alternative names and no host name as CN, so give altNames');
+    throw new CertflowError(
+      'CERT_NO_NAMES',
+      'a server certificate needs at least one name: the CSR has no alternative names and no host name as CN, so give altNames',
+    );
   }
   const emptySubject = subjectName.toJSON().length === 0;
   if (emptySubject && altNames.length === 0) {
     throw new CertflowError('CERT_NO_NAMES', 'a certificate needs a subject or at least one alternative name');
   }
-  const publicKey = options.publicKey instanceof KeyObject
-    ? publicKeyOf(options.publicKey)
-    : options.publicKeyObject ?? createPublicKey({ key: Buffer.from(options.publicKey.rawData), format: 'der', type: 'spki' });
+  const publicKey =
+    options.publicKey instanceof KeyObject
+      ? publicKeyOf(options.publicKey)
+      : (options.publicKeyObject ?? createPublicKey({ key: Buffer.from(options.publicKey.rawData), format: 'der', type: 'spki' }));
   // Re-encoding the same names costs an ASN.1 round-trip per leaf: reuse the CSR's extension when it says exactly this.
   const reuseSan = options.sanExtension && options.sanExtension.critical === emptySubject && altNames.length === (options.altNames ?? []).length;
   const extensions: (X509Extension | AsnExtension)[] = [
@@ -286,7 +312,10 @@ export function assertUsableCa(caCert: X509Cert, caKey: KeyObject): number | und
   const name = caCert.subject || '(empty subject)';
   const constraints = caCert.getExtension(x509.BasicConstraintsExtension);
   if (!constraints || !constraints.ca) {
-    throw new CertflowError('CA_NOT_A_CA', `the certificate "${name}" is not a CA certificate (its basicConstraints do not say CA:TRUE), so it cannot sign certificates`);
+    throw new CertflowError(
+      'CA_NOT_A_CA',
+      `the certificate "${name}" is not a CA certificate (its basicConstraints do not say CA:TRUE), so it cannot sign certificates`,
+    );
   }
   const keyUsage = caCert.getExtension(x509.KeyUsagesExtension);
   if (keyUsage && (keyUsage.usages & x509.KeyUsageFlags.keyCertSign) === 0) {
@@ -296,7 +325,10 @@ export function assertUsableCa(caCert: X509Cert, caKey: KeyObject): number | und
     throw new CertflowError('CA_EXPIRED', `the CA certificate "${name}" expired on ${caCert.notAfter.toISOString()}`);
   }
   if (spkiHashOf(caKey) !== spkiHashOfCertificate(caCert)) {
-    throw new CertflowError('CA_KEY_MISMATCH', `the CA key does not match the CA certificate "${name}": give the key this CA certificate was made for`);
+    throw new CertflowError(
+      'CA_KEY_MISMATCH',
+      `the CA key does not match the CA certificate "${name}": give the key this CA certificate was made for`,
+    );
   }
   return constraints.pathLength;
 }
@@ -386,9 +418,7 @@ function leafExtensions(publicKey: KeyObject, serverAuth: boolean, clientAuth: b
     if (serverAuth) usages.push(x509.ExtendedKeyUsage.serverAuth);
     if (clientAuth) usages.push(x509.ExtendedKeyUsage.clientAuth);
     // RSA key exchange (TLS 1.2 RSA cipher suites) needs keyEncipherment; EC/EdDSA keys only sign.
-    const keyUsage = isRsa
-      ? x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment
-      : x509.KeyUsageFlags.digitalSignature;
+    const keyUsage = isRsa ? x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment : x509.KeyUsageFlags.digitalSignature;
     extensions = [
       new x509.BasicConstraintsExtension(false, undefined, true),
       new x509.KeyUsagesExtension(keyUsage, true),
@@ -424,7 +454,8 @@ function subjectPublicKeyBits(key: KeyObject): Buffer | undefined {
   try {
     if (key.asymmetricKeyType === 'rsa') return key.export({ format: 'der', type: 'pkcs1' });
     const jwk = key.export({ format: 'jwk' });
-    if (jwk.kty === 'EC' && jwk.x && jwk.y) return Buffer.concat([Buffer.from([0x04]), Buffer.from(jwk.x, 'base64url'), Buffer.from(jwk.y, 'base64url')]);
+    if (jwk.kty === 'EC' && jwk.x && jwk.y)
+      return Buffer.concat([Buffer.from([0x04]), Buffer.from(jwk.x, 'base64url'), Buffer.from(jwk.y, 'base64url')]);
     if (jwk.kty === 'OKP' && jwk.x) return Buffer.from(jwk.x, 'base64url');
   } catch {
     // a key type JWK cannot express: let @peculiar/x509 compute it

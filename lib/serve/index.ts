@@ -18,6 +18,25 @@ export { watchServedStore } from './watch';
 export { readLocalCaCertificate, LOCAL_CA_CERT_KEY } from './local-ca-download';
 export { claimStore } from './store-owners';
 export type { StoreOwner } from './store-owners';
-export { installBundle, readStoredBundle, readRecordBundle, validateBundle, validateStoreName, storeDir, certificatesDir, generationFiles, STORE_FILES } from './store';
-export type { StoreLocation, StoreMeta, StoredBundle, ValidatedBundle, ExtraTarget, ExtraTargetContent, InstallOptions, InstallResult } from './store';
+export {
+  installBundle,
+  readStoredBundle,
+  readRecordBundle,
+  validateBundle,
+  validateStoreName,
+  storeDir,
+  certificatesDir,
+  generationFiles,
+  STORE_FILES,
+} from './store';
+export type {
+  StoreLocation,
+  StoreMeta,
+  StoredBundle,
+  ValidatedBundle,
+  ExtraTarget,
+  ExtraTargetContent,
+  InstallOptions,
+  InstallResult,
+} from './store';
 export { localCaPaths } from './local-ca-download';

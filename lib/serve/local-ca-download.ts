@@ -15,11 +15,17 @@ export const LOCAL_CA_CERT_KEY = LOCAL_CA_KEYS.cert;
 /** The local CA's files under the userDir's certificates folder (the file users tell their browser to trust). */
 export function localCaPaths(userDir: string): { dir: string; cert: string; key: string } {
   const root = certificatesDir(userDir);
-  return { dir: path.join(root, path.dirname(LOCAL_CA_KEYS.cert)), cert: path.join(root, LOCAL_CA_KEYS.cert), key: path.join(root, LOCAL_CA_KEYS.key) };
+  return {
+    dir: path.join(root, path.dirname(LOCAL_CA_KEYS.cert)),
+    cert: path.join(root, LOCAL_CA_KEYS.cert),
+    key: path.join(root, LOCAL_CA_KEYS.key),
+  };
 }
 
 /** The local CA certificate (PEM, one block), or undefined when no local CA was made yet. */
-export async function readLocalCaCertificate(location: Pick<StoreLocation, 'userDir' | 'storage'>): Promise<{ pem: string; subject: string; notAfter: string; fingerprint256: string } | undefined> {
+export async function readLocalCaCertificate(
+  location: Pick<StoreLocation, 'userDir' | 'storage'>,
+): Promise<{ pem: string; subject: string; notAfter: string; fingerprint256: string } | undefined> {
   const storage = await storageOf({ ...location, name: 'node-red' });
   const text = await loadTextOrUndefined(storage, LOCAL_CA_KEYS.cert);
   const block = text ? certificateBlocks(text)[0] : undefined;
@@ -31,5 +37,10 @@ export async function readLocalCaCertificate(location: Pick<StoreLocation, 'user
     return undefined;
   }
   if (!cert.ca) return undefined;
-  return { pem: `${block}\n`, subject: cert.subject.replace(/\n/g, ', '), notAfter: new Date(cert.validTo).toISOString(), fingerprint256: cert.fingerprint256 };
+  return {
+    pem: `${block}\n`,
+    subject: cert.subject.replace(/\n/g, ', '),
+    notAfter: new Date(cert.validTo).toISOString(),
+    fingerprint256: cert.fingerprint256,
+  };
 }

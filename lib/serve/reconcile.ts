@@ -64,12 +64,16 @@ export async function reconcileStore(location: StoreLocation, options: { passphr
   const now = options.now ?? new Date();
   if (!fed || !validAt(fed, now) || (own && !newer(fed, own, now))) return { stored: own };
   try {
-    await installBundle(location, { key: fed.key, cert: fed.cert, chain: fed.chain }, {
-      passphrase: options.passphrase,
-      source: `reconcile:${link.record}`,
-      ifCurrentIs: own ? own.generation : null,
-      now,
-    });
+    await installBundle(
+      location,
+      { key: fed.key, cert: fed.cert, chain: fed.chain },
+      {
+        passphrase: options.passphrase,
+        source: `reconcile:${link.record}`,
+        ifCurrentIs: own ? own.generation : null,
+        now,
+      },
+    );
   } catch (err) {
     // another install won the race: serve whatever it installed
     if (!(err instanceof CertflowError && err.code === 'store-changed')) throw err;

@@ -134,7 +134,10 @@ export function https(helperOptions: HttpsHelperOptions = {}): HttpsSettingsFunc
   const reportMigration = () => {
     const report = takeMigrationReport(userDir);
     if (report) {
-      log('info', `moved the certificates and accounts of certflow 0.1.0 into ${certificatesDir(userDir)} (the one folder to back up); the old folder is kept as ${report.movedTo}`);
+      log(
+        'info',
+        `moved the certificates and accounts of certflow 0.1.0 into ${certificatesDir(userDir)} (the one folder to back up); the old folder is kept as ${report.movedTo}`,
+      );
     }
   };
 
@@ -145,7 +148,10 @@ export function https(helperOptions: HttpsHelperOptions = {}): HttpsSettingsFunc
       const reconciled = await reconcileStore(location, { passphrase });
       reportMigration();
       if (reconciled.installedFrom) {
-        log('info', `installed the newer certificate of ${reconciled.installedFrom} into ${storeDir(location)} (it was stored, but not yet installed, when the last run stopped)`);
+        log(
+          'info',
+          `installed the newer certificate of ${reconciled.installedFrom} into ${storeDir(location)} (it was stored, but not yet installed, when the last run stopped)`,
+        );
       }
       stored = reconciled.stored;
     } catch (err) {
@@ -175,7 +181,11 @@ export function https(helperOptions: HttpsHelperOptions = {}): HttpsSettingsFunc
     lastWarning = '';
     if (!lastGood || lastGood.leaf.fingerprint256 !== stored.leaf.fingerprint256) {
       const until = stored.leaf.validTo ? new Date(stored.leaf.validTo).toISOString().slice(0, 10) : '?';
-      if (lastGood) log('info', `HTTPS certificate for ${stored.facts.altNames.join(', ') || stored.facts.subject} (until ${until}) read from ${storeDir(location)}`);
+      if (lastGood)
+        log(
+          'info',
+          `HTTPS certificate for ${stored.facts.altNames.join(', ') || stored.facts.subject} (until ${until}) read from ${storeDir(location)}`,
+        );
       if (new Date(stored.leaf.validTo) < new Date()) {
         log('warn', `the HTTPS certificate in ${storeDir(location)} expired on ${until}: browsers will refuse it; install a new one`);
       }
@@ -194,7 +204,9 @@ export function https(helperOptions: HttpsHelperOptions = {}): HttpsSettingsFunc
     // certificate made in memory (the damaged store is left as it is, for a human to look at).
     const previous = await readStoredBundle(location, { passphrase, which: 'previous' }).catch(() => null);
     if (previous) {
-      warnOnce(`${problem}; serving the previous certificate of ${storeDir(location)} (${previous.facts.subject}, until ${previous.facts.notAfter.slice(0, 10)})`);
+      warnOnce(
+        `${problem}; serving the previous certificate of ${storeDir(location)} (${previous.facts.subject}, until ${previous.facts.notAfter.slice(0, 10)})`,
+      );
       lastGood = previous;
       return result(previous);
     }
@@ -247,8 +259,7 @@ export function resolveUserDir(explicit?: string, argv: string[] = process.argv,
     if ((arg === '-u' || arg === '--userDir') && argv[i + 1]) return path.resolve(argv[i + 1]);
     if (arg.startsWith('--userDir=')) return path.resolve(arg.slice('--userDir='.length));
   }
-  const hasConfig = (dir: string | undefined) =>
-    !!dir && ['.config.json', '.config.nodes.json'].some((f) => existsQuick(path.join(dir, f)));
+  const hasConfig = (dir: string | undefined) => !!dir && ['.config.json', '.config.nodes.json'].some((f) => existsQuick(path.join(dir, f)));
   if (hasConfig(env.NODE_RED_HOME)) return path.resolve(env.NODE_RED_HOME as string);
   if (env.HOMEPATH && hasConfig(path.join(env.HOMEPATH, '.node-red'))) return path.join(env.HOMEPATH, '.node-red');
   return path.join(env.HOME || env.USERPROFILE || env.HOMEPATH || os.homedir(), '.node-red');

@@ -214,7 +214,7 @@ export function validateBundle(
   }
   const keyPem = Buffer.isBuffer(keyValue) ? keyValue.toString('utf8') : keyValue;
   if (typeof keyPem !== 'string' || !/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(keyPem)) {
-    throw new CertflowError('bundle-invalid', 'the bundle\'s key (payload.key) is not a PEM private key');
+    throw new CertflowError('bundle-invalid', "the bundle's key (payload.key) is not a PEM private key");
   }
   let key: KeyObject;
   try {
@@ -223,7 +223,7 @@ export function validateBundle(
     if (err instanceof CertflowError && err.code === 'KEY_PASSPHRASE_REQUIRED') {
       throw new CertflowError(
         'key-passphrase-required',
-        'the bundle\'s private key is encrypted: a server must read it at every start, so generate the key without a passphrase, ' +
+        "the bundle's private key is encrypted: a server must read it at every start, so generate the key without a passphrase, " +
           'or give the passphrase to the settings helper (https({ name, passphrase }) in settings.js)',
         undefined,
         { cause: err },
@@ -234,16 +234,19 @@ export function validateBundle(
     throw new CertflowError('bundle-invalid', `the bundle's private key cannot be used: ${reason}`, undefined, { cause: err });
   }
 
-  const certBlocks = bundleCertificates(bundle.cert, 'the bundle\'s certificate (payload.cert)');
-  const fullchainBlocks = bundleCertificates(bundle.fullchain, 'the bundle\'s fullchain (payload.fullchain)');
+  const certBlocks = bundleCertificates(bundle.cert, "the bundle's certificate (payload.cert)");
+  const fullchainBlocks = bundleCertificates(bundle.fullchain, "the bundle's fullchain (payload.fullchain)");
   const chainGiven = bundle.chain !== undefined && bundle.chain !== null && bundle.chain !== '';
-  let chainBlocks = bundleCertificates(chainGiven ? bundle.chain : [], 'the bundle\'s chain (payload.chain)');
+  let chainBlocks = bundleCertificates(chainGiven ? bundle.chain : [], "the bundle's chain (payload.chain)");
 
   let leafPem: string;
   if (certBlocks.length > 0) {
     leafPem = certBlocks[0];
     if (fullchainBlocks.length > 0 && normalizePem(fullchainBlocks[0]) !== normalizePem(leafPem)) {
-      throw new CertflowError('bundle-invalid', 'payload.cert and the first certificate of payload.fullchain differ: the bundle mixes two certificates');
+      throw new CertflowError(
+        'bundle-invalid',
+        'payload.cert and the first certificate of payload.fullchain differ: the bundle mixes two certificates',
+      );
     }
     if (!chainGiven) chainBlocks = certBlocks.length > 1 ? certBlocks.slice(1) : fullchainBlocks.slice(1);
   } else if (fullchainBlocks.length > 0) {
@@ -393,19 +396,29 @@ export async function readRecordBundle(
       files = await storage.loadGeneration(record, generation, ['privkey.pem', 'fullchain.pem', 'meta.json']);
     } catch (err) {
       if (attempt < 2 && isNotFound(err) && (await storage.generation(record, which)) !== generation) continue;
-      if (isNotFound(err)) throw new CertflowError('store-broken', `cannot read the stored certificate in ${where}: it is missing`, undefined, { cause: err });
+      if (isNotFound(err))
+        throw new CertflowError('store-broken', `cannot read the stored certificate in ${where}: it is missing`, undefined, { cause: err });
       throw err;
     }
     return storedFromFiles(record, generation, where, files, options.passphrase);
   }
 }
 
-function storedFromFiles(record: string, generation: string, where: string, files: Record<string, Buffer | undefined>, passphrase?: string): StoredBundle {
+function storedFromFiles(
+  record: string,
+  generation: string,
+  where: string,
+  files: Record<string, Buffer | undefined>,
+  passphrase?: string,
+): StoredBundle {
   const missing = ['privkey.pem', 'fullchain.pem'].find((f) => !files[f]);
   if (missing) throw new CertflowError('store-broken', `cannot read the stored certificate in ${where}: ${missing} is missing`);
   let validated: ValidatedBundle;
   try {
-    validated = validateBundle({ key: files['privkey.pem']!.toString('utf8'), fullchain: files['fullchain.pem']!.toString('utf8') }, { passphrase, requireValidNow: false });
+    validated = validateBundle(
+      { key: files['privkey.pem']!.toString('utf8'), fullchain: files['fullchain.pem']!.toString('utf8') },
+      { passphrase, requireValidNow: false },
+    );
   } catch (err) {
     const reason = err instanceof Error ? err.message : String(err);
     throw new CertflowError('store-broken', `the stored certificate in ${where} is unusable: ${reason}`, undefined, { cause: err });
@@ -413,7 +426,8 @@ function storedFromFiles(record: string, generation: string, where: string, file
   // meta.json only describes; a damaged one does not make a good key and certificate unusable
   let meta: StoreMeta = { name: record, generation, installedAt: '', source: 'unknown', ...validated.facts };
   try {
-    if (files['meta.json']) meta = { ...meta, ...(JSON.parse(files['meta.json'].toString('utf8')) as Partial<StoreMeta>), ...validated.facts, generation };
+    if (files['meta.json'])
+      meta = { ...meta, ...(JSON.parse(files['meta.json'].toString('utf8')) as Partial<StoreMeta>), ...validated.facts, generation };
   } catch {
     // keep the facts read from the certificate itself
   }
@@ -471,4 +485,3 @@ function extraContent(bundle: ValidatedBundle, content: ExtraTargetContent): str
       return bundle.key + bundle.fullchain;
   }
 }
-

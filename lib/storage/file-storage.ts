@@ -185,7 +185,12 @@ export class FileStorage implements Storage {
       }
       const generation = `${GENERATION_PREFIX}${new Date().toISOString().replace(/[-:.]/g, '')}-${randomBytes(3).toString('hex')}`;
       await this.writeGeneration(dir, generation, files);
-      await this.publish(dir, generation, options.as ?? 'current', files.map((f) => f.name));
+      await this.publish(
+        dir,
+        generation,
+        options.as ?? 'current',
+        files.map((f) => f.name),
+      );
       await this.removeLeftovers(dir, true).catch(() => undefined); // tidiness only; never fails a publish
       this.changed(record);
       return generation;

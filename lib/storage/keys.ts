@@ -44,5 +44,8 @@ export function safeSegment(name: string): string {
 
 function invalid(key: unknown, why: string): CertflowError {
   const shown = typeof key === 'string' ? JSON.stringify(key.slice(0, 80)) : String(key);
-  return new CertflowError('storage-key-invalid', `the storage key ${shown} is refused: ${why}; nothing outside the certificate storage is ever written`);
+  return new CertflowError(
+    'storage-key-invalid',
+    `the storage key ${shown} is refused: ${why}; nothing outside the certificate storage is ever written`,
+  );
 }

@@ -24,12 +24,7 @@ export interface DeliveryTracker {
   close(): void;
 }
 
-export function trackDeliveries(
-  node: Node,
-  hooks: HooksApi | undefined,
-  recipients: string[],
-  newId: () => string,
-): DeliveryTracker {
+export function trackDeliveries(node: Node, hooks: HooksApi | undefined, recipients: string[], newId: () => string): DeliveryTracker {
   /** msg id -> recipients still working on it; one pending message per key (certificate). */
   const pending = new Map<string, { key: string; waiting: Set<string>; delivered: () => void }>();
   const hookName = `onComplete.certflowAcme${node.id.replace(/[^A-Za-z0-9]/g, '')}`;

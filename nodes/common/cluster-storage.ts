@@ -28,8 +28,10 @@ export function configureNodeStorage(RED: SettingsRuntime, userDir: string): voi
 
 /** Cluster storage: the process-wide http-01 registry also writes and reads the shared tokens. */
 export function shareChallengeTokens(userDir: string): Promise<void> {
-  return loadStorage().openStorage(userDir).then(
-    (storage) => loadAcme().http01Registry.share(storage.challengeTokens),
-    () => undefined, // the ACME node reports a storage problem at its first order
-  );
+  return loadStorage()
+    .openStorage(userDir)
+    .then(
+      (storage) => loadAcme().http01Registry.share(storage.challengeTokens),
+      () => undefined, // the ACME node reports a storage problem at its first order
+    );
 }

@@ -40,7 +40,12 @@ export function dns01RoundTrip(options: Dns01RoundTripOptions): Dns01RoundTrip {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         waiting.delete(id);
-        reject(new CertflowError('ACME_DNS_FLOW_TIMEOUT', options.text('certflow-acme.errors.dnsFlowTimeout', { action, name: record.name, seconds: Math.round(wait / 1000) })));
+        reject(
+          new CertflowError(
+            'ACME_DNS_FLOW_TIMEOUT',
+            options.text('certflow-acme.errors.dnsFlowTimeout', { action, name: record.name, seconds: Math.round(wait / 1000) }),
+          ),
+        );
       }, wait);
       waiting.set(id, { resolve, reject, timer });
       options.send({ topic: 'dns-01', payload: { ...request }, dns01: request });
@@ -61,7 +66,15 @@ export function dns01RoundTrip(options: Dns01RoundTripOptions): Dns01RoundTrip {
       const code = msg.statusCode;
       const numeric = /^\d+$/.test(String(code));
       const failed = code !== undefined && code !== null && code !== '' && (numeric ? Number(code) >= 300 : true);
-      if (failed) entry.reject(new Error(options.text('certflow-acme.errors.dnsFlowFailed', { name: textOf(objectOf(echo).name ?? ''), status: numeric ? `HTTP ${textOf(code)}` : textOf(code) })));
+      if (failed)
+        entry.reject(
+          new Error(
+            options.text('certflow-acme.errors.dnsFlowFailed', {
+              name: textOf(objectOf(echo).name ?? ''),
+              status: numeric ? `HTTP ${textOf(code)}` : textOf(code),
+            }),
+          ),
+        );
       else entry.resolve();
       return true;
     },

@@ -90,7 +90,10 @@ export async function evaluateSecret(
       value = await evaluateProperty(RED, node, msg, property);
       break;
     default:
-      throw new CertflowError('SECRET_SOURCE', `a secret cannot come from a "${property.type}" value: use a stored credential, msg, flow, global or env`);
+      throw new CertflowError(
+        'SECRET_SOURCE',
+        `a secret cannot come from a "${property.type}" value: use a stored credential, msg, flow, global or env`,
+      );
   }
   if (value === undefined || value === null || value === '') return undefined;
   // Only text: String() of an object is "[object Object]", and a number loses leading zeros.
@@ -99,7 +102,10 @@ export async function evaluateSecret(
   }
   const secret = Buffer.isBuffer(value) ? value.toString('utf8') : value;
   if (secret.length > MAX_SECRET_LENGTH) {
-    throw new CertflowError('SECRET_TOO_LONG', `${secretWord(credentialName)} in ${describeSource(property)} must be at most ${MAX_SECRET_LENGTH} characters long`);
+    throw new CertflowError(
+      'SECRET_TOO_LONG',
+      `${secretWord(credentialName)} in ${describeSource(property)} must be at most ${MAX_SECRET_LENGTH} characters long`,
+    );
   }
   return secret;
 }

@@ -45,12 +45,42 @@ after(async () => {
 
 function flow(dns = {}, acme = {}) {
   return [
-    { id: 'dns', type: 'certflow-dns', provider: 'rfc2136', server: bind.server, keyName: bind.key.name, algorithm: 'hmac-sha256', zone: '', nsPort: String(bind.port), ...dns },
-    { id: 'acct', type: 'certflow-acme-account', directory: 'custom', directoryUrl: pebble.directoryUrl, caPem: pebble.acmeCaPem, contact: 'admin@example.com', agreeTos: true },
     {
-      id: 'acme', type: 'certflow-acme', account: 'acct', certName: 'wild', identifiers: '*.node.example.test, node.example.test',
-      challengeDns: 'dns-01', challengeWildcard: 'dns-01', dnsMethod: 'provider', dnsProvider: 'dns', dnsResolvers: bind.server, dnsTimeout: '10',
-      profile: 'default', autoRenew: false, wires: [['out'], ['flowdns']], ...acme,
+      id: 'dns',
+      type: 'certflow-dns',
+      provider: 'rfc2136',
+      server: bind.server,
+      keyName: bind.key.name,
+      algorithm: 'hmac-sha256',
+      zone: '',
+      nsPort: String(bind.port),
+      ...dns,
+    },
+    {
+      id: 'acct',
+      type: 'certflow-acme-account',
+      directory: 'custom',
+      directoryUrl: pebble.directoryUrl,
+      caPem: pebble.acmeCaPem,
+      contact: 'admin@example.com',
+      agreeTos: true,
+    },
+    {
+      id: 'acme',
+      type: 'certflow-acme',
+      account: 'acct',
+      certName: 'wild',
+      identifiers: '*.node.example.test, node.example.test',
+      challengeDns: 'dns-01',
+      challengeWildcard: 'dns-01',
+      dnsMethod: 'provider',
+      dnsProvider: 'dns',
+      dnsResolvers: bind.server,
+      dnsTimeout: '10',
+      profile: 'default',
+      autoRenew: false,
+      wires: [['out'], ['flowdns']],
+      ...acme,
     },
     { id: 'out', type: 'helper' },
     { id: 'flowdns', type: 'helper' },
@@ -73,9 +103,15 @@ test('ACME node + DNS provider (RFC 2136): a wildcard plus its base name, no flo
 
 test('a wrong TSIG key: red status and a Catch-able error naming the key, not its secret', async () => {
   // another certificate: the first test's one is stored and still good, so it would not be ordered again
-  await kit.loadFlow(flow({ keyName: 'not-the-key' }, { certName: 'badkey', identifiers: '*.node.example.test, node.example.test' }), { types: TYPES, credentials: { dns: { secret: bind.key.secret } } });
+  await kit.loadFlow(flow({ keyName: 'not-the-key' }, { certName: 'badkey', identifiers: '*.node.example.test, node.example.test' }), {
+    types: TYPES,
+    credentials: { dns: { secret: bind.key.secret } },
+  });
   const { caught } = await kit.outcome('acme', { payload: 'go' }, 'out', 'caught', 30000);
-  assert.match(caught.error.message, /RFC 2136 update of TXT _acme-challenge\.node\.example\.test at 127\.0\.0\.1:\d+ was refused \(NOTAUTH, TSIG BADKEY: the server does not accept the TSIG key "not-the-key"/);
+  assert.match(
+    caught.error.message,
+    /RFC 2136 update of TXT _acme-challenge\.node\.example\.test at 127\.0\.0\.1:\d+ was refused \(NOTAUTH, TSIG BADKEY: the server does not accept the TSIG key "not-the-key"/,
+  );
   const statuses = kit.statusCalls('acme');
   assert.equal(statuses.at(-1).fill, 'red');
 });
@@ -83,11 +119,16 @@ test('a wrong TSIG key: red status and a Catch-able error naming the key, not it
 test('a DNS provider without its secret: deploying logs nothing; the order then fails naming what to fill in', async () => {
   await kit.loadFlow(flow({}, { certName: 'nosecret', identifiers: 'nosecret.example.test' }), { types: TYPES });
   const { caught } = await kit.outcome('acme', { payload: 'go' }, 'out', 'caught', 30000);
-  const fix = /RFC 2136: the secret of TSIG key "[^"]+" is missing - open the DNS provider \(the pencil beside it in the ACME node's dialog\) and fill it in/;
+  const fix =
+    /RFC 2136: the secret of TSIG key "[^"]+" is missing - open the DNS provider \(the pencil beside it in the ACME node's dialog\) and fill it in/;
   assert.match(caught.error.message, fix);
   assert.equal(kit.statusCalls('acme').at(-1).fill, 'red');
   // the node's start-up (done before it took the message) logged nothing: the one error is the order's
-  const said = (method) => helper._NodePrototype[method].getCalls().filter((c) => c.thisValue && ['acme', 'dns'].includes(c.thisValue.id)).map((c) => String(c.args[0]?.message ?? c.args[0]));
+  const said = (method) =>
+    helper._NodePrototype[method]
+      .getCalls()
+      .filter((c) => c.thisValue && ['acme', 'dns'].includes(c.thisValue.id))
+      .map((c) => String(c.args[0]?.message ?? c.args[0]));
   assert.deepEqual(said('warn'), []);
   assert.equal(said('error').length, 1, said('error').join('\n'));
   assert.match(said('error')[0], fix);
@@ -95,11 +136,22 @@ test('a DNS provider without its secret: deploying logs nothing; the order then 
 
 test('the Test endpoint lists the zones the credentials can edit; a bad secret is refused without echoing it', async () => {
   await kit.loadFlow(flow({ zone: 'example.test' }), { types: TYPES, credentials: { dns: { secret: bind.key.secret } } });
-  const body = { id: 'dns', provider: 'rfc2136', server: bind.server, keyName: bind.key.name, zone: 'example.test', credentials: { secret: '__PWRD__' } };
+  const body = {
+    id: 'dns',
+    provider: 'rfc2136',
+    server: bind.server,
+    keyName: bind.key.name,
+    zone: 'example.test',
+    credentials: { secret: '__PWRD__' },
+  };
   const okAnswer = await helper.request().post('/certflow-dns/test').send(body).expect(200);
   assert.deepEqual(okAnswer.body, { provider: 'RFC 2136', zones: ['example.test'] });
   const wrong = Buffer.from('a wrong secret typed in the editor').toString('base64');
-  const bad = await helper.request().post('/certflow-dns/test').send({ ...body, credentials: { secret: wrong } }).expect(502);
+  const bad = await helper
+    .request()
+    .post('/certflow-dns/test')
+    .send({ ...body, credentials: { secret: wrong } })
+    .expect(502);
   assert.match(bad.body.error, /TSIG BADSIG/);
   assert.ok(!bad.body.error.includes(wrong));
   const missing = await helper.request().post('/certflow-dns/test').send({ provider: 'cloudflare' }).expect(400);

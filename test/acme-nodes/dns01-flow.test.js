@@ -18,11 +18,22 @@ function flow(acme = {}, apiPath = null) {
   return [
     kit.accountNode(pebble),
     {
-      id: 'acme', type: 'certflow-acme', account: 'acct', certName: 'wild', identifiers: '*.wild.example.test, wild.example.test',
-      challengeDns: 'dns-01', dnsResolvers: pebble.dnsResolver, profile: 'default', autoRenew: false, wires: [['out'], ['dnsapi', 'dnsseen']], ...acme,
+      id: 'acme',
+      type: 'certflow-acme',
+      account: 'acct',
+      certName: 'wild',
+      identifiers: '*.wild.example.test, wild.example.test',
+      challengeDns: 'dns-01',
+      dnsResolvers: pebble.dnsResolver,
+      profile: 'default',
+      autoRenew: false,
+      wires: [['out'], ['dnsapi', 'dnsseen']],
+      ...acme,
     },
     {
-      id: 'dnsapi', type: 'change', wires: [['http']],
+      id: 'dnsapi',
+      type: 'change',
+      wires: [['http']],
       rules: [
         { t: 'set', p: 'url', pt: 'msg', to: api, tot: 'jsonata' },
         { t: 'set', p: 'payload', pt: 'msg', to: '{"host": payload.name & ".", "value": payload.value}', tot: 'jsonata' },
@@ -69,7 +80,9 @@ test("the flow's DNS API answering an error gives a clear error naming the recor
 });
 
 test('a flow that never sends the message back gives a clear error within the configured time', async () => {
-  const nodes = flow({ certName: 'noflow', identifiers: 'noflow.example.test', dnsFlowTimeout: 1 }).filter((n) => n.id !== 'dnsapi' && n.id !== 'http');
+  const nodes = flow({ certName: 'noflow', identifiers: 'noflow.example.test', dnsFlowTimeout: 1 }).filter(
+    (n) => n.id !== 'dnsapi' && n.id !== 'http',
+  );
   await kit.loadFlow(nodes);
   const started = Date.now();
   const { caught } = await kit.outcome('acme', { payload: 'go' }, 'out', 'caught');

@@ -18,7 +18,16 @@ const { state, remember: rememberKey } = kit.setUpAcmeNodeTests({ withServer: tr
 function flow(acme = {}, account = {}) {
   return [
     kit.accountNode(state.pebble, account),
-    { id: 'acme', type: 'certflow-acme', account: 'acct', identifiers: 'a.example.test, b.example.test', profile: 'default', autoRenew: false, wires: [['out'], ['dns']], ...acme },
+    {
+      id: 'acme',
+      type: 'certflow-acme',
+      account: 'acct',
+      identifiers: 'a.example.test, b.example.test',
+      profile: 'default',
+      autoRenew: false,
+      wires: [['out'], ['dns']],
+      ...acme,
+    },
     { id: 'out', type: 'helper' },
     { id: 'dns', type: 'helper' },
     ...kit.catchNodes,
@@ -55,7 +64,10 @@ test('issues a certificate through the Node-RED route that openssl verifies; key
 
   const texts = kit.statusCalls('acme').map((s) => s.text);
   for (const step of ['creating account', 'ordering', 'http-01 for a.example.test', 'finalizing']) {
-    assert.ok(texts.some((t) => t && t.startsWith(step)), `status "${step}" missing in ${JSON.stringify(texts)}`);
+    assert.ok(
+      texts.some((t) => t && t.startsWith(step)),
+      `status "${step}" missing in ${JSON.stringify(texts)}`,
+    );
   }
   assert.match(texts[texts.length - 1], /^expires in 8\d d$/);
 

@@ -52,7 +52,16 @@ function loadFlow(nodes, credentials = {}) {
 
 /** The account config node for a Pebble instance (terms agreed unless told otherwise). */
 function accountNode(pebble, extra = {}) {
-  return { id: 'acct', type: 'certflow-acme-account', directory: 'custom', directoryUrl: pebble.directoryUrl, caPem: pebble.acmeCaPem, contact: 'admin@example.com', agreeTos: true, ...extra };
+  return {
+    id: 'acct',
+    type: 'certflow-acme-account',
+    directory: 'custom',
+    directoryUrl: pebble.directoryUrl,
+    caPem: pebble.acmeCaPem,
+    contact: 'admin@example.com',
+    agreeTos: true,
+    ...extra,
+  };
 }
 
 /**

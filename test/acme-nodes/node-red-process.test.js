@@ -45,19 +45,54 @@ after(async () => {
 
 function flows() {
   const account = (id, hmacKey) => ({
-    id, type: 'certflow-acme-account', directory: 'custom', directoryUrl: pebble.directoryUrl, caPem: pebble.acmeCaPem,
-    contact: 'admin@example.com', agreeTos: true, credentials: { eabKid: EAB_KID, eabHmacKey: hmacKey },
+    id,
+    type: 'certflow-acme-account',
+    directory: 'custom',
+    directoryUrl: pebble.directoryUrl,
+    caPem: pebble.acmeCaPem,
+    contact: 'admin@example.com',
+    agreeTos: true,
+    credentials: { eabKid: EAB_KID, eabHmacKey: hmacKey },
   });
   return [
     { id: 'tab1', type: 'tab', label: 'acme' },
     account('acct', EAB_HMAC),
     account('wrong', WRONG_HMAC),
     {
-      id: 'acme', type: 'certflow-acme', z: 'tab1', account: 'acct', identifiers: 'nr.example.test', profile: 'shortlived',
-      autoRenew: true, checkInterval: '0.0005', x: 300, y: 80, wires: [[], []],
+      id: 'acme',
+      type: 'certflow-acme',
+      z: 'tab1',
+      account: 'acct',
+      identifiers: 'nr.example.test',
+      profile: 'shortlived',
+      autoRenew: true,
+      checkInterval: '0.0005',
+      x: 300,
+      y: 80,
+      wires: [[], []],
     },
-    { id: 'renew', type: 'inject', z: 'tab1', props: [{ p: 'renew', v: 'true', vt: 'bool' }], repeat: '', once: false, x: 100, y: 80, wires: [['acme']] },
-    { id: 'acme-wrong', type: 'certflow-acme', z: 'tab1', account: 'wrong', identifiers: 'wrong.example.test', autoRenew: false, x: 300, y: 160, wires: [[], []] },
+    {
+      id: 'renew',
+      type: 'inject',
+      z: 'tab1',
+      props: [{ p: 'renew', v: 'true', vt: 'bool' }],
+      repeat: '',
+      once: false,
+      x: 100,
+      y: 80,
+      wires: [['acme']],
+    },
+    {
+      id: 'acme-wrong',
+      type: 'certflow-acme',
+      z: 'tab1',
+      account: 'wrong',
+      identifiers: 'wrong.example.test',
+      autoRenew: false,
+      x: 300,
+      y: 160,
+      wires: [[], []],
+    },
     { id: 'go-wrong', type: 'inject', z: 'tab1', props: [], repeat: '', once: false, x: 100, y: 160, wires: [['acme-wrong']] },
   ];
 }
@@ -67,7 +102,7 @@ const accountFile = () => path.join(userDir, 'certificates', '_accounts', 'acct'
 const readJson = async (file) => JSON.parse(await fsp.readFile(file, 'utf8'));
 const serialOf = async () => new X509Certificate(await fsp.readFile(path.join(certDir(), 'cert.pem'))).serialNumber;
 
-test('the renewal timer issues the certificate through the route on Node-RED\'s own port', async () => {
+test("the renewal timer issues the certificate through the route on Node-RED's own port", async () => {
   await nodeRed.adminPost('/flows', { flows: flows() });
   await waitFor(() => fs.existsSync(path.join(certDir(), 'state.json')), 30000);
   const cert = await fsp.readFile(path.join(certDir(), 'cert.pem'), 'utf8');
@@ -87,7 +122,7 @@ test('the EAB HMAC key is never sent back to the editor', async () => {
   assert.ok(!fs.readFileSync(path.join(userDir, 'flows.json'), 'utf8').includes(EAB_HMAC));
 });
 
-test('admin endpoints give the editor the CA presets and the directory\'s terms, EAB need and profiles', async () => {
+test("admin endpoints give the editor the CA presets and the directory's terms, EAB need and profiles", async () => {
   const presets = await nodeRed.adminGet('/certflow-acme-account/presets');
   assert.ok(presets.some((p) => p.id === 'letsencrypt' && /acme-v02\.api\.letsencrypt\.org/.test(p.directoryUrl)));
   const meta = await nodeRed.adminGet(`/certflow-acme-account/directory?directory=${encodeURIComponent(pebble.directoryUrl)}&node=acct`);
@@ -142,7 +177,7 @@ test('after a restart without a redeploy, the same account renews (its key and U
   assert.equal((await readJson(path.join(certDir(), 'state.json'))).accountUrl, account.accountUrl);
 });
 
-test('no private key, account key or HMAC key in Node-RED\'s log', async () => {
+test("no private key, account key or HMAC key in Node-RED's log", async () => {
   const log = nodeRed.log();
   const account = await readJson(accountFile());
   const key = await fsp.readFile(path.join(certDir(), 'privkey.pem'), 'utf8');
@@ -156,12 +191,17 @@ test('every ACME example flow deploys into the real Node-RED with no error or wa
   for (const file of examples) {
     const nodes = JSON.parse(fs.readFileSync(path.join(repoRoot, 'examples', file), 'utf8'));
     const before = nodeRed.log().length;
-    await nodeRed.adminPost('/flows', { flows: [{ id: 'extab', type: 'tab', label: file }, ...nodes.map((n) => (n.x === undefined ? n : { ...n, z: 'extab' }))] });
+    await nodeRed.adminPost('/flows', {
+      flows: [{ id: 'extab', type: 'tab', label: file }, ...nodes.map((n) => (n.x === undefined ? n : { ...n, z: 'extab' }))],
+    });
     await nodeRed.waitForLog(/Started flows/, { from: before }); // a node's problems at start are logged before this line
     const problems = problemLines(nodeRed.log().slice(before));
     assert.deepEqual(problems, [], `${file}: ${problems.join('\n')}`);
     // we never agree to a CA's terms for the user
-    assert.ok(nodes.filter((n) => n.type === 'certflow-acme-account').every((n) => n.agreeTos === false), file);
+    assert.ok(
+      nodes.filter((n) => n.type === 'certflow-acme-account').every((n) => n.agreeTos === false),
+      file,
+    );
   }
 });
 

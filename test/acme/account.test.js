@@ -73,23 +73,37 @@ test('EAB: a wrong HMAC, an unknown key ID, or none at all give clear errors wit
   assert.match(wrongHmac.message, /^the CA refused the External Account Binding - check the EAB key ID and HMAC key: unauthorized: /);
 
   const wrongKid = await acme
-    .openAccount({ directory: pebble.directoryUrl, caPem: pebble.acmeCaPem, termsOfServiceAgreed: true, externalAccountBinding: { kid: 'nope', hmacKey: HMAC } })
+    .openAccount({
+      directory: pebble.directoryUrl,
+      caPem: pebble.acmeCaPem,
+      termsOfServiceAgreed: true,
+      externalAccountBinding: { kid: 'nope', hmacKey: HMAC },
+    })
     .catch((e) => watch.error(e));
   assert.equal(wrongKid.code, 'ACME_EAB_REJECTED');
   assert.match(wrongKid.message, /kid/);
 
-  const none = await acme.openAccount({ directory: pebble.directoryUrl, caPem: pebble.acmeCaPem, termsOfServiceAgreed: true }).catch((e) => watch.error(e));
+  const none = await acme
+    .openAccount({ directory: pebble.directoryUrl, caPem: pebble.acmeCaPem, termsOfServiceAgreed: true })
+    .catch((e) => watch.error(e));
   assert.equal(none.code, 'ACME_EAB_REQUIRED');
   assert.match(none.message, /this CA needs External Account Binding/);
 
   const half = await acme
-    .openAccount({ directory: pebble.directoryUrl, caPem: pebble.acmeCaPem, termsOfServiceAgreed: true, externalAccountBinding: { kid: KID, hmacKey: '' } })
+    .openAccount({
+      directory: pebble.directoryUrl,
+      caPem: pebble.acmeCaPem,
+      termsOfServiceAgreed: true,
+      externalAccountBinding: { kid: KID, hmacKey: '' },
+    })
     .catch((e) => watch.error(e));
   assert.match(half.message, /needs both the key ID and the HMAC key/);
 });
 
 test('account key: generated EC P-256 when absent; the same key finds the same account', async () => {
-  const first = track(await acme.openAccount({ directory: open.directoryUrl, caPem: open.acmeCaPem, termsOfServiceAgreed: true, onProgress: watch.progress() }));
+  const first = track(
+    await acme.openAccount({ directory: open.directoryUrl, caPem: open.acmeCaPem, termsOfServiceAgreed: true, onProgress: watch.progress() }),
+  );
   assert.equal(first.keyGenerated, true);
   assert.equal(first.created, true);
   assert.equal(createPrivateKey(first.accountKeyPem).asymmetricKeyDetails.namedCurve, 'prime256v1');
@@ -136,10 +150,12 @@ test('a deactivated account can no longer order', async () => {
 
 function plainGet(url) {
   return new Promise((resolve, reject) => {
-    https.get(url, { headers: { 'User-Agent': 'test' } }, (res) => {
-      res.resume();
-      resolve(res.statusCode);
-    }).on('error', reject);
+    https
+      .get(url, { headers: { 'User-Agent': 'test' } }, (res) => {
+        res.resume();
+        resolve(res.statusCode);
+      })
+      .on('error', reject);
   });
 }
 

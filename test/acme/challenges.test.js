@@ -208,9 +208,27 @@ test('a CSR made by openssl: names come from the CSR, no key is returned', async
   const keyFile = path.join(dir, 'k.pem');
   const csrFile = path.join(dir, 'r.csr');
   await new Promise((resolve, reject) =>
-    execFile('openssl', ['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', keyFile, '-out', csrFile,
-      '-subj', '/CN=csr.example.com', '-addext', 'subjectAltName=DNS:csr.example.com,DNS:www.csr.example.com'],
-    (err) => (err ? reject(err) : resolve())),
+    execFile(
+      'openssl',
+      [
+        'req',
+        '-new',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:P-256',
+        '-nodes',
+        '-keyout',
+        keyFile,
+        '-out',
+        csrFile,
+        '-subj',
+        '/CN=csr.example.com',
+        '-addext',
+        'subjectAltName=DNS:csr.example.com,DNS:www.csr.example.com',
+      ],
+      (err) => (err ? reject(err) : resolve()),
+    ),
   );
   const csrPem = await fsp.readFile(csrFile, 'utf8');
   const keyPem = await fsp.readFile(keyFile, 'utf8');
@@ -252,9 +270,17 @@ test('impossible challenge choices are refused before ordering', async () => {
   const port = busy.address().port;
   try {
     const inUse = await acme
-      .issueCertificate({ account, identifiers: ['busy.example.com'], challenges: { http01: { method: 'standalone', host: '127.0.0.1', port } }, profile: 'default' })
+      .issueCertificate({
+        account,
+        identifiers: ['busy.example.com'],
+        challenges: { http01: { method: 'standalone', host: '127.0.0.1', port } },
+        profile: 'default',
+      })
       .catch((e) => watch.error(e));
-    assert.match(inUse.message, new RegExp(`http-01 for busy\\.example\\.com failed: cannot open the http-01 listener on 127\\.0\\.0\\.1:${port}: the port is in use`));
+    assert.match(
+      inUse.message,
+      new RegExp(`http-01 for busy\\.example\\.com failed: cannot open the http-01 listener on 127\\.0\\.0\\.1:${port}: the port is in use`),
+    );
   } finally {
     await close(busy);
   }

@@ -36,7 +36,12 @@ before(async () => {
   watch.secret(bind.key.secret);
   watch.secret(DUCK_TOKEN);
   pebble = await startPebble({ dnsServer: bind.server });
-  account = await acme.openAccount({ directory: pebble.directoryUrl, caPem: pebble.acmeCaPem, termsOfServiceAgreed: true, onProgress: watch.progress() });
+  account = await acme.openAccount({
+    directory: pebble.directoryUrl,
+    caPem: pebble.acmeCaPem,
+    termsOfServiceAgreed: true,
+    onProgress: watch.progress(),
+  });
   watch.secret(account.accountKeyPem);
 });
 
@@ -63,7 +68,14 @@ function logged(provider, log) {
 
 function dns01(provider, extra = {}) {
   return {
-    hook: dns.providerHook({ provider, resolvers: [bind.server], authoritativePort: bind.port, propagationPollMs: 50, propagationTimeoutMs: 5000, onProgress: watch.progress() }),
+    hook: dns.providerHook({
+      provider,
+      resolvers: [bind.server],
+      authoritativePort: bind.port,
+      propagationPollMs: 50,
+      propagationTimeoutMs: 5000,
+      onProgress: watch.progress(),
+    }),
     resolvers: [bind.server],
     ...extra,
   };
@@ -96,12 +108,20 @@ test('RFC 2136 with a wrong TSIG key: a clear error naming the key, never its se
   const wrongSecret = Buffer.from('not the key of this server, 32 b').toString('base64');
   watch.secret(wrongSecret);
   const err = await acme
-    .issueCertificate({ account, identifiers: ['badkey.example.test'], challenges: { defaults: { dns: 'dns-01' }, dns01: dns01(rfc2136(wrongSecret)) }, profile: 'default', onProgress: watch.progress() })
+    .issueCertificate({
+      account,
+      identifiers: ['badkey.example.test'],
+      challenges: { defaults: { dns: 'dns-01' }, dns01: dns01(rfc2136(wrongSecret)) },
+      profile: 'default',
+      onProgress: watch.progress(),
+    })
     .catch((e) => watch.error(e));
   assert.equal(err.code, 'ACME_DNS_HOOK_FAILED');
   assert.match(
     err.message,
-    new RegExp(`^dns-01 for badkey\\.example\\.test: setting TXT _acme-challenge\\.badkey\\.example\\.test failed: RFC 2136 update of TXT _acme-challenge\\.badkey\\.example\\.test at 127\\.0\\.0\\.1:${bind.port} was refused \\(NOTAUTH, TSIG BADSIG: the server does not accept the TSIG key "${bind.key.name}" - check the key name, algorithm \\(hmac-sha256\\) and secret`),
+    new RegExp(
+      `^dns-01 for badkey\\.example\\.test: setting TXT _acme-challenge\\.badkey\\.example\\.test failed: RFC 2136 update of TXT _acme-challenge\\.badkey\\.example\\.test at 127\\.0\\.0\\.1:${bind.port} was refused \\(NOTAUTH, TSIG BADSIG: the server does not accept the TSIG key "${bind.key.name}" - check the key name, algorithm \\(hmac-sha256\\) and secret`,
+    ),
   );
   assert.ok(!err.message.includes(wrongSecret));
   assert.deepEqual(await bind.txt('_acme-challenge.badkey.example.test'), []);
@@ -112,7 +132,13 @@ test('dns-account-01: the value under the account label, so accounts do not step
   await issue(['*.label.example.test'], { defaults: { wildcard: 'dns-account-01' }, dns01: dns01(logged(rfc2136(), log)) });
   const expected = dns.dnsAccountRecordName(account.accountUrl, '*.label.example.test');
   assert.match(expected, /^_[a-z2-7]{16}\._acme-challenge\.label\.example\.test$/);
-  assert.deepEqual(log.map((l) => l.slice(0, 2)), [['set', expected], ['remove', expected]]);
+  assert.deepEqual(
+    log.map((l) => l.slice(0, 2)),
+    [
+      ['set', expected],
+      ['remove', expected],
+    ],
+  );
   assert.deepEqual(await bind.txt(expected), []);
 });
 
@@ -123,7 +149,10 @@ test('DuckDNS: a wildcard plus its base name, one value at a time', async () => 
     const issued = await issue(['*.myhome.duckdns.org', 'myhome.duckdns.org'], { defaults: { dns: 'dns-01' }, dns01: dns01(provider) });
     assert.equal(new X509Certificate(issued.certPem).subjectAltName, 'DNS:*.myhome.duckdns.org, DNS:myhome.duckdns.org');
     assert.equal(fake.overwrites, 0, 'a value was replaced before its challenge was done');
-    assert.deepEqual(fake.history.map((h) => h[1]), ['set', 'clear', 'set', 'clear']);
+    assert.deepEqual(
+      fake.history.map((h) => h[1]),
+      ['set', 'clear', 'set', 'clear'],
+    );
     await fake.settled();
     assert.deepEqual(await bind.txt('_acme-challenge.myhome.duckdns.org'), []);
   } finally {
@@ -154,7 +183,8 @@ test('dns-persist-01: the record set once; two orders in a row with no DNS write
   assert.equal(record.name, '_validation-persist.persist.example.test');
   assert.equal(record.value, `pebble.letsencrypt.org; accounturi=${account.accountUrl}; policy=wildcard`);
   await bind.update([`update add ${record.name}. 3600 TXT "${record.value}"`]);
-  const serial = async () => (await dns.query({ host: '127.0.0.1', port: bind.port }, 'example.test', dns.TYPE.SOA, { recursion: false })).answers[0].raw.toString('hex');
+  const serial = async () =>
+    (await dns.query({ host: '127.0.0.1', port: bind.port }, 'example.test', dns.TYPE.SOA, { recursion: false })).answers[0].raw.toString('hex');
   const before = await serial();
   const challenges = { defaults: { dns: 'dns-persist-01', wildcard: 'dns-persist-01' }, dns01: { resolvers: [bind.server] } };
   for (let i = 0; i < 2; i += 1) {
@@ -166,11 +196,19 @@ test('dns-persist-01: the record set once; two orders in a row with no DNS write
 
 test('dns-persist-01 without the record: the error shows the record to create', async () => {
   const err = await acme
-    .issueCertificate({ account, identifiers: ['*.nopersist.example.test'], challenges: { defaults: { wildcard: 'dns-persist-01' }, dns01: { resolvers: [bind.server] } }, profile: 'default', onProgress: watch.progress() })
+    .issueCertificate({
+      account,
+      identifiers: ['*.nopersist.example.test'],
+      challenges: { defaults: { wildcard: 'dns-persist-01' }, dns01: { resolvers: [bind.server] } },
+      profile: 'default',
+      onProgress: watch.progress(),
+    })
     .catch((e) => watch.error(e));
   assert.equal(err.code, 'ACME_DNS_PERSIST_MISSING');
   assert.ok(
-    err.message.includes(`there is no TXT record _validation-persist.nopersist.example.test. Create this record once in your DNS (later renewals need no DNS access): _validation-persist.nopersist.example.test. 3600 IN TXT "pebble.letsencrypt.org; accounturi=${account.accountUrl}; policy=wildcard"`),
+    err.message.includes(
+      `there is no TXT record _validation-persist.nopersist.example.test. Create this record once in your DNS (later renewals need no DNS access): _validation-persist.nopersist.example.test. 3600 IN TXT "pebble.letsencrypt.org; accounturi=${account.accountUrl}; policy=wildcard"`,
+    ),
     err.message,
   );
 });
@@ -179,11 +217,20 @@ test('dns-persist-01 with a record for another account: the error says why and s
   const other = account.accountUrl.replace(/\/[^/]+$/, '/999');
   await bind.update([`update add _validation-persist.wrong.example.test. 3600 TXT "pebble.letsencrypt.org; accounturi=${other}"`]);
   const err = await acme
-    .issueCertificate({ account, identifiers: ['wrong.example.test'], challenges: { defaults: { dns: 'dns-persist-01' }, dns01: { resolvers: [bind.server] } }, profile: 'default', onProgress: watch.progress() })
+    .issueCertificate({
+      account,
+      identifiers: ['wrong.example.test'],
+      challenges: { defaults: { dns: 'dns-persist-01' }, dns01: { resolvers: [bind.server] } },
+      profile: 'default',
+      onProgress: watch.progress(),
+    })
     .catch((e) => watch.error(e));
   assert.equal(err.code, 'ACME_DNS_PERSIST_MISSING');
   assert.ok(err.message.includes(`names another account (${other})`), err.message);
-  assert.ok(err.message.includes(`_validation-persist.wrong.example.test. 3600 IN TXT "pebble.letsencrypt.org; accounturi=${account.accountUrl}"`), err.message);
+  assert.ok(
+    err.message.includes(`_validation-persist.wrong.example.test. 3600 IN TXT "pebble.letsencrypt.org; accounturi=${account.accountUrl}"`),
+    err.message,
+  );
 });
 
 test('no private key, TSIG secret or token appears in any progress text or error', () => {

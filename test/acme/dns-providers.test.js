@@ -54,7 +54,10 @@ function hookFor(config, extra = {}) {
 }
 
 async function failure(promise) {
-  const err = await promise.then(() => assert.fail('expected an error'), (e) => e);
+  const err = await promise.then(
+    () => assert.fail('expected an error'),
+    (e) => e,
+  );
   shown.push(err.message);
   return err;
 }
@@ -65,8 +68,10 @@ const SPECS = [
     start: () => fakes.fakeCloudflare(bind, { token: SECRETS.cloudflare, zones: ['example.test', 'other.test'] }),
     config: (fake, bad) => ({ provider: 'cloudflare', apiUrl: `${fake.url}/client/v4`, token: bad ? SECRETS.wrong : SECRETS.cloudflare }),
     name: (n) => `_acme-challenge.${n}.example.test`,
-    badCredentials: /^Cloudflare refused reading the zone example\.test \(HTTP 403\): the token is not valid or lacks a permission: it needs Zone:DNS:Edit/,
-    notFound: /^Cloudflare has no zone for _acme-challenge\.x\.acme\.test that this token can see \(tried acme\.test, _acme-challenge\.x\.acme\.test, x\.acme\.test\)/,
+    badCredentials:
+      /^Cloudflare refused reading the zone example\.test \(HTTP 403\): the token is not valid or lacks a permission: it needs Zone:DNS:Edit/,
+    notFound:
+      /^Cloudflare has no zone for _acme-challenge\.x\.acme\.test that this token can see \(tried acme\.test, _acme-challenge\.x\.acme\.test, x\.acme\.test\)/,
     rateLimit: true,
     zones: ['example.test', 'other.test'],
   },
@@ -164,7 +169,9 @@ for (const spec of SPECS) {
         const requests = fake.requests.slice(before);
         const gap = requests[1].at - requests[0].at;
         assert.ok(gap >= (spec.id === 'route53' ? 450 : 900), `waited ${gap} ms before retrying`);
-        await settings().set({ ...record, value: value() }).catch(() => undefined);
+        await settings()
+          .set({ ...record, value: value() })
+          .catch(() => undefined);
         await fake.settled();
       });
     }
@@ -198,7 +205,12 @@ for (const spec of SPECS) {
         await hook.set(record);
         const err = await failure(hook.waitForPropagation(name, [record.value]));
         assert.equal(err.code, 'ACME_DNS_NOT_PROPAGATED');
-        assert.match(err.message, new RegExp(`^the TXT record ${name.replace(/\./g, '\\.')} \\(set through [^)]+\\) is not served by ns1\\.[a-z.]+ \\(127\\.0\\.0\\.1:${bind.port}\\) after 0 s`));
+        assert.match(
+          err.message,
+          new RegExp(
+            `^the TXT record ${name.replace(/\./g, '\\.')} \\(set through [^)]+\\) is not served by ns1\\.[a-z.]+ \\(127\\.0\\.0\\.1:${bind.port}\\) after 0 s`,
+          ),
+        );
       } finally {
         fake.lateMs = 0;
         await hook.remove(record);
@@ -240,13 +252,17 @@ describe('acme-dns', () => {
   });
 
   test('bad credentials', async () => {
-    const err = await failure(hookFor(config({ password: SECRETS.wrong })).set({ name: '_acme-challenge.adns.example.test', value: value(), identifier: 'x' }));
+    const err = await failure(
+      hookFor(config({ password: SECRETS.wrong })).set({ name: '_acme-challenge.adns.example.test', value: value(), identifier: 'x' }),
+    );
     assert.match(err.message, /^acme-dns refused setting TXT [0-9a-f-]+\.acme\.test \(HTTP 401\): the username\/password are not valid here/);
     assert.ok(!err.message.includes(SECRETS.wrong));
   });
 
   test('no CNAME on the name: the error names the CNAME to create', async () => {
-    const err = await failure(hookFor(config()).set({ name: '_acme-challenge.nocname.example.test', value: value(), identifier: 'nocname.example.test' }));
+    const err = await failure(
+      hookFor(config()).set({ name: '_acme-challenge.nocname.example.test', value: value(), identifier: 'nocname.example.test' }),
+    );
     assert.equal(err.code, 'DNS_CNAME_MISSING');
     assert.ok(err.message.includes(`create the CNAME record "_acme-challenge.nocname.example.test CNAME ${account.fulldomain}."`), err.message);
   });
@@ -278,7 +294,10 @@ describe('wire format, TSIG and SigV4', () => {
       service: 'service',
       date: new Date('2015-08-30T12:36:00Z'),
     });
-    assert.equal(headers.Authorization, 'AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/service/aws4_request, SignedHeaders=host;x-amz-date, Signature=5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31');
+    assert.equal(
+      headers.Authorization,
+      'AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/service/aws4_request, SignedHeaders=host;x-amz-date, Signature=5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31',
+    );
   });
 
   test('a query and its answer round-trip through the parser; long TXT values split into strings', async () => {
@@ -289,7 +308,10 @@ describe('wire format, TSIG and SigV4', () => {
     const answer = await dns.query({ host: '127.0.0.1', port: bind.port }, '_long.example.test', dns.TYPE.TXT, { recursion: false });
     assert.equal(answer.rcode, 0);
     assert.equal(answer.aa, true);
-    assert.deepEqual(answer.answers.map((r) => r.data), [long]);
+    assert.deepEqual(
+      answer.answers.map((r) => r.data),
+      [long],
+    );
   });
 
   test('RFC 2136 through TSIG: BIND accepts our update and its signed answer verifies', async () => {

@@ -14,7 +14,12 @@ const watch = new SecretWatch();
 
 before(async () => {
   pebble = await startPebble();
-  account = await acme.openAccount({ directory: pebble.directoryUrl, caPem: pebble.acmeCaPem, termsOfServiceAgreed: true, onProgress: watch.progress() });
+  account = await acme.openAccount({
+    directory: pebble.directoryUrl,
+    caPem: pebble.acmeCaPem,
+    termsOfServiceAgreed: true,
+    onProgress: watch.progress(),
+  });
   watch.secret(account.accountKeyPem);
 });
 
@@ -53,10 +58,13 @@ test('dns-01 through the hook, checked against the DNS server before answering t
   });
   watch.secret(issued.keyPem);
   assert.match(await opensslVerify(issued.certPem, pebble.rootPem, issued.chainPem), /: OK$/);
-  assert.deepEqual(log.map((l) => [l[0], l[1], l[3]]), [
-    ['set', '_acme-challenge.dns.example.com', 'dns.example.com'],
-    ['remove', '_acme-challenge.dns.example.com', 'dns.example.com'],
-  ]);
+  assert.deepEqual(
+    log.map((l) => [l[0], l[1], l[3]]),
+    [
+      ['set', '_acme-challenge.dns.example.com', 'dns.example.com'],
+      ['remove', '_acme-challenge.dns.example.com', 'dns.example.com'],
+    ],
+  );
   assert.match(log[0][2], /^[A-Za-z0-9_-]{43}$/, 'TXT value is base64url(SHA-256)');
   assert.ok(progress.includes('dns-01: waiting for _acme-challenge.dns.example.com to propagate'));
   assert.ok(progress.includes('dns-01 for dns.example.com'));
@@ -105,9 +113,15 @@ test('a record that never becomes visible: the error names it, and the hook is a
     })
     .catch((e) => watch.error(e));
   assert.equal(err.code, 'ACME_DNS_NOT_PROPAGATED');
-  assert.match(err.message, /^dns-01 for lost\.example\.com failed: the TXT record _acme-challenge\.lost\.example\.com did not propagate within 1 s at 127\.0\.0\.1:\d+/);
+  assert.match(
+    err.message,
+    /^dns-01 for lost\.example\.com failed: the TXT record _acme-challenge\.lost\.example\.com did not propagate within 1 s at 127\.0\.0\.1:\d+/,
+  );
   assert.ok(Date.now() - started < 5000);
-  assert.deepEqual(log, [['set', '_acme-challenge.lost.example.com'], ['remove', '_acme-challenge.lost.example.com']]);
+  assert.deepEqual(log, [
+    ['set', '_acme-challenge.lost.example.com'],
+    ['remove', '_acme-challenge.lost.example.com'],
+  ]);
 });
 
 test('a hook that fails: clear error naming the record, and cleanup still runs', async () => {
@@ -131,7 +145,10 @@ test('a hook that fails: clear error naming the record, and cleanup still runs',
     })
     .catch((e) => watch.error(e));
   assert.equal(err.code, 'ACME_DNS_HOOK_FAILED');
-  assert.match(err.message, /dns-01 for hookfail\.example\.com: setting TXT _acme-challenge\.hookfail\.example\.com failed: DNS provider said 403 Forbidden/);
+  assert.match(
+    err.message,
+    /dns-01 for hookfail\.example\.com: setting TXT _acme-challenge\.hookfail\.example\.com failed: DNS provider said 403 Forbidden/,
+  );
   assert.deepEqual(log, ['_acme-challenge.hookfail.example.com']);
 });
 

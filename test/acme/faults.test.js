@@ -17,10 +17,7 @@ const accounts = [];
 const watch = new SecretWatch();
 
 before(async () => {
-  [flaky, ca] = await Promise.all([
-    startPebble({ nonceReject: 50 }),
-    startPebble({ alternateRoots: 2, domainBlocklist: ['blocked.example'] }),
-  ]);
+  [flaky, ca] = await Promise.all([startPebble({ nonceReject: 50 }), startPebble({ alternateRoots: 2, domainBlocklist: ['blocked.example'] })]);
   baseDir = await tempDir();
 });
 
@@ -52,7 +49,8 @@ test('with half of all nonces rejected, 20 of 20 issuances succeed (one account,
     for (let batch = 0; batch < 4; batch += 1) {
       const five = await Promise.all(
         [0, 1, 2, 3, 4].map((i) =>
-          acme.issueCertificate({ account, identifiers: [`n${batch * 5 + i}.example.com`], profile: 'default', onProgress: watch.progress() })),
+          acme.issueCertificate({ account, identifiers: [`n${batch * 5 + i}.example.com`], profile: 'default', onProgress: watch.progress() }),
+        ),
       );
       results.push(...five);
     }
@@ -72,7 +70,10 @@ test('a domain on the CA blocklist: the error names it', async () => {
     .issueCertificate({ account, identifiers: ['ok.example.com', 'shop.blocked.example'], profile: 'default', onProgress: watch.progress() })
     .catch((e) => watch.error(e));
   assert.equal(err.code, 'ACME_REJECTED_IDENTIFIER');
-  assert.match(err.message, /^ordering a certificate for ok\.example\.com, shop\.blocked\.example failed: rejectedIdentifier: .*shop\.blocked\.example/);
+  assert.match(
+    err.message,
+    /^ordering a certificate for ok\.example\.com, shop\.blocked\.example failed: rejectedIdentifier: .*shop\.blocked\.example/,
+  );
   assert.equal(err.details.problemType, 'urn:ietf:params:acme:error:rejectedIdentifier');
 });
 
@@ -82,7 +83,13 @@ test('alternate chains: the preferred chain is chosen by issuer name', async () 
   try {
     const wanted = new X509Certificate(ca.alternateRootPems[1]).subject.replace(/^.*CN=/s, '');
     const progress = [];
-    const chosen = await acme.issueCertificate({ account, identifiers: ['chain.example.com'], profile: 'default', preferredChain: wanted, onProgress: watch.progress(progress) });
+    const chosen = await acme.issueCertificate({
+      account,
+      identifiers: ['chain.example.com'],
+      profile: 'default',
+      preferredChain: wanted,
+      onProgress: watch.progress(progress),
+    });
     watch.secret(chosen.keyPem);
     assert.equal(chosen.chainIssuer, wanted);
     assert.match(await opensslVerify(chosen.certPem, ca.alternateRootPems[1], chosen.chainPem), /: OK$/);
@@ -93,7 +100,13 @@ test('alternate chains: the preferred chain is chosen by issuer name', async () 
     assert.equal(standard.chainIssuer, new X509Certificate(ca.rootPem).subject.replace(/^.*CN=/s, ''));
     assert.match(await opensslVerify(standard.certPem, ca.rootPem, standard.chainPem), /: OK$/);
 
-    const unknown = await acme.issueCertificate({ account, identifiers: ['chain3.example.com'], profile: 'default', preferredChain: 'No Such Root', onProgress: watch.progress(progress) });
+    const unknown = await acme.issueCertificate({
+      account,
+      identifiers: ['chain3.example.com'],
+      profile: 'default',
+      preferredChain: 'No Such Root',
+      onProgress: watch.progress(progress),
+    });
     watch.secret(unknown.keyPem);
     assert.ok(progress.includes('preferred chain "No Such Root" not offered by the CA; using its default chain'));
     assert.match(await opensslVerify(unknown.certPem, ca.rootPem, unknown.chainPem), /: OK$/);
@@ -117,7 +130,14 @@ async function snapshot(dir, result = {}, prefix = '') {
 test('an unreachable responder: a clear error within seconds, and no stored file changes', async () => {
   const account = await openOn(ca);
   const dir = path.join(baseDir, 'down');
-  const manager = new acme.CertificateManager({ name: 'down', baseDir: dir, account, identifiers: ['down.example.com'], profile: 'default', onProgress: watch.progress() });
+  const manager = new acme.CertificateManager({
+    name: 'down',
+    baseDir: dir,
+    account,
+    identifiers: ['down.example.com'],
+    profile: 'default',
+    onProgress: watch.progress(),
+  });
   const server = await serveRegistry(ca.httpPort, acme.http01Registry);
   let first;
   try {
@@ -134,7 +154,9 @@ test('an unreachable responder: a clear error within seconds, and no stored file
   assert.equal(err.code, 'ACME_CHALLENGE_FAILED');
   assert.match(
     err.message,
-    new RegExp(`^http-01 for down\\.example\\.com failed: connection refused at 127\\.0\\.0\\.1:${ca.httpPort} - is port ${ca.httpPort} forwarded to this Node-RED\\? \\(the CA always asks in plain HTTP on port 80: .*answer on a plain-HTTP port.*redirects the rest to HTTPS\\)$`),
+    new RegExp(
+      `^http-01 for down\\.example\\.com failed: connection refused at 127\\.0\\.0\\.1:${ca.httpPort} - is port ${ca.httpPort} forwarded to this Node-RED\\? \\(the CA always asks in plain HTTP on port 80: .*answer on a plain-HTTP port.*redirects the rest to HTTPS\\)$`,
+    ),
   );
   assert.equal(err.details.problemType, 'urn:ietf:params:acme:error:connection');
   assert.deepEqual(await snapshot(dir), before, 'every stored file is as it was');
@@ -174,7 +196,10 @@ test('the CA stops in the middle of an order: a clear error; after it is back a 
   const err = await manager.ensure().catch((e) => watch.error(e));
   assert.ok(Date.now() - started < 5000);
   assert.equal(err.code, 'ACME_UNREACHABLE');
-  assert.match(err.message, new RegExp(`^dns-01 for gone\\.example\\.com failed: cannot reach the ACME server 127\\.0\\.0\\.1:${ca.acmePort}: connection refused$`));
+  assert.match(
+    err.message,
+    new RegExp(`^dns-01 for gone\\.example\\.com failed: cannot reach the ACME server 127\\.0\\.0\\.1:${ca.acmePort}: connection refused$`),
+  );
   assert.deepEqual(hookLog, ['set', 'remove'], 'the TXT record is removed after the failure');
   await assert.rejects(fsp.stat(path.join(dir, 'cert.pem')), { code: 'ENOENT' });
 

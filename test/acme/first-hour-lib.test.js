@@ -15,11 +15,13 @@ const { claimStore } = require('../../dist/lib/serve/store-owners');
 
 function get(port, urlPath, host = `127.0.0.1:${port}`) {
   return new Promise((resolve, reject) => {
-    http.get({ host: '127.0.0.1', port, path: urlPath, headers: { host }, agent: false }, (res) => {
-      let body = '';
-      res.on('data', (c) => (body += c));
-      res.on('end', () => resolve({ status: res.statusCode, location: res.headers.location, body }));
-    }).on('error', reject);
+    http
+      .get({ host: '127.0.0.1', port, path: urlPath, headers: { host }, agent: false }, (res) => {
+        let body = '';
+        res.on('data', (c) => (body += c));
+        res.on('end', () => resolve({ status: res.statusCode, location: res.headers.location, body }));
+      })
+      .on('error', reject);
   });
 }
 
@@ -28,12 +30,20 @@ test('the plain-HTTP listener answers tokens of orders in progress and redirects
   const listener = await startHttp01RedirectListener({ host: '127.0.0.1', port: 0, registry, target: () => ({ protocol: 'https', port: 1880 }) });
   try {
     const remove = registry.add('tok_en-1', 'tok_en-1.thumbprint');
-    assert.deepEqual(await get(listener.port, '/.well-known/acme-challenge/tok_en-1'), { status: 200, location: undefined, body: 'tok_en-1.thumbprint' });
+    assert.deepEqual(await get(listener.port, '/.well-known/acme-challenge/tok_en-1'), {
+      status: 200,
+      location: undefined,
+      body: 'tok_en-1.thumbprint',
+    });
     remove();
     assert.equal((await get(listener.port, '/.well-known/acme-challenge/tok_en-1')).status, 308);
     assert.equal((await get(listener.port, '/ui/?x=1', 'nr.example.com')).location, 'https://nr.example.com:1880/ui/?x=1');
     assert.equal((await get(listener.port, '/', '[::1]:80')).location, 'https://[::1]:1880/');
-    assert.equal((await get(listener.port, '/', 'evil.example/x"><script>')).status, 400, 'a Host that is no host name is not echoed into a Location');
+    assert.equal(
+      (await get(listener.port, '/', 'evil.example/x"><script>')).status,
+      400,
+      'a Host that is no host name is not echoed into a Location',
+    );
   } finally {
     await listener.release();
   }
@@ -54,7 +64,12 @@ test('a port held by another program: the error says so and how to go on', async
   try {
     const err = await startHttp01RedirectListener({ host: '127.0.0.1', port, target: () => undefined }).catch((e) => e);
     assert.equal(err.code, 'ACME_PORT_IN_USE');
-    assert.match(err.message, new RegExp(`on 127\\.0\\.0\\.1:${port}: the port is in use by another program - .*set another port here \\(e\\.g\\. 8080\\) and add a router rule sending port 80 to it`));
+    assert.match(
+      err.message,
+      new RegExp(
+        `on 127\\.0\\.0\\.1:${port}: the port is in use by another program - .*set another port here \\(e\\.g\\. 8080\\) and add a router rule sending port 80 to it`,
+      ),
+    );
   } finally {
     holder.close();
   }
@@ -95,14 +110,34 @@ test('which refusals of an order with `replaces` lead to ordering again without 
 test('the failure report names the stage, the CA problem, the next try and the days left', () => {
   const now = new Date('2030-01-01T00:00:00Z');
   const err = new CertflowError('ACME_CHALLENGE_FAILED', 'http-01 for a.example.com failed: connection refused', {
-    step: 'http-01 for a.example.com', identifier: 'a.example.com', problemType: 'urn:ietf:params:acme:error:connection', problemDetail: 'connection refused', status: 400,
+    step: 'http-01 for a.example.com',
+    identifier: 'a.example.com',
+    problemType: 'urn:ietf:params:acme:error:connection',
+    problemDetail: 'connection refused',
+    status: 400,
   });
-  const report = failureReport(err, { certificate: 'a', identifiers: ['a.example.com', 'b.example.com'], stage: 'challenge', nextRetry: new Date('2030-01-01T01:00:00Z'), notAfter: new Date('2030-01-20T12:00:00Z'), failures: 3, now });
+  const report = failureReport(err, {
+    certificate: 'a',
+    identifiers: ['a.example.com', 'b.example.com'],
+    stage: 'challenge',
+    nextRetry: new Date('2030-01-01T01:00:00Z'),
+    notAfter: new Date('2030-01-20T12:00:00Z'),
+    failures: 3,
+    now,
+  });
   assert.deepEqual(report, {
-    certificate: 'a', stage: 'challenge', step: 'http-01 for a.example.com', identifier: 'a.example.com', identifiers: ['a.example.com', 'b.example.com'],
+    certificate: 'a',
+    stage: 'challenge',
+    step: 'http-01 for a.example.com',
+    identifier: 'a.example.com',
+    identifiers: ['a.example.com', 'b.example.com'],
     problem: { type: 'urn:ietf:params:acme:error:connection', shortType: 'connection', detail: 'connection refused', status: 400 },
     error: { code: 'ACME_CHALLENGE_FAILED', message: 'http-01 for a.example.com failed: connection refused' },
-    nextRetry: '2030-01-01T01:00:00.000Z', daysLeft: 19, notAfter: '2030-01-20T12:00:00.000Z', failures: 3, at: '2030-01-01T00:00:00.000Z',
+    nextRetry: '2030-01-01T01:00:00.000Z',
+    daysLeft: 19,
+    notAfter: '2030-01-20T12:00:00.000Z',
+    failures: 3,
+    at: '2030-01-01T00:00:00.000Z',
   });
   const none = failureReport(new Error('boom'), { certificate: 'b', identifiers: ['b.example.com'], failures: 1, now });
   assert.equal(none.daysLeft, null);

@@ -21,7 +21,12 @@ const watch = new SecretWatch();
 before(async () => {
   pebble = await startPebble();
   server = await serveRegistry(pebble.httpPort, acme.http01Registry);
-  account = await acme.openAccount({ directory: pebble.directoryUrl, caPem: pebble.acmeCaPem, termsOfServiceAgreed: true, onProgress: watch.progress() });
+  account = await acme.openAccount({
+    directory: pebble.directoryUrl,
+    caPem: pebble.acmeCaPem,
+    termsOfServiceAgreed: true,
+    onProgress: watch.progress(),
+  });
   watch.secret(account.accountKeyPem);
   baseDir = await tempDir();
 });

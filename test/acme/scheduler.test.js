@@ -77,10 +77,17 @@ function setUp({ intervalMs = 6 * HOUR, random = () => 0.5, check, enabled } = {
 }
 
 test('the next check comes after the check interval, with at most 10% jitter either way', async () => {
-  for (const [random, expected] of [[0.5, 6 * HOUR], [0, 5.4 * HOUR], [0.999999, 6.6 * HOUR]]) {
+  for (const [random, expected] of [
+    [0.5, 6 * HOUR],
+    [0, 5.4 * HOUR],
+    [0.999999, 6.6 * HOUR],
+  ]) {
     const { clock, checks, scheduler } = setUp({ random: () => random });
     scheduler.schedule();
-    assert.ok(Math.abs(scheduler.nextCheckAt.getTime() - START - expected) < 100, `${random}: ${scheduler.nextCheckAt.getTime() - START} vs ${expected}`);
+    assert.ok(
+      Math.abs(scheduler.nextCheckAt.getTime() - START - expected) < 100,
+      `${random}: ${scheduler.nextCheckAt.getTime() - START} vs ${expected}`,
+    );
     await clock.advance(expected - MINUTE);
     assert.deepEqual(checks, [], 'no check before its time');
     await clock.advance(2 * MINUTE);
@@ -151,7 +158,11 @@ test('startSoon: nothing stored yet orders at once; a stored certificate is chec
   assert.equal(first.scheduler.nextCheckAt.getTime(), START, 'no jitter before the first order');
   await first.clock.advance(0);
   assert.deepEqual(first.checks, [0]);
-  for (const [random, expected] of [[0, 0], [0.25, 2.5 * SECOND], [0.999, 9.99 * SECOND]]) {
+  for (const [random, expected] of [
+    [0, 0],
+    [0.25, 2.5 * SECOND],
+    [0.999, 9.99 * SECOND],
+  ]) {
     const { scheduler } = setUp({ random: () => random });
     scheduler.startSoon(true);
     assert.equal(scheduler.nextCheckAt.getTime(), START + expected);
@@ -187,7 +198,11 @@ test('after a failed check the next try is within an hour, not after the whole i
 });
 
 test('a check that throws counts as failed: retried within the hour', async () => {
-  const { clock, checks, scheduler } = setUp({ check: () => { throw new Error('CA unreachable'); } });
+  const { clock, checks, scheduler } = setUp({
+    check: () => {
+      throw new Error('CA unreachable');
+    },
+  });
   scheduler.schedule();
   await clock.advance(6 * HOUR);
   assert.equal(checks.length, 1);
@@ -207,7 +222,9 @@ test('stopped (node closed): no timer left, nothing scheduled afterwards, even b
   let release;
   const { clock, checks, scheduler } = setUp({
     check: async (s) => {
-      await new Promise((resolve) => { release = resolve; });
+      await new Promise((resolve) => {
+        release = resolve;
+      });
       s.schedule();
       s.retrySoon();
     },

@@ -16,13 +16,21 @@ test('a server that accepts but never answers: a timeout error naming the server
   try {
     const started = Date.now();
     const err = await acme
-      .fetchDirectoryMeta(`http://127.0.0.1:${port}/dir`, undefined, { timeoutMs: 300, maxRetries: 1, retryBaseDelayMs: 50, onRetry: (r) => retries.push(r) })
+      .fetchDirectoryMeta(`http://127.0.0.1:${port}/dir`, undefined, {
+        timeoutMs: 300,
+        maxRetries: 1,
+        retryBaseDelayMs: 50,
+        onRetry: (r) => retries.push(r),
+      })
       .catch((e) => e);
     const took = Date.now() - started;
     assert.equal(err.code, 'ACME_UNREACHABLE');
     assert.equal(err.message, `cannot reach the ACME server 127.0.0.1:${port}: no answer within 300 ms`);
     assert.ok(took >= 600 && took < 3000, `took ${took} ms`);
-    assert.deepEqual(retries.map((r) => [r.reason, r.attempt]), [['network', 1]]);
+    assert.deepEqual(
+      retries.map((r) => [r.reason, r.attempt]),
+      [['network', 1]],
+    );
   } finally {
     for (const s of sockets) s.destroy();
     await new Promise((r) => silent.close(r));
@@ -88,7 +96,7 @@ test('identifiers: names, wildcards and IP addresses; the default challenge per 
   assert.equal(acme.dns01RecordName(wildcard), '_acme-challenge.example.com');
 });
 
-test('directory presets resolve to the CAs\' URLs; bad input gets a clear error', () => {
+test("directory presets resolve to the CAs' URLs; bad input gets a clear error", () => {
   assert.equal(acme.resolveDirectoryUrl('letsencrypt'), 'https://acme-v02.api.letsencrypt.org/directory');
   assert.equal(acme.resolveDirectoryUrl('letsencrypt-staging'), 'https://acme-staging-v02.api.letsencrypt.org/directory');
   assert.ok(acme.CA_PRESETS.find((p) => p.id === 'zerossl').eabRequired);

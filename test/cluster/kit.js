@@ -58,7 +58,10 @@ function clusterUserDir({ lockExpiryMs = 3000, pollIntervalMs = 5000 } = {}) {
   const storage = `{ redis: process.env.CERTFLOW_REDIS_URL, secret: process.env.NODE_RED_CREDENTIAL_SECRET, lockExpiryMs: ${lockExpiryMs}, pollIntervalMs: ${pollIntervalMs} }`;
   fs.writeFileSync(
     path.join(userDir, 'settings.js'),
-    httpsSettingsSource(PACKAGE_NAME, { credentialSecret: 'process.env.NODE_RED_CREDENTIAL_SECRET', https: `{ name: 'node-red', userDir: __dirname, storage: ${storage} }` }),
+    httpsSettingsSource(PACKAGE_NAME, {
+      credentialSecret: 'process.env.NODE_RED_CREDENTIAL_SECRET',
+      https: `{ name: 'node-red', userDir: __dirname, storage: ${storage} }`,
+    }),
   );
   return userDir;
 }

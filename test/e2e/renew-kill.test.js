@@ -25,11 +25,40 @@ let nodeRed;
 function flows() {
   return [
     { id: 'tab', type: 'tab', label: 'example 13' },
-    { id: 'acct', type: 'certflow-acme-account', directory: 'custom', directoryUrl: pebble.directoryUrl, caPem: pebble.acmeCaPem, contact: 'admin@example.com', agreeTos: true },
-    { id: 'renew', z: 'tab', type: 'inject', x: 100, y: 100, props: [{ p: 'renew', v: 'true', vt: 'bool' }], repeat: '', once: false, wires: [['acme']] },
     {
-      id: 'acme', z: 'tab', type: 'certflow-acme', x: 300, y: 100, account: 'acct', identifiers: ACME_NAME, profile: 'shortlived', keySource: 'new',
-      http01Method: 'route', autoRenew: true, checkInterval: '0.0005', wires: [['https'], []],
+      id: 'acct',
+      type: 'certflow-acme-account',
+      directory: 'custom',
+      directoryUrl: pebble.directoryUrl,
+      caPem: pebble.acmeCaPem,
+      contact: 'admin@example.com',
+      agreeTos: true,
+    },
+    {
+      id: 'renew',
+      z: 'tab',
+      type: 'inject',
+      x: 100,
+      y: 100,
+      props: [{ p: 'renew', v: 'true', vt: 'bool' }],
+      repeat: '',
+      once: false,
+      wires: [['acme']],
+    },
+    {
+      id: 'acme',
+      z: 'tab',
+      type: 'certflow-acme',
+      x: 300,
+      y: 100,
+      account: 'acct',
+      identifiers: ACME_NAME,
+      profile: 'shortlived',
+      keySource: 'new',
+      http01Method: 'route',
+      autoRenew: true,
+      checkInterval: '0.0005',
+      wires: [['https'], []],
     },
     { id: 'https', z: 'tab', type: 'certflow-https', x: 500, y: 100, store: 'node-red', serve: true, files: [], wires: [[]] },
   ];
@@ -78,48 +107,80 @@ after(async () => {
   if (userDir && !process.env.KEEP_TEST_DIRS) fs.rmSync(userDir, { recursive: true, force: true });
 });
 
-test(`kill -9 in the renew -> install step, ${ROUNDS} rounds: the newest stored certificate is served within 5 s, no extra order`, { timeout: 240000 }, async () => {
-  await adminRequest(nodeRed.port, null, 'POST', '/flows', flows());
-  // the renewal timer issues the first certificate, the https node installs and serves it
-  const first = await waitFor('the first certificate to be served', async () => {
-    const acmeCert = recordCert(ACME_NAME);
-    return acmeCert && ((await servedCertificate(nodeRed.port)).fingerprint256) === acmeCert.fingerprint256 && acmeCert;
-  }, 30000);
-  assert.ok(first.checkHost(ACME_NAME));
-  const initialOrders = kit.pebbleOrders(pebble);
-  const servedAfter = [];
-  let takenOverAtBoot = 0;
+test(
+  `kill -9 in the renew -> install step, ${ROUNDS} rounds: the newest stored certificate is served within 5 s, no extra order`,
+  { timeout: 240000 },
+  async () => {
+    await adminRequest(nodeRed.port, null, 'POST', '/flows', flows());
+    // the renewal timer issues the first certificate, the https node installs and serves it
+    const first = await waitFor(
+      'the first certificate to be served',
+      async () => {
+        const acmeCert = recordCert(ACME_NAME);
+        return acmeCert && (await servedCertificate(nodeRed.port)).fingerprint256 === acmeCert.fingerprint256 && acmeCert;
+      },
+      30000,
+    );
+    assert.ok(first.checkHost(ACME_NAME));
+    const initialOrders = kit.pebbleOrders(pebble);
+    const servedAfter = [];
+    let takenOverAtBoot = 0;
 
-  for (let round = 0; round < ROUNDS; round++) {
-    // no restart cost an order: only the renewals this test asked for
-    assert.equal(kit.pebbleOrders(pebble), initialOrders + round, `round ${round}: orders at Pebble`);
-    const genBefore = kit.currentGeneration(path.join(storageRoot(), ACME_NAME));
-    const servedBefore = (await servedCertificate(nodeRed.port)).fingerprint256;
-    await waitFor('the inject route', () => adminRequest(nodeRed.port, null, 'POST', '/inject/renew').then(() => true, (err) => (err.status === 404 ? false : Promise.reject(err))), 10000);
-    // the moment the ACME node has stored the renewal; the https install follows within milliseconds
-    await waitFor('the renewal to be stored', () => kit.currentGeneration(path.join(storageRoot(), ACME_NAME)) !== genBefore, 20000);
-    await sleep(Math.random() * 15);
-    await nodeRed.kill();
-    const wasInstalled = recordCert('node-red')?.fingerprint256 === recordCert(ACME_NAME).fingerprint256;
-    if (!wasInstalled) takenOverAtBoot++;
+    for (let round = 0; round < ROUNDS; round++) {
+      // no restart cost an order: only the renewals this test asked for
+      assert.equal(kit.pebbleOrders(pebble), initialOrders + round, `round ${round}: orders at Pebble`);
+      const genBefore = kit.currentGeneration(path.join(storageRoot(), ACME_NAME));
+      const servedBefore = (await servedCertificate(nodeRed.port)).fingerprint256;
+      await waitFor(
+        'the inject route',
+        () =>
+          adminRequest(nodeRed.port, null, 'POST', '/inject/renew').then(
+            () => true,
+            (err) => (err.status === 404 ? false : Promise.reject(err)),
+          ),
+        10000,
+      );
+      // the moment the ACME node has stored the renewal; the https install follows within milliseconds
+      await waitFor('the renewal to be stored', () => kit.currentGeneration(path.join(storageRoot(), ACME_NAME)) !== genBefore, 20000);
+      await sleep(Math.random() * 15);
+      await nodeRed.kill();
+      const wasInstalled = recordCert('node-red')?.fingerprint256 === recordCert(ACME_NAME).fingerprint256;
+      if (!wasInstalled) takenOverAtBoot++;
 
-    const newest = newestStored();
-    assert.equal(newest.fingerprint256, recordCert(ACME_NAME).fingerprint256, 'the renewal is the newest stored certificate');
-    assert.notEqual(newest.fingerprint256, servedBefore);
-    nodeRed = await startHttpsNodeRed(userDir);
-    const started = Date.now();
-    await waitFor('the newest certificate to be served', async () => ((await servedCertificate(nodeRed.port)).fingerprint256) === newest.fingerprint256, 5000);
-    servedAfter.push(Date.now() - started);
-    // openssl, the independent judge
-    const pem = await opensslServedPem(nodeRed.port, ACME_NAME);
-    assert.equal(new X509Certificate(pem).fingerprint256, newest.fingerprint256, `round ${round}: openssl sees the newest certificate`);
-    assert.deepEqual(kit.stagedKeys(storageRoot()), [], `round ${round}: a private key in a staging place`);
-  }
-  // the last restart's start-up check must not order either: wait until its renewal check has run
-  const statePath = path.join(storageRoot(), ACME_NAME, 'state.json');
-  const restartedAt = Date.now() - Math.max(...servedAfter) - 1000;
-  await waitFor('the start-up renewal check', () => Date.parse(JSON.parse(fs.readFileSync(statePath, 'utf8')).renewal?.checkedAt ?? 0) > restartedAt, 15000).catch(() => undefined);
-  assert.equal(kit.pebbleOrders(pebble), initialOrders + ROUNDS, 'one order per renewal, none for a restart');
-  assert.deepEqual(nodeRed.log().split('\n').filter((l) => /PRIVATE KEY/.test(l)), []);
-  console.log(`# ${ROUNDS} rounds; renewal not yet installed at the kill in ${takenOverAtBoot}; served after restart in ${Math.min(...servedAfter)}-${Math.max(...servedAfter)} ms (from HTTPS listening)`);
-});
+      const newest = newestStored();
+      assert.equal(newest.fingerprint256, recordCert(ACME_NAME).fingerprint256, 'the renewal is the newest stored certificate');
+      assert.notEqual(newest.fingerprint256, servedBefore);
+      nodeRed = await startHttpsNodeRed(userDir);
+      const started = Date.now();
+      await waitFor(
+        'the newest certificate to be served',
+        async () => (await servedCertificate(nodeRed.port)).fingerprint256 === newest.fingerprint256,
+        5000,
+      );
+      servedAfter.push(Date.now() - started);
+      // openssl, the independent judge
+      const pem = await opensslServedPem(nodeRed.port, ACME_NAME);
+      assert.equal(new X509Certificate(pem).fingerprint256, newest.fingerprint256, `round ${round}: openssl sees the newest certificate`);
+      assert.deepEqual(kit.stagedKeys(storageRoot()), [], `round ${round}: a private key in a staging place`);
+    }
+    // the last restart's start-up check must not order either: wait until its renewal check has run
+    const statePath = path.join(storageRoot(), ACME_NAME, 'state.json');
+    const restartedAt = Date.now() - Math.max(...servedAfter) - 1000;
+    await waitFor(
+      'the start-up renewal check',
+      () => Date.parse(JSON.parse(fs.readFileSync(statePath, 'utf8')).renewal?.checkedAt ?? 0) > restartedAt,
+      15000,
+    ).catch(() => undefined);
+    assert.equal(kit.pebbleOrders(pebble), initialOrders + ROUNDS, 'one order per renewal, none for a restart');
+    assert.deepEqual(
+      nodeRed
+        .log()
+        .split('\n')
+        .filter((l) => /PRIVATE KEY/.test(l)),
+      [],
+    );
+    console.log(
+      `# ${ROUNDS} rounds; renewal not yet installed at the kill in ${takenOverAtBoot}; served after restart in ${Math.min(...servedAfter)}-${Math.max(...servedAfter)} ms (from HTTPS listening)`,
+    );
+  },
+);

@@ -45,9 +45,15 @@ test('ACME dialogs: presets, terms link, EAB and profiles from the directory; se
     await page.waitForFunction(() => document.querySelectorAll('#node-config-input-directory option').length > 2);
     const presets = await directory.locator('option').evaluateAll((options) => options.map((o) => ({ value: o.value, text: o.textContent })));
     t.diagnostic(`presets: ${presets.map((p) => p.text).join(', ')}`);
-    assert.ok(presets.some((p) => /let'?s ?encrypt/i.test(p.text)), 'the presets should include Let\'s Encrypt');
+    assert.ok(
+      presets.some((p) => /let'?s ?encrypt/i.test(p.text)),
+      "the presets should include Let's Encrypt",
+    );
     assert.ok(presets.length >= 3, 'the presets should offer several CAs');
-    assert.ok(presets.some((p) => p.value === 'custom'), 'a custom directory URL should be possible');
+    assert.ok(
+      presets.some((p) => p.value === 'custom'),
+      'a custom directory URL should be possible',
+    );
 
     // A custom directory: Pebble, trusted through the CA certificate field.
     await directory.selectOption('custom');
@@ -57,9 +63,13 @@ test('ACME dialogs: presets, terms link, EAB and profiles from the directory; se
     const meta = JSON.parse((await pebble.get(pebble.directoryUrl)).body).meta;
     const terms = page.locator('#certflow-acme-account-terms a');
     await terms.waitFor({ state: 'visible', timeout: 15000 });
-    assert.equal(await terms.getAttribute('href'), meta.termsOfService, 'the terms link should be the directory\'s termsOfService');
+    assert.equal(await terms.getAttribute('href'), meta.termsOfService, "the terms link should be the directory's termsOfService");
     const info = page.locator('#certflow-acme-account-info');
-    await page.waitForFunction(() => /\S/.test(document.querySelector('#certflow-acme-account-info').innerText) && !/reading/.test(document.querySelector('#certflow-acme-account-info').innerText));
+    await page.waitForFunction(
+      () =>
+        /\S/.test(document.querySelector('#certflow-acme-account-info').innerText) &&
+        !/reading/.test(document.querySelector('#certflow-acme-account-info').innerText),
+    );
     const infoText = await info.innerText();
     t.diagnostic(`directory info: ${infoText.replace(/\n/g, ' | ')}`);
     assert.ok(infoText.includes(messages.info.eabRequired), 'the dialog should say that this CA requires External Account Binding');
@@ -69,16 +79,24 @@ test('ACME dialogs: presets, terms link, EAB and profiles from the directory; se
     await page.locator('#node-config-input-agreeTos').setChecked(true);
     await editor.typeInto(page, '#node-config-input-eabKid', EAB_KID);
     await editor.typeInto(page, '#node-config-input-eabHmacKey', EAB_HMAC);
-    await page.locator('.red-ui-tray').last().screenshot({ path: editor.screenshotPath('nodes', 'certflow-acme-account-dialog-pebble.png') });
+    await page
+      .locator('.red-ui-tray')
+      .last()
+      .screenshot({ path: editor.screenshotPath('nodes', 'certflow-acme-account-dialog-pebble.png') });
     await page.locator(editor.SEL.configDone).click();
     await page.locator(editor.SEL.configDone).waitFor({ state: 'detached' });
 
     // Back in the ACME certificate dialog: the profiles of the chosen account's CA.
-    await page.waitForFunction(() => [...document.querySelectorAll('#node-input-profile option')].some((o) => o.value === 'shortlived'), null, { timeout: 15000 });
+    await page.waitForFunction(() => [...document.querySelectorAll('#node-input-profile option')].some((o) => o.value === 'shortlived'), null, {
+      timeout: 15000,
+    });
     await page.locator('#node-input-profile').selectOption('shortlived');
     await editor.typeInto(page, '#node-input-identifiers', 'nodered.example.com'); // Names are required
     await page.locator('#node-input-autoRenew').setChecked(false); // nothing to validate for here: no order on deploy
-    await page.locator('.red-ui-tray').last().screenshot({ path: editor.screenshotPath('nodes', 'certflow-acme-dialog-pebble.png') });
+    await page
+      .locator('.red-ui-tray')
+      .last()
+      .screenshot({ path: editor.screenshotPath('nodes', 'certflow-acme-dialog-pebble.png') });
     await editor.clickDone(page);
     const result = await editor.deploy(page);
     assert.ok(result.ok, `deploy failed: ${JSON.stringify(result.notifications)}`);

@@ -47,16 +47,24 @@ async function deployConfirmingInvalid() {
   const confirm = page.locator('#red-ui-deploy-dialog-confirm-deploy-deploy');
   if (!(await confirm.isVisible().catch(() => false))) return first;
   await confirm.click();
-  await page.waitForFunction(() => [...document.querySelectorAll('.red-ui-notification')].some((el) => /Successfully deployed/i.test(el.innerText)), null, { timeout: 20000 });
+  await page.waitForFunction(
+    () => [...document.querySelectorAll('.red-ui-notification')].some((el) => /Successfully deployed/i.test(el.innerText)),
+    null,
+    { timeout: 20000 },
+  );
   return { ok: true, confirmed: first.notifications };
 }
 
 /** A node's status as the workspace shows it, once the runtime has sent one. */
 async function shownStatus(id) {
-  await page.waitForFunction((nodeId) => {
-    const n = RED.nodes.node(nodeId);
-    return n && n.status && n.status.text;
-  }, id, { timeout: 10000 });
+  await page.waitForFunction(
+    (nodeId) => {
+      const n = RED.nodes.node(nodeId);
+      return n && n.status && n.status.text;
+    },
+    id,
+    { timeout: 10000 },
+  );
   return page.evaluate((nodeId) => {
     const n = RED.nodes.node(nodeId);
     const label = document.querySelector(`g.red-ui-flow-node-group[id="${nodeId}"] .red-ui-flow-node-status-label`);
@@ -68,7 +76,11 @@ let storeWritten = false; // set once an example that was run here installed int
 
 /** A file name for an example's screenshot: "01 own CA.json" -> "01-own-ca". */
 function slug({ folders, name }) {
-  return [...folders, name].join('-').toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '');
+  return [...folders, name]
+    .join('-')
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-|-$/g, '');
 }
 let nodeRed;
 let browser;
@@ -93,9 +105,11 @@ test('examples/ holds at least one example flow', () => {
 
 /** A tree entry in the open import dialog's Examples tab, by its label. */
 function treeEntry(label) {
-  return page.locator('#red-ui-clipboard-dialog-import-tab-examples .red-ui-treeList-label', {
-    has: page.locator('.red-ui-treeList-label-text', { hasText: new RegExp(`^${label.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}$`) }),
-  }).first();
+  return page
+    .locator('#red-ui-clipboard-dialog-import-tab-examples .red-ui-treeList-label', {
+      has: page.locator('.red-ui-treeList-label-text', { hasText: new RegExp(`^${label.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}$`) }),
+    })
+    .first();
 }
 
 async function importExampleThroughMenu({ folders, name }) {
@@ -113,10 +127,14 @@ async function importExampleThroughMenu({ folders, name }) {
   for (let attempt = 1; ; attempt++) {
     await treeEntry(name).click();
     try {
-      await page.waitForFunction((sel) => {
-        const button = document.querySelector(sel);
-        return button && !button.disabled;
-      }, editor.SEL.importOk, { timeout: 4000 });
+      await page.waitForFunction(
+        (sel) => {
+          const button = document.querySelector(sel);
+          return button && !button.disabled;
+        },
+        editor.SEL.importOk,
+        { timeout: 4000 },
+      );
       break;
     } catch (err) {
       if (attempt >= 4) throw new Error(`Import stayed disabled after selecting "${name}" ${attempt} times: ${err.message}`, { cause: err });
@@ -130,10 +148,12 @@ async function importExampleThroughMenu({ folders, name }) {
   // The editor attaches imported nodes to the mouse pointer (unless they bring their own
   // tab); a click on the workspace puts them down, as a user does.
   const chart = await page.locator(editor.SEL.chart).boundingBox();
-  for (const deadline = Date.now() + 5000; Date.now() < deadline; ) {
+  for (const deadline = Date.now() + 5000; Date.now() < deadline;) {
     const { dragging, imported } = await page.evaluate(() => {
       let count = 0;
-      RED.nodes.eachNode(() => { count++; });
+      RED.nodes.eachNode(() => {
+        count++;
+      });
       return { dragging: RED.view.state() === RED.state.IMPORT_DRAGGING, imported: count };
     });
     if (dragging) {
@@ -148,12 +168,14 @@ async function importExampleThroughMenu({ folders, name }) {
   // An example that brings its own flow tab lands in that tab: open it, as a user would.
   const home = await page.evaluate(() => {
     const count = {};
-    RED.nodes.eachNode((n) => { count[n.z] = (count[n.z] || 0) + 1; });
+    RED.nodes.eachNode((n) => {
+      count[n.z] = (count[n.z] || 0) + 1;
+    });
     const best = Object.entries(count).sort((a, b) => b[1] - a[1])[0];
     return best && best[0] !== RED.workspaces.active() ? best[0] : null;
   });
   if (home) {
-    await page.locator(`#red-ui-workspace-tabs li[id="red-ui-tab-${home.replace(".", "-")}"] a`).click();
+    await page.locator(`#red-ui-workspace-tabs li[id="red-ui-tab-${home.replace('.', '-')}"] a`).click();
     await page.waitForFunction((z) => RED.workspaces.active() === z, home);
     await page.waitForTimeout(200);
   }
@@ -184,7 +206,11 @@ async function frameActiveFlow() {
   await page.waitForTimeout(200);
   const chart = await page.locator(editor.SEL.chart).boundingBox();
   const drawn = await page.evaluate(() => {
-    const boxes = [...document.querySelectorAll('#red-ui-workspace-chart .red-ui-flow-node-group, #red-ui-workspace-chart .red-ui-flow-link, #red-ui-workspace-chart .red-ui-flow-group')]
+    const boxes = [
+      ...document.querySelectorAll(
+        '#red-ui-workspace-chart .red-ui-flow-node-group, #red-ui-workspace-chart .red-ui-flow-link, #red-ui-workspace-chart .red-ui-flow-group',
+      ),
+    ]
       .map((el) => el.getBoundingClientRect())
       .filter((r) => r.width > 0 && r.height > 0);
     if (boxes.length === 0) return null;
@@ -221,17 +247,23 @@ async function runExample(exampleNodes) {
     const before = await count();
     await page.locator(`g.red-ui-flow-node-group[id="${inject.id}"] .red-ui-flow-node-button`).click();
     // Key generation and signing take a moment: wait for output, then for it to stop changing.
-    for (const deadline = Date.now() + 10000; Date.now() < deadline && (await count()) === before; ) await page.waitForTimeout(100);
+    for (const deadline = Date.now() + 10000; Date.now() < deadline && (await count()) === before;) await page.waitForTimeout(100);
     await page.waitForTimeout(700);
   }
   await editor.dismissNotifications(page);
   // For the picture: the palette scrolled to this package's category.
   await page.evaluate(() => document.getElementById('red-ui-palette-container-certificates')?.scrollIntoView({ block: 'start' }));
   await page.evaluate(() => RED.view.select({ nodes: [] }));
-  const statuses = await page.evaluate((ids) => ids.map((id) => {
-    const n = RED.nodes.node(id);
-    return n && n.status && n.status.text ? { type: n.type, name: n.name || '', fill: n.status.fill, text: n.status.text } : null;
-  }).filter(Boolean), exampleNodes.map((n) => n.id));
+  const statuses = await page.evaluate(
+    (ids) =>
+      ids
+        .map((id) => {
+          const n = RED.nodes.node(id);
+          return n && n.status && n.status.text ? { type: n.type, name: n.name || '', fill: n.status.fill, text: n.status.text } : null;
+        })
+        .filter(Boolean),
+    exampleNodes.map((n) => n.id),
+  );
   return { debugMessages: await count(), statuses };
 }
 
@@ -240,7 +272,9 @@ for (const example of examples) {
   test(`example ${label}: imports through Import > Examples and deploys`, { timeout: 60000 }, async (t) => {
     const exampleNodes = JSON.parse(fs.readFileSync(example.file, 'utf8'));
     assert.ok(Array.isArray(exampleNodes), `${label}.json should hold an array of nodes`);
-    const unknownInFile = [...new Set(exampleNodes.map((n) => n.type))].filter((type) => type !== 'tab' && type !== 'group' && type !== 'junction' && !/^subflow/.test(type) && !knownTypes.includes(type));
+    const unknownInFile = [...new Set(exampleNodes.map((n) => n.type))].filter(
+      (type) => type !== 'tab' && type !== 'group' && type !== 'junction' && !/^subflow/.test(type) && !knownTypes.includes(type),
+    );
     assert.deepEqual(unknownInFile, [], `${label} uses node types Node-RED does not know`);
 
     await editor.resetFlows(page, nodeRed, []);
@@ -267,13 +301,19 @@ for (const example of examples) {
       assert.deepEqual(invalid, [], 'imported nodes the editor marks invalid');
       const waitingForNames = imported.filter((n) => n.valid === false && namesMissing(n));
       if (waitingForNames.length) {
-        const comments = exampleNodes.filter((n) => n.type === 'comment').map((n) => `${n.name} ${n.info || ''}`).join('\n');
+        const comments = exampleNodes
+          .filter((n) => n.type === 'comment')
+          .map((n) => `${n.name} ${n.info || ''}`)
+          .join('\n');
         assert.match(comments, /\*Names\*/, `${label}: the comment should tell the user to enter Names`);
       }
 
       // Issue 13: an example that can change what Node-RED serves says what that does to the open editor.
       if (exampleNodes.some((n) => n.type === 'certflow-https' && n.serve !== false)) {
-        const comments = exampleNodes.filter((n) => n.type === 'comment').map((n) => n.info || '').join('\n');
+        const comments = exampleNodes
+          .filter((n) => n.type === 'comment')
+          .map((n) => n.info || '')
+          .join('\n');
         assert.match(comments, /open editor/i, `${label}: the comments should say what happens to the open editor`);
       }
 
@@ -321,7 +361,11 @@ for (const example of examples) {
         await page.screenshot({ path: editor.screenshotPath('examples', `${slug(example)}-run-flow.png`), clip: await frameActiveFlow() });
         t.diagnostic(`${label} run: ${run.debugMessages} debug messages; statuses ${JSON.stringify(run.statuses)}`);
         assert.ok(run.debugMessages > 0, `pressing the inject buttons of ${label} produced no debug output`);
-        assert.deepEqual(run.statuses.filter((s) => s.fill === 'red'), [], `nodes of ${label} show an error status after a run`);
+        assert.deepEqual(
+          run.statuses.filter((s) => s.fill === 'red'),
+          [],
+          `nodes of ${label} show an error status after a run`,
+        );
         assert.deepEqual(problemsAfterRun, [], `Node-RED logged problems while ${label} ran`);
       } else {
         t.diagnostic(`${label}: not run here (it needs the internet or has no inject button)`);

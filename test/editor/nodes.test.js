@@ -105,7 +105,11 @@ function helpParagraph(type) {
       if (start < 0) continue;
       const body = html.slice(start, html.indexOf('</script>', start));
       const paragraph = /<p>([\s\S]*?)<\/p>/.exec(body);
-      if (paragraph) return { file: path.relative(repoRoot, path.join(dir, file)), text: normalise(paragraph[1].replace(/<[^>]+>/g, '').replace(/&[a-z]+;/g, ' ')) };
+      if (paragraph)
+        return {
+          file: path.relative(repoRoot, path.join(dir, file)),
+          text: normalise(paragraph[1].replace(/<[^>]+>/g, '').replace(/&[a-z]+;/g, ' ')),
+        };
     }
   }
   return null;
@@ -123,15 +127,24 @@ before(async () => {
   page = browser.page;
   await editor.openEditor(page, nodeRed.url);
   editorKnown = await editor.editorTypes(page);
-  typeInfo = await page.evaluate((types) => Object.fromEntries(types.filter((type) => RED.nodes.getType(type)).map((type) => {
-    const def = RED.nodes.getType(type);
-    const users = [];
-    RED.nodes.registry.getNodeTypes().forEach((other) => {
-      const otherDef = RED.nodes.getType(other);
-      if (otherDef && otherDef.category !== 'config' && Object.values(otherDef.defaults || {}).some((spec) => spec && spec.type === type)) users.push(other);
-    });
-    return [type, { category: def.category, isConfig: def.category === 'config', users }];
-  })), loadedTypes);
+  typeInfo = await page.evaluate(
+    (types) =>
+      Object.fromEntries(
+        types
+          .filter((type) => RED.nodes.getType(type))
+          .map((type) => {
+            const def = RED.nodes.getType(type);
+            const users = [];
+            RED.nodes.registry.getNodeTypes().forEach((other) => {
+              const otherDef = RED.nodes.getType(other);
+              if (otherDef && otherDef.category !== 'config' && Object.values(otherDef.defaults || {}).some((spec) => spec && spec.type === type))
+                users.push(other);
+            });
+            return [type, { category: def.category, isConfig: def.category === 'config', users }];
+          }),
+      ),
+    loadedTypes,
+  );
 });
 
 after(() => editor.closeAll(browser, nodeRed));
@@ -139,7 +152,10 @@ after(() => editor.closeAll(browser, nodeRed));
 function assertLoaded(type) {
   assert.ok(!loadErrors[type], `${type} failed to load in Node-RED: ${loadErrors[type]}`);
   assert.ok(loadedTypes.includes(type), `${type} is declared in package.json but Node-RED did not register it (is dist/nodes/${type}.js built?)`);
-  assert.ok(editorKnown.includes(type), `the editor has no definition for ${type} (its .html: RED.nodes.registerType, script errors: ${JSON.stringify(browser.pageErrors)})`);
+  assert.ok(
+    editorKnown.includes(type),
+    `the editor has no definition for ${type} (its .html: RED.nodes.registerType, script errors: ${JSON.stringify(browser.pageErrors)})`,
+  );
 }
 
 /**
@@ -149,8 +165,16 @@ function assertLoaded(type) {
 async function addMissingConfigNodes(t, type, prefix, titles = {}) {
   const exercised = [];
   for (const select of await editor.emptyConfigSelects(page, type, prefix)) {
-    const onOpen = async () => { titles[select.configType] = await editor.trayTitle(page); };
-    const probe = await editor.addConfigNode(page, { prefix, prop: select.prop, configType: select.configType, fill: CONFIG_FILL[select.configType], onOpen });
+    const onOpen = async () => {
+      titles[select.configType] = await editor.trayTitle(page);
+    };
+    const probe = await editor.addConfigNode(page, {
+      prefix,
+      prop: select.prop,
+      configType: select.configType,
+      fill: CONFIG_FILL[select.configType],
+      onOpen,
+    });
     t.diagnostic(`${select.configType} (via ${type}): ${JSON.stringify(probe)}`);
     exercised.push(select.configType);
   }
@@ -170,7 +194,8 @@ async function checkMustReject(type) {
     const found = await page.evaluate((id) => {
       const el = document.getElementById(id);
       if (!el) return null;
-      const container = el.nextElementSibling && el.nextElementSibling.classList.contains('red-ui-typedInput-container') ? el.nextElementSibling : null;
+      const container =
+        el.nextElementSibling && el.nextElementSibling.classList.contains('red-ui-typedInput-container') ? el.nextElementSibling : null;
       return { original: el.value, checked: el.checked, typed: !!container };
     }, field);
     assert.ok(found, `${type}: the dialog has no field #${field}`);
@@ -212,14 +237,23 @@ async function steps(t, name, list) {
         await page.screenshot({ path: editor.screenshotPath('failures', `${name}-${label.replace(/\W+/g, '-')}.png`) }).catch(() => {});
         // A step that broke (not a failed assertion, which leaves the dialog as a user would
         // have it) may leave dialogs half-open: close them so the next steps can run.
-        if (!(err instanceof assert.AssertionError)) for (const selector of [editor.SEL.configDone, editor.SEL.cancel]) {
-          if (selector === editor.SEL.configDone) {
-            const cancel = page.locator('#node-config-dialog-cancel');
-            if (await cancel.isVisible().catch(() => false)) await cancel.click().catch(() => {});
-          } else if (await page.locator(selector).isVisible().catch(() => false)) {
-            await page.locator(selector).click().catch(() => {});
+        if (!(err instanceof assert.AssertionError))
+          for (const selector of [editor.SEL.configDone, editor.SEL.cancel]) {
+            if (selector === editor.SEL.configDone) {
+              const cancel = page.locator('#node-config-dialog-cancel');
+              if (await cancel.isVisible().catch(() => false)) await cancel.click().catch(() => {});
+            } else if (
+              await page
+                .locator(selector)
+                .isVisible()
+                .catch(() => false)
+            ) {
+              await page
+                .locator(selector)
+                .click()
+                .catch(() => {});
+            }
           }
-        }
         throw err;
       }
     });
@@ -240,13 +274,20 @@ for (const type of declared) {
     assert.ok(info.users.length > 0, `config node ${type} is not used by any node type`);
     await steps(t, type, [
       ...nodeSteps(info.users[0], { configUnderTest: type }),
-      ['help for the config node, found by the help search', [], async () => {
-        const help = helpParagraph(type);
-        assert.ok(help, `${type}: no help (<script type="text/html" data-help-name="${type}">) in locales/en-US`);
-        const shown = await editor.showHelpByType(page, type);
-        assert.ok(normalise(shown.text).includes(help.text.slice(0, 80)), `${type}: help sidebar should show "${help.text.slice(0, 80)}" from ${help.file}; it shows "${normalise(shown.text).slice(0, 200)}"`);
-        await page.screenshot({ path: editor.screenshotPath('nodes', `${type}-help.png`) });
-      }],
+      [
+        'help for the config node, found by the help search',
+        [],
+        async () => {
+          const help = helpParagraph(type);
+          assert.ok(help, `${type}: no help (<script type="text/html" data-help-name="${type}">) in locales/en-US`);
+          const shown = await editor.showHelpByType(page, type);
+          assert.ok(
+            normalise(shown.text).includes(help.text.slice(0, 80)),
+            `${type}: help sidebar should show "${help.text.slice(0, 80)}" from ${help.file}; it shows "${normalise(shown.text).slice(0, 200)}"`,
+          );
+          await page.screenshot({ path: editor.screenshotPath('nodes', `${type}-help.png`) });
+        },
+      ],
     ]);
   });
 }
@@ -254,106 +295,162 @@ for (const type of declared) {
 /** The steps a user takes with one node type, as [label, needs, fn(state, t)]. */
 function nodeSteps(type, { configUnderTest }) {
   return [
-    [`${type}: in the palette under "certificates" with its icon, found by search`, [], async (state) => {
-      await editor.resetFlows(page, nodeRed, [type]);
-      const palette = await page.evaluate((selector) => {
-        const el = document.querySelector(selector);
-        if (!el) return null;
-        const category = el.closest('.red-ui-palette-category');
-        const shown = el.querySelector('.red-ui-palette-label');
-        return {
-          // the label itself (data-palette-label also holds the search words: certflow-editor.js onPaletteAdd)
-          label: RED.utils.getPaletteLabel(el.getAttribute('data-palette-type'), RED.nodes.getType(el.getAttribute('data-palette-type'))),
-          shown: shown ? shown.innerText : '',
-          icon: el.querySelector('.red-ui-palette-icon-container')?.getAttribute('data-palette-icon') || null,
-          category: category && category.id,
-        };
-      }, editor.SEL.paletteNode(type));
-      assert.ok(palette, `${type} is not in the palette`);
-      // The palette breaks labels into lines at spaces and at "-" (shown as " - "): the label
-      // must read the same when its lines are put back together.
-      assert.equal(normalise(palette.shown), normalise(palette.label), `${type}: the palette shows its label "${palette.label}" as "${normalise(palette.shown)}"`);
-      const visible = await editor.searchPalette(page, palette.label);
-      assert.ok(visible.includes(type), `searching the palette for "${palette.label}" should show ${type}; it shows ${visible.join(', ')}`);
-      state.found = true;
-      assert.equal(palette.category, 'red-ui-palette-container-certificates', `${type} should sit in the "certificates" palette category`);
-      assert.ok(palette.icon && palette.icon.startsWith(`icons/${PACKAGE_NAME}/`), `${type} should use an icon from this package, got ${palette.icon}`);
-      const iconFile = path.join(repoRoot, 'icons', path.basename(palette.icon));
-      assert.ok(fs.existsSync(iconFile), `${type}: icon ${palette.icon} is not a file in icons/`);
-      const iconResponse = await page.request.get(`${nodeRed.url}/${palette.icon}`);
-      assert.equal(iconResponse.status(), 200);
-      assert.deepEqual(Buffer.from(await iconResponse.body()), fs.readFileSync(iconFile), `${type}: Node-RED serves a different icon than icons/${path.basename(palette.icon)}`);
-    }],
-    [`${type}: dragged onto the workspace, dialog opens on double-click`, ['found'], async (state) => {
-      state.id = await editor.dragToWorkspace(page, type, { x: 300, y: 160 });
-      await editor.clearPaletteSearch(page);
-      await editor.openNodeDialog(page, state.id);
-      state.dialogOpen = true;
-    }],
-    [`${type}: bad input is flagged as it is typed`, ['dialogOpen'], async () => {
-      await checkMustReject(type);
-    }],
-    ...(configUnderTest ? [[`${configUnderTest}: added from the ${type} dialog, its bad input flagged`, ['dialogOpen'], async (state, st) => {
-      const titles = {};
-      for (const [id, value] of Object.entries(CONFIG_SETUP[configUnderTest] || {})) await page.locator(`#${id}`).selectOption(value);
-      const configs = await addMissingConfigNodes(st, type, 'node-input', titles);
-      configs.forEach((c) => exercisedConfigTypes.add(c));
-      assert.ok(configs.includes(configUnderTest), `the ${type} dialog offered no way to add a ${configUnderTest}`);
-      // The dialog names the config node in words (its paletteLabel), not by its type.
-      const label = await page.evaluate((t) => {
-        const def = RED.nodes.getType(t);
-        return typeof def.paletteLabel === 'function' ? def.paletteLabel.call(def) : def.paletteLabel;
-      }, configUnderTest);
-      assert.ok(label && label !== configUnderTest, `${configUnderTest} should have a paletteLabel (a name in words for its dialog title and the help)`);
-      assert.equal(titles[configUnderTest], `Add new ${label} config node`);
-      // Reopen the new config node with the pencil button, to check its named cases.
-      const prop = await page.evaluate(({ type, config }) => Object.entries(RED.nodes.getType(type).defaults).find(([, s]) => s.type === config)[0], { type, config: configUnderTest });
-      await page.locator(`#node-input-btn-${prop}-edit`).click();
-      await page.locator(editor.SEL.configDone).waitFor({ state: 'visible' });
-      await page.waitForTimeout(400);
-      await page.screenshot({ path: editor.screenshotPath('nodes', `${configUnderTest}-dialog.png`) });
-      try {
-        await checkMustReject(configUnderTest);
-      } finally {
-        await page.locator(editor.SEL.configDone).click();
-        await page.locator(editor.SEL.configDone).waitFor({ state: 'detached' });
-        await page.waitForTimeout(300);
-      }
-    }]] : []),
-    [`${type}: every validated field accepts a good value again; saved with Done`, ['dialogOpen'], async (state, st) => {
-      (await addMissingConfigNodes(st, type, 'node-input')).forEach((c) => exercisedConfigTypes.add(c));
-      for (const [id, value] of Object.entries(NODE_FILL[type] || {})) {
-        if (typeof value === 'boolean') await page.locator(`#${id}`).setChecked(value);
-        else await editor.typeInto(page, `#${id}`, value);
-      }
-      const probe = await editor.probeValidatedFields(page, type, 'node-input');
-      st.diagnostic(`validated fields: ${JSON.stringify(probe)}`);
-      if (!probe.some((f) => f.rejected !== null) && !(MUST_REJECT[type] || {}).cases) st.diagnostic(`${type}: no field flagged any bad value we tried`);
-      await page.screenshot({ path: editor.screenshotPath('nodes', `${type}-dialog.png`) });
-      const stuck = probe.filter((f) => f.restored === null).map((f) => f.prop);
-      await editor.clickDone(page);
-      state.saved = true;
-      assert.deepEqual(stuck, [], `${type}: fields that stay marked invalid whatever we type`);
-      const validity = await editor.nodeValidity(page, state.id);
-      assert.ok(validity.valid, `${type} is still invalid after Done: ${JSON.stringify(validity.errors)}`);
-    }],
-    [`${type}: deployed with no error`, ['saved'], async (state) => {
-      const logBefore = nodeRed.log().length;
-      const result = await editor.deploy(page);
-      assert.ok(result.ok, `deploying ${type} failed: ${JSON.stringify(result.notifications)}`);
-      const { flows } = await nodeRed.adminGet('/flows');
-      assert.ok(flows.some((n) => n.id === state.id && n.type === type), `${type} is not in the deployed flows`);
-      await page.waitForTimeout(500);
-      const problems = problemLines(nodeRed.log().slice(logBefore));
-      assert.deepEqual(problems, [], `Node-RED logged problems after deploying ${type}`);
-    }],
-    [`${type}: the help sidebar shows its help`, ['id'], async (state) => {
-      const help = helpParagraph(type);
-      assert.ok(help, `${type}: no help (<script type="text/html" data-help-name="${type}">) in locales/en-US`);
-      const shown = await editor.showHelpFor(page, state.id);
-      assert.ok(normalise(shown.text).includes(help.text.slice(0, 80)), `${type}: help sidebar should show "${help.text.slice(0, 80)}" from ${help.file}; it shows "${normalise(shown.text).slice(0, 200)}"`);
-      await page.screenshot({ path: editor.screenshotPath('nodes', `${type}-help.png`) });
-    }],
+    [
+      `${type}: in the palette under "certificates" with its icon, found by search`,
+      [],
+      async (state) => {
+        await editor.resetFlows(page, nodeRed, [type]);
+        const palette = await page.evaluate((selector) => {
+          const el = document.querySelector(selector);
+          if (!el) return null;
+          const category = el.closest('.red-ui-palette-category');
+          const shown = el.querySelector('.red-ui-palette-label');
+          return {
+            // the label itself (data-palette-label also holds the search words: certflow-editor.js onPaletteAdd)
+            label: RED.utils.getPaletteLabel(el.getAttribute('data-palette-type'), RED.nodes.getType(el.getAttribute('data-palette-type'))),
+            shown: shown ? shown.innerText : '',
+            icon: el.querySelector('.red-ui-palette-icon-container')?.getAttribute('data-palette-icon') || null,
+            category: category && category.id,
+          };
+        }, editor.SEL.paletteNode(type));
+        assert.ok(palette, `${type} is not in the palette`);
+        // The palette breaks labels into lines at spaces and at "-" (shown as " - "): the label
+        // must read the same when its lines are put back together.
+        assert.equal(
+          normalise(palette.shown),
+          normalise(palette.label),
+          `${type}: the palette shows its label "${palette.label}" as "${normalise(palette.shown)}"`,
+        );
+        const visible = await editor.searchPalette(page, palette.label);
+        assert.ok(visible.includes(type), `searching the palette for "${palette.label}" should show ${type}; it shows ${visible.join(', ')}`);
+        state.found = true;
+        assert.equal(palette.category, 'red-ui-palette-container-certificates', `${type} should sit in the "certificates" palette category`);
+        assert.ok(
+          palette.icon && palette.icon.startsWith(`icons/${PACKAGE_NAME}/`),
+          `${type} should use an icon from this package, got ${palette.icon}`,
+        );
+        const iconFile = path.join(repoRoot, 'icons', path.basename(palette.icon));
+        assert.ok(fs.existsSync(iconFile), `${type}: icon ${palette.icon} is not a file in icons/`);
+        const iconResponse = await page.request.get(`${nodeRed.url}/${palette.icon}`);
+        assert.equal(iconResponse.status(), 200);
+        assert.deepEqual(
+          Buffer.from(await iconResponse.body()),
+          fs.readFileSync(iconFile),
+          `${type}: Node-RED serves a different icon than icons/${path.basename(palette.icon)}`,
+        );
+      },
+    ],
+    [
+      `${type}: dragged onto the workspace, dialog opens on double-click`,
+      ['found'],
+      async (state) => {
+        state.id = await editor.dragToWorkspace(page, type, { x: 300, y: 160 });
+        await editor.clearPaletteSearch(page);
+        await editor.openNodeDialog(page, state.id);
+        state.dialogOpen = true;
+      },
+    ],
+    [
+      `${type}: bad input is flagged as it is typed`,
+      ['dialogOpen'],
+      async () => {
+        await checkMustReject(type);
+      },
+    ],
+    ...(configUnderTest
+      ? [
+          [
+            `${configUnderTest}: added from the ${type} dialog, its bad input flagged`,
+            ['dialogOpen'],
+            async (state, st) => {
+              const titles = {};
+              for (const [id, value] of Object.entries(CONFIG_SETUP[configUnderTest] || {})) await page.locator(`#${id}`).selectOption(value);
+              const configs = await addMissingConfigNodes(st, type, 'node-input', titles);
+              configs.forEach((c) => exercisedConfigTypes.add(c));
+              assert.ok(configs.includes(configUnderTest), `the ${type} dialog offered no way to add a ${configUnderTest}`);
+              // The dialog names the config node in words (its paletteLabel), not by its type.
+              const label = await page.evaluate((t) => {
+                const def = RED.nodes.getType(t);
+                return typeof def.paletteLabel === 'function' ? def.paletteLabel.call(def) : def.paletteLabel;
+              }, configUnderTest);
+              assert.ok(
+                label && label !== configUnderTest,
+                `${configUnderTest} should have a paletteLabel (a name in words for its dialog title and the help)`,
+              );
+              assert.equal(titles[configUnderTest], `Add new ${label} config node`);
+              // Reopen the new config node with the pencil button, to check its named cases.
+              const prop = await page.evaluate(
+                ({ type, config }) => Object.entries(RED.nodes.getType(type).defaults).find(([, s]) => s.type === config)[0],
+                { type, config: configUnderTest },
+              );
+              await page.locator(`#node-input-btn-${prop}-edit`).click();
+              await page.locator(editor.SEL.configDone).waitFor({ state: 'visible' });
+              await page.waitForTimeout(400);
+              await page.screenshot({ path: editor.screenshotPath('nodes', `${configUnderTest}-dialog.png`) });
+              try {
+                await checkMustReject(configUnderTest);
+              } finally {
+                await page.locator(editor.SEL.configDone).click();
+                await page.locator(editor.SEL.configDone).waitFor({ state: 'detached' });
+                await page.waitForTimeout(300);
+              }
+            },
+          ],
+        ]
+      : []),
+    [
+      `${type}: every validated field accepts a good value again; saved with Done`,
+      ['dialogOpen'],
+      async (state, st) => {
+        (await addMissingConfigNodes(st, type, 'node-input')).forEach((c) => exercisedConfigTypes.add(c));
+        for (const [id, value] of Object.entries(NODE_FILL[type] || {})) {
+          if (typeof value === 'boolean') await page.locator(`#${id}`).setChecked(value);
+          else await editor.typeInto(page, `#${id}`, value);
+        }
+        const probe = await editor.probeValidatedFields(page, type, 'node-input');
+        st.diagnostic(`validated fields: ${JSON.stringify(probe)}`);
+        if (!probe.some((f) => f.rejected !== null) && !(MUST_REJECT[type] || {}).cases)
+          st.diagnostic(`${type}: no field flagged any bad value we tried`);
+        await page.screenshot({ path: editor.screenshotPath('nodes', `${type}-dialog.png`) });
+        const stuck = probe.filter((f) => f.restored === null).map((f) => f.prop);
+        await editor.clickDone(page);
+        state.saved = true;
+        assert.deepEqual(stuck, [], `${type}: fields that stay marked invalid whatever we type`);
+        const validity = await editor.nodeValidity(page, state.id);
+        assert.ok(validity.valid, `${type} is still invalid after Done: ${JSON.stringify(validity.errors)}`);
+      },
+    ],
+    [
+      `${type}: deployed with no error`,
+      ['saved'],
+      async (state) => {
+        const logBefore = nodeRed.log().length;
+        const result = await editor.deploy(page);
+        assert.ok(result.ok, `deploying ${type} failed: ${JSON.stringify(result.notifications)}`);
+        const { flows } = await nodeRed.adminGet('/flows');
+        assert.ok(
+          flows.some((n) => n.id === state.id && n.type === type),
+          `${type} is not in the deployed flows`,
+        );
+        await page.waitForTimeout(500);
+        const problems = problemLines(nodeRed.log().slice(logBefore));
+        assert.deepEqual(problems, [], `Node-RED logged problems after deploying ${type}`);
+      },
+    ],
+    [
+      `${type}: the help sidebar shows its help`,
+      ['id'],
+      async (state) => {
+        const help = helpParagraph(type);
+        assert.ok(help, `${type}: no help (<script type="text/html" data-help-name="${type}">) in locales/en-US`);
+        const shown = await editor.showHelpFor(page, state.id);
+        assert.ok(
+          normalise(shown.text).includes(help.text.slice(0, 80)),
+          `${type}: help sidebar should show "${help.text.slice(0, 80)}" from ${help.file}; it shows "${normalise(shown.text).slice(0, 200)}"`,
+        );
+        await page.screenshot({ path: editor.screenshotPath('nodes', `${type}-help.png`) });
+      },
+    ],
   ];
 }
 

@@ -8,7 +8,6 @@ const http = require('node:http');
 const path = require('node:path');
 const { tempDir } = require('./temp-dir');
 
-
 function listen(server, port) {
   return new Promise((resolve, reject) => {
     server.once('error', reject);

@@ -36,7 +36,11 @@ process.on('exit', () => {
 });
 
 function requireTools() {
-  for (const [bin, file] of [['named', NAMED], ['dig', 'dig'], ['nsupdate', 'nsupdate']]) {
+  for (const [bin, file] of [
+    ['named', NAMED],
+    ['dig', 'dig'],
+    ['nsupdate', 'nsupdate'],
+  ]) {
     const found = file.includes('/') ? fs.existsSync(file) : process.env.PATH.split(':').some((d) => fs.existsSync(path.join(d, file)));
     if (!found) throw new Error(`BIND 9 is needed for the DNS tests but ${bin} is not installed: run \`${INSTALL}\``);
   }
@@ -74,14 +78,9 @@ function run(cmd, args, input) {
 }
 
 function zoneFile(zone, records) {
-  return [
-    '$TTL 60',
-    `@ IN SOA ns1.${zone}. hostmaster.${zone}. 1 60 60 600 60`,
-    `@ IN NS ns1.${zone}.`,
-    `ns1 IN A 127.0.0.1`,
-    ...records,
-    '',
-  ].join('\n');
+  return ['$TTL 60', `@ IN SOA ns1.${zone}. hostmaster.${zone}. 1 60 60 600 60`, `@ IN NS ns1.${zone}.`, `ns1 IN A 127.0.0.1`, ...records, ''].join(
+    '\n',
+  );
 }
 
 /**
@@ -96,7 +95,10 @@ async function startBind(opts = {}) {
   const dir = await fsp.mkdtemp(path.join(os.tmpdir(), 'certflow-bind-'));
   const key = { name: opts.keyName || 'certflow-test-key', algorithm: 'hmac-sha256', secret: randomBytes(32).toString('base64') };
   const zones = { ...(opts.zones || { 'example.test': ['@ IN A 127.0.0.1'] }) };
-  await fsp.writeFile(path.join(dir, 'root.zone'), ['$TTL 60', '@ IN SOA localhost. root.localhost. 1 60 60 600 60', '@ IN NS localhost.', 'localhost. IN A 127.0.0.1', ''].join('\n'));
+  await fsp.writeFile(
+    path.join(dir, 'root.zone'),
+    ['$TTL 60', '@ IN SOA localhost. root.localhost. 1 60 60 600 60', '@ IN NS localhost.', 'localhost. IN A 127.0.0.1', ''].join('\n'),
+  );
   for (const [zone, records] of Object.entries(zones)) await fsp.writeFile(path.join(dir, `${zone}.zone`), zoneFile(zone, records));
 
   let lastError;
@@ -119,7 +121,9 @@ async function startBind(opts = {}) {
       '};',
       'controls { };',
       'zone "." { type primary; file "root.zone"; };',
-      ...Object.keys(zones).map((zone) => `zone "${zone}" { type primary; file "${zone}.zone"; update-policy { grant ${key.name} zonesub TXT CNAME; }; };`),
+      ...Object.keys(zones).map(
+        (zone) => `zone "${zone}" { type primary; file "${zone}.zone"; update-policy { grant ${key.name} zonesub TXT CNAME; }; };`,
+      ),
       '',
     ].join('\n');
     await fsp.writeFile(path.join(dir, 'named.conf'), conf);
@@ -127,10 +131,12 @@ async function startBind(opts = {}) {
     const child = spawn(NAMED, ['-g', '-4', '-c', path.join(dir, 'named.conf')], { stdio: ['ignore', log.fd, log.fd] });
     await log.close();
     live.add(child);
-    child.exited = new Promise((resolve) => child.once('exit', () => {
-      live.delete(child);
-      resolve();
-    }));
+    child.exited = new Promise((resolve) =>
+      child.once('exit', () => {
+        live.delete(child);
+        resolve();
+      }),
+    );
     const server = `127.0.0.1:${port}`;
     const instance = { port, server, dir, key, child };
     // ready when the SOA of the first zone is served (or named died: port taken, bad config)
@@ -163,7 +169,11 @@ function finish(instance) {
   /** TXT values of a name as dig shows them (quotes removed, strings joined). */
   instance.txt = async (name) => {
     const out = await run('dig', ['@127.0.0.1', '-p', String(port), '+short', '+tries=2', '+time=1', 'TXT', name]);
-    return out.split('\n').map((l) => l.trim()).filter((l) => l.startsWith('"')).map((l) => l.replace(/^"|"$/g, '').split('" "').join(''));
+    return out
+      .split('\n')
+      .map((l) => l.trim())
+      .filter((l) => l.startsWith('"'))
+      .map((l) => l.replace(/^"|"$/g, '').split('" "').join(''));
   };
   /** nsupdate lines (signed with the zone key) sent to this server. */
   let chain = Promise.resolve();
@@ -174,8 +184,7 @@ function finish(instance) {
     return next;
   };
   /** Replaces every TXT value of a name ([] removes them all). */
-  instance.setTxt = (name, values) =>
-    instance.update([`update delete ${name}. TXT`, ...values.map((v) => `update add ${name}. 60 TXT "${v}"`)]);
+  instance.setTxt = (name, values) => instance.update([`update delete ${name}. TXT`, ...values.map((v) => `update add ${name}. 60 TXT "${v}"`)]);
   instance.stop = async () => {
     if (child.exitCode === null) {
       process.kill(child.pid, 'SIGTERM');

@@ -37,7 +37,9 @@ async function unpackNpmChromium() {
   try {
     entry = require.resolve(NPM_CHROMIUM);
   } catch {
-    throw new Error(`no Chromium for the editor tests: neither ${CHROMIUM} nor the devDependency ${NPM_CHROMIUM} is installed (run npm install, or apt-get install chromium)`);
+    throw new Error(
+      `no Chromium for the editor tests: neither ${CHROMIUM} nor the devDependency ${NPM_CHROMIUM} is installed (run npm install, or apt-get install chromium)`,
+    );
   }
   // Its "exports" hides package.json: walk up from the entry point to read the version.
   let version;
@@ -54,7 +56,8 @@ async function unpackNpmChromium() {
   const lock = `${dir}.lock`;
   const deadline = Date.now() + UNPACK_TIMEOUT_MS;
   while (!fs.existsSync(complete)) {
-    if (Date.now() > deadline) throw new Error(`waited ${UNPACK_TIMEOUT_MS} ms for another process to unpack ${NPM_CHROMIUM} (remove ${lock} if no test runs)`);
+    if (Date.now() > deadline)
+      throw new Error(`waited ${UNPACK_TIMEOUT_MS} ms for another process to unpack ${NPM_CHROMIUM} (remove ${lock} if no test runs)`);
     try {
       fs.mkdirSync(lock);
     } catch (err) {
@@ -75,16 +78,19 @@ async function unpackNpmChromium() {
       const unpacked = await npmChromium.executablePath();
       if (path.resolve(unpacked) !== binary) throw new Error(`${NPM_CHROMIUM} unpacked to ${unpacked}, expected ${binary}`);
       // Its fonts.conf names /tmp/fonts; ours adds the system fonts plus the shipped Open Sans.
-      fs.writeFileSync(path.join(dir, 'fonts.conf'), [
-        '<?xml version="1.0"?>',
-        '<!DOCTYPE fontconfig SYSTEM "fonts.dtd">',
-        '<fontconfig>',
-        '  <include ignore_missing="yes">/etc/fonts/fonts.conf</include>',
-        `  <dir>${path.join(dir, 'fonts')}</dir>`,
-        `  <cachedir>${path.join(dir, 'fonts-cache')}</cachedir>`,
-        '</fontconfig>',
-        '',
-      ].join('\n'));
+      fs.writeFileSync(
+        path.join(dir, 'fonts.conf'),
+        [
+          '<?xml version="1.0"?>',
+          '<!DOCTYPE fontconfig SYSTEM "fonts.dtd">',
+          '<fontconfig>',
+          '  <include ignore_missing="yes">/etc/fonts/fonts.conf</include>',
+          `  <dir>${path.join(dir, 'fonts')}</dir>`,
+          `  <cachedir>${path.join(dir, 'fonts-cache')}</cachedir>`,
+          '</fontconfig>',
+          '',
+        ].join('\n'),
+      );
       fs.writeFileSync(complete, `${version}\n`);
     } finally {
       if (savedTmpdir === undefined) delete process.env.TMPDIR;
@@ -118,14 +124,20 @@ async function announceBrowser(context, page, choice) {
     const { product } = await session.send('Browser.getVersion');
     await session.detach();
     version = ' ' + product.replace(/^Headless/, '').replace(/^Chrome\//, '');
-  } catch { /* the line still names the source */ }
+  } catch {
+    /* the line still names the source */
+  }
   const markerDir = path.join(os.tmpdir(), 'certflow-browser-announced');
   try {
     fs.mkdirSync(markerDir, { recursive: true });
     const parentStart = (fs.readFileSync(`/proc/${process.ppid}/stat`, 'utf8').split(') ')[1] || '').split(' ')[19] || '0';
     for (const name of fs.readdirSync(markerDir)) {
       const pid = Number(name.split('-')[0]);
-      try { process.kill(pid, 0); } catch { fs.rmSync(path.join(markerDir, name), { force: true }); }
+      try {
+        process.kill(pid, 0);
+      } catch {
+        fs.rmSync(path.join(markerDir, name), { force: true });
+      }
     }
     fs.writeFileSync(path.join(markerDir, `${process.ppid}-${parentStart}`), choice.source, { flag: 'wx' });
   } catch (err) {
@@ -182,7 +194,9 @@ async function launchBrowser({ viewport = { width: 1400, height: 900 }, deviceSc
   await announceBrowser(context, page, choice);
   const consoleErrors = [];
   const pageErrors = [];
-  page.on('console', (message) => { if (message.type() === 'error') consoleErrors.push(message.text()); });
+  page.on('console', (message) => {
+    if (message.type() === 'error') consoleErrors.push(message.text());
+  });
   page.on('pageerror', (error) => pageErrors.push(String(error && error.stack ? error.stack : error)));
 
   return {
@@ -248,7 +262,8 @@ async function openEditor(page, url, types = [], timeout = 30000) {
   );
   await page.locator(SEL.chart).waitFor({ state: 'visible', timeout });
   const missing = await page.evaluate((wanted) => wanted.filter((type) => !RED.nodes.getType(type)), types);
-  if (missing.length) throw new Error(`the editor has no definition for ${missing.join(', ')} (check the node's .html: RED.nodes.registerType and script errors)`);
+  if (missing.length)
+    throw new Error(`the editor has no definition for ${missing.join(', ')} (check the node's .html: RED.nodes.registerType and script errors)`);
 }
 
 /** Node types the editor knows (registered by their .html). */
@@ -259,10 +274,12 @@ async function editorTypes(page) {
 /** Texts of the notifications currently shown, with their kind (error, warning, success...). */
 async function notifications(page) {
   return page.$$eval(SEL.notification, (elements) =>
-    elements.filter((el) => !el.closed).map((el) => ({
-      kind: (el.className.match(/red-ui-notification-(\w+)/) || [])[1] || 'info',
-      text: el.innerText.trim(),
-    })),
+    elements
+      .filter((el) => !el.closed)
+      .map((el) => ({
+        kind: (el.className.match(/red-ui-notification-(\w+)/) || [])[1] || 'info',
+        text: el.innerText.trim(),
+      })),
   );
 }
 
@@ -270,7 +287,9 @@ async function notifications(page) {
 async function dismissNotifications(page) {
   // Through the editor's own close() (removing the element by hand breaks its slide-up).
   await page.evaluate(() => {
-    document.querySelectorAll('.red-ui-notification').forEach((el) => { if (typeof el.close === 'function') el.close(); });
+    document.querySelectorAll('.red-ui-notification').forEach((el) => {
+      if (typeof el.close === 'function') el.close();
+    });
   });
   await page.waitForFunction(() => document.querySelectorAll('.red-ui-notification').length === 0, null, { timeout: 3000 }).catch(() => {});
 }
@@ -295,9 +314,13 @@ async function searchPalette(page, text) {
     { timeout: 5000 },
   );
   // Categories slide open: read what is visible once two looks agree.
-  const visible = () => page.$$eval('#red-ui-palette-container .red-ui-palette-node', (elements) =>
-    elements.filter((el) => el.offsetParent !== null && el.getBoundingClientRect().height > 0).map((el) => el.getAttribute('data-palette-type')).join('\n'),
-  );
+  const visible = () =>
+    page.$$eval('#red-ui-palette-container .red-ui-palette-node', (elements) =>
+      elements
+        .filter((el) => el.offsetParent !== null && el.getBoundingClientRect().height > 0)
+        .map((el) => el.getAttribute('data-palette-type'))
+        .join('\n'),
+    );
   let last = await visible();
   for (let i = 0; i < 20; i++) {
     await page.waitForTimeout(100);
@@ -319,7 +342,7 @@ async function stableBox(page, selector, timeout = 3000) {
   const locator = page.locator(selector);
   await locator.waitFor({ state: 'visible', timeout });
   let last = await locator.boundingBox();
-  for (const deadline = Date.now() + timeout; Date.now() < deadline; ) {
+  for (const deadline = Date.now() + timeout; Date.now() < deadline;) {
     await page.waitForTimeout(120);
     const box = await locator.boundingBox();
     if (box && last && box.x === last.x && box.y === last.y && box.width === last.width && box.height === last.height) return box;
@@ -334,13 +357,14 @@ async function stableBox(page, selector, timeout = 3000) {
  */
 async function dragToWorkspace(page, type, { x = 250, y = 150 } = {}) {
   const before = await page.evaluate((t) => RED.nodes.filterNodes({ type: t, z: RED.workspaces.active() }).map((n) => n.id), type);
-  const added = () => page.evaluate(
-    ({ t, known }) => {
-      const node = RED.nodes.filterNodes({ type: t, z: RED.workspaces.active() }).find((n) => !known.includes(n.id));
-      return node ? node.id : null;
-    },
-    { t: type, known: before },
-  );
+  const added = () =>
+    page.evaluate(
+      ({ t, known }) => {
+        const node = RED.nodes.filterNodes({ type: t, z: RED.workspaces.active() }).find((n) => !known.includes(n.id));
+        return node ? node.id : null;
+      },
+      { t: type, known: before },
+    );
   let id = null;
   // Palette categories slide open and closed after a search: drag from where the node rests,
   // and try once more if the first drop landed while something was still moving.
@@ -353,7 +377,7 @@ async function dragToWorkspace(page, type, { x = 250, y = 150 } = {}) {
     await page.mouse.move(source.x + source.width / 2 + 10, source.y + source.height / 2 + 5, { steps: 3 });
     await page.mouse.move(chart.x + x, chart.y + y, { steps: 15 });
     await page.mouse.up();
-    for (const deadline = Date.now() + 3000; !id && Date.now() < deadline; ) {
+    for (const deadline = Date.now() + 3000; !id && Date.now() < deadline;) {
       id = await added();
       if (!id) await page.waitForTimeout(100);
     }
@@ -383,8 +407,11 @@ async function clickDone(page) {
 async function deploy(page, timeout = 20000) {
   await dismissNotifications(page);
   // The button is greyed while there is nothing to deploy (or nodes still hang on the mouse).
-  await page.waitForFunction((sel) => !document.querySelector(sel).classList.contains('disabled'), SEL.deploy, { timeout: 5000 })
-    .catch(() => { throw new Error('the Deploy button stays disabled: the editor sees nothing to deploy'); });
+  await page
+    .waitForFunction((sel) => !document.querySelector(sel).classList.contains('disabled'), SEL.deploy, { timeout: 5000 })
+    .catch(() => {
+      throw new Error('the Deploy button stays disabled: the editor sees nothing to deploy');
+    });
   await page.locator(SEL.deploy).click();
   const deadline = Date.now() + timeout;
   let seen = [];
@@ -412,7 +439,11 @@ async function showHelpFor(page, id, expectedTitle) {
     await page.locator(`${SEL.helpSection} .red-ui-help-title`, { hasText: expectedTitle }).first().waitFor({ timeout: 5000 });
   }
   return {
-    title: await page.locator(`${SEL.helpSection} .red-ui-help-title`).first().innerText().catch(() => ''),
+    title: await page
+      .locator(`${SEL.helpSection} .red-ui-help-title`)
+      .first()
+      .innerText()
+      .catch(() => ''),
     text: await help.innerText(),
   };
 }
@@ -430,39 +461,50 @@ const GOOD_VALUES = ['admin@example.com', 'example.com', 'https://acme.example.c
  * textarea or a TypedInput in text mode. prefix: 'node-input' or 'node-config-input'.
  */
 async function validatedFields(page, type, prefix) {
-  return page.evaluate(({ type, prefix }) => {
-    const def = RED.nodes.getType(type);
-    const props = { ...(def.defaults || {}), ...(def.credentials || {}) };
-    const fields = [];
-    for (const [prop, spec] of Object.entries(props)) {
-      if (!spec || !(spec.required || typeof spec.validate === 'function')) continue;
-      if (spec.type && RED.nodes.getType(spec.type)) continue; // a config node select
-      const el = document.getElementById(`${prefix}-${prop}`);
-      if (!el) continue;
-      const container = el.nextElementSibling && el.nextElementSibling.classList.contains('red-ui-typedInput-container') ? el.nextElementSibling : null;
-      let selector = null;
-      let inputType = el.getAttribute('type') || el.tagName.toLowerCase();
-      if (container) {
-        const inner = container.querySelector('input.red-ui-typedInput-input');
-        if (inner && inner.offsetParent !== null) selector = `#${prefix}-${prop} + .red-ui-typedInput-container input.red-ui-typedInput-input`;
-        inputType = inner ? inner.getAttribute('type') || 'text' : inputType;
-      } else if (el.offsetParent !== null && (el.tagName === 'TEXTAREA' || (el.tagName === 'INPUT' && /^(text|number|password|email|url|search|)$/.test(el.getAttribute('type') || '')))) {
-        selector = `#${prefix}-${prop}`;
+  return page.evaluate(
+    ({ type, prefix }) => {
+      const def = RED.nodes.getType(type);
+      const props = { ...(def.defaults || {}), ...(def.credentials || {}) };
+      const fields = [];
+      for (const [prop, spec] of Object.entries(props)) {
+        if (!spec || !(spec.required || typeof spec.validate === 'function')) continue;
+        if (spec.type && RED.nodes.getType(spec.type)) continue; // a config node select
+        const el = document.getElementById(`${prefix}-${prop}`);
+        if (!el) continue;
+        const container =
+          el.nextElementSibling && el.nextElementSibling.classList.contains('red-ui-typedInput-container') ? el.nextElementSibling : null;
+        let selector = null;
+        let inputType = el.getAttribute('type') || el.tagName.toLowerCase();
+        if (container) {
+          const inner = container.querySelector('input.red-ui-typedInput-input');
+          if (inner && inner.offsetParent !== null) selector = `#${prefix}-${prop} + .red-ui-typedInput-container input.red-ui-typedInput-input`;
+          inputType = inner ? inner.getAttribute('type') || 'text' : inputType;
+        } else if (
+          el.offsetParent !== null &&
+          (el.tagName === 'TEXTAREA' || (el.tagName === 'INPUT' && /^(text|number|password|email|url|search|)$/.test(el.getAttribute('type') || '')))
+        ) {
+          selector = `#${prefix}-${prop}`;
+        }
+        if (!selector) continue;
+        fields.push({ prop, selector, inputType, typed: !!container, original: el.value, required: !!spec.required });
       }
-      if (!selector) continue;
-      fields.push({ prop, selector, inputType, typed: !!container, original: el.value, required: !!spec.required });
-    }
-    return fields;
-  }, { type, prefix });
+      return fields;
+    },
+    { type, prefix },
+  );
 }
 
 async function fieldIsMarkedInvalid(page, prefix, prop) {
-  return page.evaluate(({ id }) => {
-    const el = document.getElementById(id);
-    if (!el) return false;
-    const container = el.nextElementSibling && el.nextElementSibling.classList.contains('red-ui-typedInput-container') ? el.nextElementSibling : null;
-    return el.classList.contains('input-error') || !!(container && container.classList.contains('input-error'));
-  }, { id: `${prefix}-${prop}` });
+  return page.evaluate(
+    ({ id }) => {
+      const el = document.getElementById(id);
+      if (!el) return false;
+      const container =
+        el.nextElementSibling && el.nextElementSibling.classList.contains('red-ui-typedInput-container') ? el.nextElementSibling : null;
+      return el.classList.contains('input-error') || !!(container && container.classList.contains('input-error'));
+    },
+    { id: `${prefix}-${prop}` },
+  );
 }
 
 /** Types `value` into a field the way a user does (keyup + change drive the editor's check). */
@@ -487,13 +529,19 @@ async function probeValidatedFields(page, type, prefix) {
     for (const bad of badValues) {
       if (bad === field.original) continue;
       await typeInto(page, field.selector, bad);
-      if (await fieldIsMarkedInvalid(page, prefix, field.prop)) { rejected = bad; break; }
+      if (await fieldIsMarkedInvalid(page, prefix, field.prop)) {
+        rejected = bad;
+        break;
+      }
     }
     let restored = null;
     for (const good of [field.original, ...GOOD_VALUES]) {
       if (field.inputType === 'number' && good !== '' && Number.isNaN(Number(good))) continue;
       await typeInto(page, field.selector, good);
-      if (!(await fieldIsMarkedInvalid(page, prefix, field.prop))) { restored = good; break; }
+      if (!(await fieldIsMarkedInvalid(page, prefix, field.prop))) {
+        restored = good;
+        break;
+      }
     }
     results.push({ prop: field.prop, rejected, restored });
   }
@@ -502,18 +550,21 @@ async function probeValidatedFields(page, type, prefix) {
 
 /** Config-node selects in the open dialog that have no config node chosen yet. */
 async function emptyConfigSelects(page, type, prefix) {
-  return page.evaluate(({ type, prefix }) => {
-    const def = RED.nodes.getType(type);
-    const out = [];
-    for (const [prop, spec] of Object.entries(def.defaults || {})) {
-      const configDef = spec && spec.type && RED.nodes.getType(spec.type);
-      if (!configDef || configDef.category !== 'config') continue;
-      const select = document.getElementById(`${prefix}-${prop}`);
-      if (!select || select.offsetParent === null) continue;
-      if (!select.value || select.value === '_ADD_') out.push({ prop, configType: spec.type, required: spec.required !== false });
-    }
-    return out;
-  }, { type, prefix });
+  return page.evaluate(
+    ({ type, prefix }) => {
+      const def = RED.nodes.getType(type);
+      const out = [];
+      for (const [prop, spec] of Object.entries(def.defaults || {})) {
+        const configDef = spec && spec.type && RED.nodes.getType(spec.type);
+        if (!configDef || configDef.category !== 'config') continue;
+        const select = document.getElementById(`${prefix}-${prop}`);
+        if (!select || select.offsetParent === null) continue;
+        if (!select.value || select.value === '_ADD_') out.push({ prop, configType: spec.type, required: spec.required !== false });
+      }
+      return out;
+    },
+    { type, prefix },
+  );
 }
 
 /** The title of the topmost edit tray (e.g. "Add new ACME account config node"). */
@@ -571,7 +622,13 @@ async function showHelpByType(page, type) {
   const label = await page.evaluate((t) => {
     const def = RED.nodes.getType(t);
     let text = def && def.paletteLabel;
-    if (typeof text === 'function') { try { text = text.call(def); } catch { text = null; } }
+    if (typeof text === 'function') {
+      try {
+        text = text.call(def);
+      } catch {
+        text = null;
+      }
+    }
     return text || t;
   }, type);
   const entry = page.locator('#red-ui-sidebar-content .red-ui-treeList-label .red-ui-node-label', { hasText: label }).first();

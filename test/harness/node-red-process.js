@@ -67,7 +67,10 @@ function makeUserDir(prefix = 'certflow-nr-') {
 }
 
 async function httpGetJson(url, timeoutMs = 5000) {
-  const response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs), headers: { accept: 'application/json', 'Node-RED-API-Version': 'v2' } });
+  const response = await fetch(url, {
+    signal: AbortSignal.timeout(timeoutMs),
+    headers: { accept: 'application/json', 'Node-RED-API-Version': 'v2' },
+  });
   const text = await response.text();
   if (!response.ok) throw new Error(`GET ${url} -> ${response.status}: ${text.slice(0, 300)}`);
   return JSON.parse(text);
@@ -166,7 +169,20 @@ async function startNodeRed(options = {}) {
     process.removeListener('exit', killOnExit);
   }
 
-  const handle = { url: undefined, port: undefined, protocol: undefined, pid: child.pid, child, userDir, exited, log, logLines: () => log().split('\n'), waitForLog, stop, kill };
+  const handle = {
+    url: undefined,
+    port: undefined,
+    protocol: undefined,
+    pid: child.pid,
+    child,
+    userDir,
+    exited,
+    log,
+    logLines: () => log().split('\n'),
+    waitForLog,
+    stop,
+    kill,
+  };
   if (waitFor === 'spawned') return handle;
 
   // Ready = the server announced its (OS-chosen) port, flows started, and (on HTTP) the admin API answers.
@@ -204,7 +220,10 @@ async function startNodeRed(options = {}) {
  * every hour. `credentialSecret` and `https` (the options of the helper's https()) are JavaScript
  * source, for settings that take them from the environment (test/cluster/kit.js).
  */
-function httpsSettingsSource(packageName = PACKAGE_NAME, { credentialSecret = "'certflow-test-secret'", https = "{ name: 'node-red', userDir: __dirname }" } = {}) {
+function httpsSettingsSource(
+  packageName = PACKAGE_NAME,
+  { credentialSecret = "'certflow-test-secret'", https = "{ name: 'node-red', userDir: __dirname }" } = {},
+) {
   return `// written by test/harness/node-red-process.js
 module.exports = {
   uiHost: '127.0.0.1',

@@ -130,10 +130,14 @@ function get(url, ca) {
 function postJson(url, body) {
   return new Promise((resolve, reject) => {
     const data = Buffer.from(JSON.stringify(body));
-    const req = http.request(url, { method: 'POST', headers: { 'Content-Type': 'application/json', 'Content-Length': data.length, 'User-Agent': USER_AGENT }, agent: false }, (res) => {
-      res.resume();
-      res.on('end', () => (res.statusCode < 300 ? resolve() : reject(new Error(`${url}: HTTP ${res.statusCode}`))));
-    });
+    const req = http.request(
+      url,
+      { method: 'POST', headers: { 'Content-Type': 'application/json', 'Content-Length': data.length, 'User-Agent': USER_AGENT }, agent: false },
+      (res) => {
+        res.resume();
+        res.on('end', () => (res.statusCode < 300 ? resolve() : reject(new Error(`${url}: HTTP ${res.statusCode}`))));
+      },
+    );
     req.on('error', reject);
     req.end(data);
   });
@@ -146,10 +150,12 @@ async function spawnLogged(bin, args, env, logFile) {
   const child = spawn(bin, args, { env, stdio: ['ignore', log.fd, log.fd] });
   await log.close(); // the child has its own copy of the descriptor
   liveChildren.add(child);
-  child.exited = new Promise((resolve) => child.once('exit', (code, signal) => {
-    liveChildren.delete(child);
-    resolve({ code, signal });
-  }));
+  child.exited = new Promise((resolve) =>
+    child.once('exit', (code, signal) => {
+      liveChildren.delete(child);
+      resolve({ code, signal });
+    }),
+  );
   child.once('error', () => liveChildren.delete(child));
   return child;
 }
@@ -204,9 +210,25 @@ async function startPebble(opts = {}) {
   const certFile = path.join(runDir, 'listener-cert.pem');
   const keyFile = path.join(runDir, 'listener-key.pem');
   await run('openssl', [
-    'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '30',
-    '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1',
-    '-addext', 'extendedKeyUsage=serverAuth', '-keyout', keyFile, '-out', certFile,
+    'req',
+    '-x509',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:P-256',
+    '-nodes',
+    '-days',
+    '30',
+    '-subj',
+    '/CN=localhost',
+    '-addext',
+    'subjectAltName=DNS:localhost,IP:127.0.0.1',
+    '-addext',
+    'extendedKeyUsage=serverAuth',
+    '-keyout',
+    keyFile,
+    '-out',
+    certFile,
   ]);
   const acmeCaPem = await fsp.readFile(certFile, 'utf8');
 
@@ -235,12 +257,29 @@ async function startPebble(opts = {}) {
   if (opts.chainLength) pebbleEnv.PEBBLE_CHAIN_LENGTH = String(opts.chainLength);
 
   async function startCts(dnsPort, ctsMgmtPort) {
-    return spawnLogged(bins.cts, [
-      '-http01', '', '-https01', '', '-tlsalpn01', '', '-doh', '',
-      '-dnsserver', `127.0.0.1:${dnsPort}`,
-      '-management', `127.0.0.1:${ctsMgmtPort}`,
-      '-defaultIPv4', '127.0.0.1', '-defaultIPv6', '',
-    ], process.env, path.join(runDir, 'challtestsrv.log'));
+    return spawnLogged(
+      bins.cts,
+      [
+        '-http01',
+        '',
+        '-https01',
+        '',
+        '-tlsalpn01',
+        '',
+        '-doh',
+        '',
+        '-dnsserver',
+        `127.0.0.1:${dnsPort}`,
+        '-management',
+        `127.0.0.1:${ctsMgmtPort}`,
+        '-defaultIPv4',
+        '127.0.0.1',
+        '-defaultIPv6',
+        '',
+      ],
+      process.env,
+      path.join(runDir, 'challtestsrv.log'),
+    );
   }
 
   async function writeConfig(acmePort, mgmtPort) {
@@ -267,14 +306,22 @@ async function startPebble(opts = {}) {
 
   async function startPebbleProcess() {
     const configFile = path.join(runDir, 'pebble-config.json');
-    return spawnLogged(bins.pebble, ['-config', configFile, '-dnsserver', opts.dnsServer || `127.0.0.1:${instance.dnsPort}`, '-strict=false'], pebbleEnv, path.join(runDir, 'pebble.log'));
+    return spawnLogged(
+      bins.pebble,
+      ['-config', configFile, '-dnsserver', opts.dnsServer || `127.0.0.1:${instance.dnsPort}`, '-strict=false'],
+      pebbleEnv,
+      path.join(runDir, 'pebble.log'),
+    );
   }
 
   /** Waits until the directory, the root and challtestsrv's management API answer. */
   async function waitReady() {
     const deadline = Date.now() + (opts.readyTimeoutMs ?? 20000);
     for (;;) {
-      for (const [name, child] of [['pebble', state.pebble], ['challtestsrv', state.cts]]) {
+      for (const [name, child] of [
+        ['pebble', state.pebble],
+        ['challtestsrv', state.cts],
+      ]) {
         if (child.exitCode !== null || child.signalCode !== null) {
           const err = new Error(`${name} exited early:\n${await tail(path.join(runDir, `${name}.log`))}`);
           err.exitedEarly = true;

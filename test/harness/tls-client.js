@@ -61,7 +61,8 @@ function adminRequest(port, ca, method, urlPath, body, name = 'localhost') {
         res.on('data', (c) => parts.push(c));
         res.on('end', () => {
           const text = Buffer.concat(parts).toString('utf8');
-          if (res.statusCode >= 300) return reject(Object.assign(new Error(`${method} ${urlPath} -> ${res.statusCode}: ${text.slice(0, 300)}`), { status: res.statusCode }));
+          if (res.statusCode >= 300)
+            return reject(Object.assign(new Error(`${method} ${urlPath} -> ${res.statusCode}: ${text.slice(0, 300)}`), { status: res.statusCode }));
           try {
             resolve(text ? JSON.parse(text) : null);
           } catch {
@@ -95,14 +96,25 @@ async function pressInject(port, ca, id, { name, timeoutMs = 20000 } = {}) {
 /** The served certificate as `openssl s_client` sees it (PEM): the independent judge. */
 function opensslServedPem(port, servername = 'localhost') {
   return new Promise((resolve, reject) => {
-    const child = execFile('openssl', ['s_client', '-connect', `127.0.0.1:${port}`, '-servername', servername], { encoding: 'utf8', timeout: 15000 }, (err, stdout) => {
-      const pem = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/.exec(stdout || '');
-      if (pem) resolve(`${pem[0]}\n`);
-      else reject(err || new Error('openssl s_client showed no certificate'));
-    });
+    const child = execFile(
+      'openssl',
+      ['s_client', '-connect', `127.0.0.1:${port}`, '-servername', servername],
+      { encoding: 'utf8', timeout: 15000 },
+      (err, stdout) => {
+        const pem = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/.exec(stdout || '');
+        if (pem) resolve(`${pem[0]}\n`);
+        else reject(err || new Error('openssl s_client showed no certificate'));
+      },
+    );
     child.stdin.end('Q\n');
   });
 }
 
 module.exports = {
-  opensslServedPem, peerCertificate, servedCertificate, waitForNewCertificate, adminRequest, pressInject };
+  opensslServedPem,
+  peerCertificate,
+  servedCertificate,
+  waitForNewCertificate,
+  adminRequest,
+  pressInject,
+};

@@ -42,10 +42,13 @@ function registerCatalogs(types) {
     i18n.init({ lang: 'en-US' });
     i18nReady = true;
   }
-  return Promise.all(types.map((type) => {
-    if (!catalogues.has(type)) catalogues.set(type, i18n.registerMessageCatalog(`${moduleName}/${type}`, path.join(distNodes, 'locales'), `${type}.json`));
-    return catalogues.get(type);
-  }));
+  return Promise.all(
+    types.map((type) => {
+      if (!catalogues.has(type))
+        catalogues.set(type, i18n.registerMessageCatalog(`${moduleName}/${type}`, path.join(distNodes, 'locales'), `${type}.json`));
+      return catalogues.get(type);
+    }),
+  );
 }
 
 /** Our node module for `type`, with RED._ resolving keys in that file's catalogue (as the runtime does). */
@@ -135,7 +138,10 @@ function statusCalls(nodeId) {
 
 /** Every line Node-RED logged since the flow was loaded, as text. */
 function logLines() {
-  return helper.log().getCalls().map((call) => JSON.stringify(call.args[0]));
+  return helper
+    .log()
+    .getCalls()
+    .map((call) => JSON.stringify(call.args[0]));
 }
 
 /** Every status text of every node, every log line and every error/warn argument, as one text. */
@@ -152,7 +158,9 @@ function everythingShown() {
 
 /** Lines of a PEM private key body (long enough to be unique) that must never be shown. */
 function secretLines(pem) {
-  return String(pem).split('\n').filter((l) => l.length >= 40 && !l.startsWith('-----'));
+  return String(pem)
+    .split('\n')
+    .filter((l) => l.length >= 40 && !l.startsWith('-----'));
 }
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));

@@ -66,18 +66,60 @@ async function makeKey(tmp, name, type = 'ec') {
 async function makeCa(tmp, name, { subject = `/CN=${name}`, keyType = 'ec', issuer, pathlen, days = 3650 } = {}) {
   const key = await makeKey(tmp, name, keyType);
   const cert = tmp.file(`${name}.pem`);
-  const ext = await tmp.write(`${name}.ext`, [
-    `basicConstraints=critical,CA:TRUE${pathlen !== undefined ? `,pathlen:${pathlen}` : ''}`,
-    'keyUsage=critical,keyCertSign,cRLSign',
-    'subjectKeyIdentifier=hash',
-    ...(issuer ? ['authorityKeyIdentifier=keyid'] : []),
-  ].join('\n'));
+  const ext = await tmp.write(
+    `${name}.ext`,
+    [
+      `basicConstraints=critical,CA:TRUE${pathlen !== undefined ? `,pathlen:${pathlen}` : ''}`,
+      'keyUsage=critical,keyCertSign,cRLSign',
+      'subjectKeyIdentifier=hash',
+      ...(issuer ? ['authorityKeyIdentifier=keyid'] : []),
+    ].join('\n'),
+  );
   if (issuer) {
     const csr = tmp.file(`${name}.csr`);
     await opensslOk(['req', '-new', '-key', key, '-subj', subject, '-out', csr]);
-    await opensslOk(['x509', '-req', '-in', csr, '-CA', issuer.cert, '-CAkey', issuer.key, '-set_serial', randomSerial(), '-days', String(days), '-sha256', '-extfile', ext, '-out', cert]);
+    await opensslOk([
+      'x509',
+      '-req',
+      '-in',
+      csr,
+      '-CA',
+      issuer.cert,
+      '-CAkey',
+      issuer.key,
+      '-set_serial',
+      randomSerial(),
+      '-days',
+      String(days),
+      '-sha256',
+      '-extfile',
+      ext,
+      '-out',
+      cert,
+    ]);
   } else {
-    await opensslOk(['req', '-x509', '-new', '-key', key, '-subj', subject, '-days', String(days), '-sha256', '-config', await minimalReqConfig(tmp), '-extensions', 'v3', '-addext', `basicConstraints=critical,CA:TRUE${pathlen !== undefined ? `,pathlen:${pathlen}` : ''}`, '-addext', 'keyUsage=critical,keyCertSign,cRLSign', '-out', cert]);
+    await opensslOk([
+      'req',
+      '-x509',
+      '-new',
+      '-key',
+      key,
+      '-subj',
+      subject,
+      '-days',
+      String(days),
+      '-sha256',
+      '-config',
+      await minimalReqConfig(tmp),
+      '-extensions',
+      'v3',
+      '-addext',
+      `basicConstraints=critical,CA:TRUE${pathlen !== undefined ? `,pathlen:${pathlen}` : ''}`,
+      '-addext',
+      'keyUsage=critical,keyCertSign,cRLSign',
+      '-out',
+      cert,
+    ]);
   }
   return { key, cert, pem: await fs.readFile(cert, 'utf8'), keyPem: await fs.readFile(key, 'utf8') };
 }
@@ -88,28 +130,53 @@ async function makeCa(tmp, name, { subject = `/CN=${name}`, keyType = 'ec', issu
  * startdate/enddate ('20200101000000Z') for certificates outside their validity (openssl ca),
  * isCa for an intermediate with such dates.
  */
-async function makeLeaf(tmp, name, { issuer, subject = `/CN=${name}`, san, keyType = 'ec', days = 90, md = 'sha256', serial, extra = [], startdate, enddate, isCa = false } = {}) {
+async function makeLeaf(
+  tmp,
+  name,
+  { issuer, subject = `/CN=${name}`, san, keyType = 'ec', days = 90, md = 'sha256', serial, extra = [], startdate, enddate, isCa = false } = {},
+) {
   const key = await makeKey(tmp, name, keyType);
   const csr = tmp.file(`${name}.csr`);
   const cert = tmp.file(`${name}.pem`);
   await opensslOk(['req', '-new', '-key', key, '-subj', subject, '-out', csr]);
-  const ext = await tmp.write(`${name}.ext`, [
-    ...(isCa
-      ? ['basicConstraints=critical,CA:TRUE', 'keyUsage=critical,keyCertSign,cRLSign']
-      : [
-          'basicConstraints=critical,CA:FALSE',
-          keyType.startsWith('rsa') ? 'keyUsage=critical,digitalSignature,keyEncipherment' : 'keyUsage=critical,digitalSignature',
-          ...(extra.some((l) => l.startsWith('extendedKeyUsage')) ? [] : ['extendedKeyUsage=serverAuth']),
-        ]),
-    'subjectKeyIdentifier=hash',
-    'authorityKeyIdentifier=keyid',
-    ...(san ? [`subjectAltName=${san}`] : []),
-    ...extra,
-  ].join('\n'));
+  const ext = await tmp.write(
+    `${name}.ext`,
+    [
+      ...(isCa
+        ? ['basicConstraints=critical,CA:TRUE', 'keyUsage=critical,keyCertSign,cRLSign']
+        : [
+            'basicConstraints=critical,CA:FALSE',
+            keyType.startsWith('rsa') ? 'keyUsage=critical,digitalSignature,keyEncipherment' : 'keyUsage=critical,digitalSignature',
+            ...(extra.some((l) => l.startsWith('extendedKeyUsage')) ? [] : ['extendedKeyUsage=serverAuth']),
+          ]),
+      'subjectKeyIdentifier=hash',
+      'authorityKeyIdentifier=keyid',
+      ...(san ? [`subjectAltName=${san}`] : []),
+      ...extra,
+    ].join('\n'),
+  );
   if (startdate || enddate) {
     await signWithOpensslCa(tmp, name, { issuer, csr, ext, cert, md, startdate, enddate });
   } else {
-    await opensslOk(['x509', '-req', '-in', csr, '-CA', issuer.cert, '-CAkey', issuer.key, '-set_serial', serial ? `0x${serial}` : randomSerial(), '-days', String(days), `-${md}`, '-extfile', ext, '-out', cert]);
+    await opensslOk([
+      'x509',
+      '-req',
+      '-in',
+      csr,
+      '-CA',
+      issuer.cert,
+      '-CAkey',
+      issuer.key,
+      '-set_serial',
+      serial ? `0x${serial}` : randomSerial(),
+      '-days',
+      String(days),
+      `-${md}`,
+      '-extfile',
+      ext,
+      '-out',
+      cert,
+    ]);
   }
   return { key, cert, pem: await fs.readFile(cert, 'utf8'), keyPem: await fs.readFile(key, 'utf8') };
 }
@@ -120,12 +187,41 @@ async function signWithOpensslCa(tmp, name, { issuer, csr, ext, cert, md, startd
   await fs.mkdir(path.join(dir, 'new'), { recursive: true });
   await fs.writeFile(path.join(dir, 'index.txt'), '');
   await fs.writeFile(path.join(dir, 'serial'), `${randomSerial().slice(2)}\n`);
-  const config = await tmp.write(`ca-${name}.cnf`, [
-    '[ca]', 'default_ca = local', '[local]', `dir = ${dir}`, 'database = $dir/index.txt', 'new_certs_dir = $dir/new',
-    'serial = $dir/serial', `default_md = ${md}`, 'policy = any', 'unique_subject = no', 'default_days = 30',
-    '[any]', 'commonName = supplied',
-  ].join('\n'));
-  const args = ['ca', '-batch', '-notext', '-config', config, '-cert', issuer.cert, '-keyfile', issuer.key, '-in', csr, '-out', cert, '-extfile', ext];
+  const config = await tmp.write(
+    `ca-${name}.cnf`,
+    [
+      '[ca]',
+      'default_ca = local',
+      '[local]',
+      `dir = ${dir}`,
+      'database = $dir/index.txt',
+      'new_certs_dir = $dir/new',
+      'serial = $dir/serial',
+      `default_md = ${md}`,
+      'policy = any',
+      'unique_subject = no',
+      'default_days = 30',
+      '[any]',
+      'commonName = supplied',
+    ].join('\n'),
+  );
+  const args = [
+    'ca',
+    '-batch',
+    '-notext',
+    '-config',
+    config,
+    '-cert',
+    issuer.cert,
+    '-keyfile',
+    issuer.key,
+    '-in',
+    csr,
+    '-out',
+    cert,
+    '-extfile',
+    ext,
+  ];
   if (startdate) args.push('-startdate', startdate);
   if (enddate) args.push('-enddate', enddate);
   await opensslOk(args);

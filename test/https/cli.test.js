@@ -58,7 +58,10 @@ test('setup-https adds the helper to the default settings.js, with a backup, onc
   assert.equal(fs.readFileSync(path.join(userDir, backups(userDir)[0]), 'utf8'), original);
 
   const edited = fs.readFileSync(path.join(userDir, 'settings.js'), 'utf8');
-  assert.match(edited, /https: require\('@certflow\/node-red-certificates\/settings'\)\.https\(\{ name: 'node-red', userDir: __dirname \}\),\n\s+httpsRefreshInterval: 1,/);
+  assert.match(
+    edited,
+    /https: require\('@certflow\/node-red-certificates\/settings'\)\.https\(\{ name: 'node-red', userDir: __dirname \}\),\n\s+httpsRefreshInterval: 1,/,
+  );
   // Node-RED's view of it: https is our function, reading this userDir's store
   delete require.cache[path.join(userDir, 'settings.js')];
   const settings = require(path.join(userDir, 'settings.js'));
@@ -110,7 +113,10 @@ test('setup-https explains what is missing: no settings.js, package not installe
   const before = fs.readFileSync(path.join(userDir, 'settings.js'), 'utf8');
   const notInstalled = await cli('setup-https', '--user-dir', userDir);
   assert.equal(notInstalled.code, 1);
-  assert.match(notInstalled.stderr, /is not installed where .* can load it\. Install it first:\n\n\s+cd .* && npm install @certflow\/node-red-certificates/);
+  assert.match(
+    notInstalled.stderr,
+    /is not installed where .* can load it\. Install it first:\n\n\s+cd .* && npm install @certflow\/node-red-certificates/,
+  );
   assert.equal(fs.readFileSync(path.join(userDir, 'settings.js'), 'utf8'), before);
 
   const badName = await cli('setup-https', '--user-dir', userDir, '--name', '../etc');
@@ -125,7 +131,10 @@ test('setup-https refuses a read-only settings.js, and says how to go on', async
   const before = fs.readFileSync(file, 'utf8');
   const result = await cli('setup-https', '--user-dir', userDir);
   assert.equal(result.code, 2, result.stderr);
-  assert.match(result.stderr, /settings\.js is read-only \(mode 0444\), so setup-https leaves it alone\. Make it writable \(chmod u\+w .*settings\.js\) and run setup-https again, or add these lines/);
+  assert.match(
+    result.stderr,
+    /settings\.js is read-only \(mode 0444\), so setup-https leaves it alone\. Make it writable \(chmod u\+w .*settings\.js\) and run setup-https again, or add these lines/,
+  );
   assert.match(result.stderr, /https: require\('@certflow\/node-red-certificates\/settings'\)\.https\(/);
   // tests may run as root, who could write it anyway: the file, its mode and its inode are untouched
   assert.equal(fs.readFileSync(file, 'utf8'), before);
@@ -142,7 +151,10 @@ test('setup-https refuses to replace a symlinked settings.js by a file, and name
   const before = fs.readFileSync(real, 'utf8');
   const result = await cli('setup-https', '--user-dir', userDir);
   assert.equal(result.code, 2, result.stderr);
-  assert.match(result.stderr, /settings\.js is a symbolic link to .*config\/settings\.js, and setup-https would replace the link by a copy\. Run it on the file itself:/);
+  assert.match(
+    result.stderr,
+    /settings\.js is a symbolic link to .*config\/settings\.js, and setup-https would replace the link by a copy\. Run it on the file itself:/,
+  );
   assert.match(result.stderr, /node-red-certificates setup-https --settings .*config\/settings\.js --user-dir /);
   assert.ok(fs.lstatSync(path.join(userDir, 'settings.js')).isSymbolicLink());
   assert.equal(fs.readFileSync(real, 'utf8'), before);
@@ -171,7 +183,10 @@ test('setup-https edits the userDir it is run in, else the one named, else ~/.no
   // 2. a userDir known by its package.json only (no settings.js yet): named as the one to start
   const packageOnly = tempDir('certflow-cli-pkg-');
   t.after(() => fs.rmSync(packageOnly, { recursive: true, force: true }));
-  fs.writeFileSync(path.join(packageOnly, 'package.json'), JSON.stringify({ name: 'node-red-project', dependencies: { 'node-red-contrib-x': '1.0.0' } }));
+  fs.writeFileSync(
+    path.join(packageOnly, 'package.json'),
+    JSON.stringify({ name: 'node-red-project', dependencies: { 'node-red-contrib-x': '1.0.0' } }),
+  );
   const inPackageOnly = await cliIn({ cwd: packageOnly, home }, 'setup-https');
   assert.equal(inPackageOnly.code, 1);
   assert.match(inPackageOnly.stdout, /\(the current directory\)/);
@@ -192,7 +207,12 @@ test('setup-https edits the userDir it is run in, else the one named, else ~/.no
   t.after(() => fs.rmSync(elsewhere, { recursive: true, force: true }));
   const fromElsewhere = await cliIn({ cwd: elsewhere, home }, 'setup-https');
   assert.equal(fromElsewhere.code, 0, fromElsewhere.stderr);
-  assert.match(fromElsewhere.stdout, new RegExp(`Node-RED user directory: ${escape(homeUserDir)} \\(Node-RED's default; the current directory .* has no settings\\.js or Node-RED modules\\)`));
+  assert.match(
+    fromElsewhere.stdout,
+    new RegExp(
+      `Node-RED user directory: ${escape(homeUserDir)} \\(Node-RED's default; the current directory .* has no settings\\.js or Node-RED modules\\)`,
+    ),
+  );
   assert.match(fromElsewhere.stdout, new RegExp(`Edited ${escape(path.join(homeUserDir, 'settings.js'))} `));
   assert.notEqual(fs.readFileSync(path.join(homeUserDir, 'settings.js'), 'utf8'), homeSettings);
 });

@@ -12,7 +12,6 @@ const { opensslOk } = require('../helpers/openssl');
 const { peerCertificate } = require('../harness/tls-client');
 const { tempDir } = require('../harness/temp-dir');
 
-
 let sharedCa;
 /** One root CA for a test file (making keys is the slow part). */
 async function testCa() {
@@ -60,8 +59,14 @@ async function openssl(args, input) {
 async function nodeRedRefresh(server, settingsHttps) {
   const refreshed = await settingsHttps();
   if (!refreshed) return 'falsy';
-  const updateKey = server.key == undefined || (Buffer.isBuffer(server.key) && !server.key.equals(refreshed.key)) || (typeof server.key == 'string' && server.key != refreshed.key);
-  const updateCert = server.cert == undefined || (Buffer.isBuffer(server.cert) && !server.cert.equals(refreshed.cert)) || (typeof server.cert == 'string' && server.cert != refreshed.cert);
+  const updateKey =
+    server.key == undefined ||
+    (Buffer.isBuffer(server.key) && !server.key.equals(refreshed.key)) ||
+    (typeof server.key == 'string' && server.key != refreshed.key);
+  const updateCert =
+    server.cert == undefined ||
+    (Buffer.isBuffer(server.cert) && !server.cert.equals(refreshed.cert)) ||
+    (typeof server.cert == 'string' && server.cert != refreshed.cert);
   if (updateKey || updateCert) {
     server.setSecureContext(refreshed);
     return 'updated';

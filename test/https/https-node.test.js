@@ -49,13 +49,16 @@ async function setup({ serverKind = 'https', tlsOptions = {}, store = 'node-red'
 }
 
 async function loadHttpsNode(config = {}) {
-  await helper.load([nodeModule('certflow-https'), catchNode], [
-    { id: 'f1', type: 'tab', label: 'test' },
-    { id: 'h', z: 'f1', type: 'certflow-https', store: 'node-red', serve: true, wires: [['out']], ...config },
-    { id: 'out', z: 'f1', type: 'helper' },
-    { id: 'c', z: 'f1', type: 'catch', scope: null, uncaught: false, wires: [['caught']] },
-    { id: 'caught', z: 'f1', type: 'helper' },
-  ]);
+  await helper.load(
+    [nodeModule('certflow-https'), catchNode],
+    [
+      { id: 'f1', type: 'tab', label: 'test' },
+      { id: 'h', z: 'f1', type: 'certflow-https', store: 'node-red', serve: true, wires: [['out']], ...config },
+      { id: 'out', z: 'f1', type: 'helper' },
+      { id: 'c', z: 'f1', type: 'catch', scope: null, uncaught: false, wires: [['caught']] },
+      { id: 'caught', z: 'f1', type: 'helper' },
+    ],
+  );
   return helper.getNode('h');
 }
 
@@ -149,7 +152,10 @@ test('on plain HTTP: stored (and copied), the status says Node-RED runs on plain
   assert.equal(fs.statSync(path.join(userDir, 'copies', 'server.pem')).mode & 0o777, 0o640);
   const date = expectedUntil(bundle.cert).slice(0, 10);
   assert.deepEqual(lastStatus(node), { fill: 'yellow', shape: 'dot', text: `stored until ${date}; Node-RED runs on plain HTTP` });
-  const warned = helper._NodePrototype.warn.getCalls().filter((c) => c.thisValue === node).map((c) => String(c.args[0]));
+  const warned = helper._NodePrototype.warn
+    .getCalls()
+    .filter((c) => c.thisValue === node)
+    .map((c) => String(c.args[0]));
   assert.equal(warned.length, 1);
   assert.match(warned[0], /Node-RED runs on plain HTTP: .*npx @certflow\/node-red-certificates setup-https, then restart Node-RED/);
   assert.equal((await readStoredBundle({ userDir, name: 'node-red' })).leaf.fingerprint256, fingerprintOf(bundle.cert));
@@ -176,8 +182,14 @@ test('settings.js serving another store: served now, with a warning that a resta
   assert.equal((await peerCertificate(port)).cert.fingerprint256, fingerprintOf(bundle.cert));
   assert.equal(lastStatus(node).fill, 'yellow');
   assert.match(lastStatus(node).text, /settings\.js serves another/);
-  const warned = helper._NodePrototype.warn.getCalls().filter((c) => c.thisValue === node).map((c) => String(c.args[0]));
-  assert.ok(warned.some((w) => /switch back at its next refresh or restart.*https\(\{ name: 'node-red', userDir: __dirname \}\)/.test(w)), warned.join('\n'));
+  const warned = helper._NodePrototype.warn
+    .getCalls()
+    .filter((c) => c.thisValue === node)
+    .map((c) => String(c.args[0]));
+  assert.ok(
+    warned.some((w) => /switch back at its next refresh or restart.*https\(\{ name: 'node-red', userDir: __dirname \}\)/.test(w)),
+    warned.join('\n'),
+  );
 });
 
 test('at deploy the status shows what is being served', async () => {

@@ -50,9 +50,19 @@ test('first boot: a bootstrap certificate from a local CA, stored once, for loca
     assert.ok(leaf.subjectAltName.includes(name), `${name} in ${leaf.subjectAltName}`);
   }
   assert.ok(leaf.checkIssued(new X509Certificate(fs.readFileSync(caFile))));
-  const verify = await openssl(['verify', '-CAfile', caFile, '-verify_hostname', 'localhost', path.join(userDir, 'certificates', 'node-red', 'cert.pem')]);
+  const verify = await openssl([
+    'verify',
+    '-CAfile',
+    caFile,
+    '-verify_hostname',
+    'localhost',
+    path.join(userDir, 'certificates', 'node-red', 'cert.pem'),
+  ]);
   assert.match(verify.stdout, /OK/);
-  assert.ok(lines.some((l) => /\[info\] no certificate stored yet .* made a bootstrap certificate for .*localhost.*local CA .*ca\.pem/.test(l)), lines.join('\n'));
+  assert.ok(
+    lines.some((l) => /\[info\] no certificate stored yet .* made a bootstrap certificate for .*localhost.*local CA .*ca\.pem/.test(l)),
+    lines.join('\n'),
+  );
 
   // Later calls, and a new process (a new helper), serve the same stored pair.
   const again = await settingsHttps();
@@ -60,10 +70,13 @@ test('first boot: a bootstrap certificate from a local CA, stored once, for loca
   assert.equal(again.cert, options.cert);
   const afterRestart = await certflow.https({ name: 'node-red', userDir, log })();
   assert.equal(afterRestart.cert, options.cert);
-  assert.ok(lines.every((l) => !/PRIVATE KEY/.test(l)), 'no key material in the log');
+  assert.ok(
+    lines.every((l) => !/PRIVATE KEY/.test(l)),
+    'no key material in the log',
+  );
 });
 
-test('with Node-RED\'s refresh logic: unchanged store -> no reload; new certificate -> served on the next connection', async (t) => {
+test("with Node-RED's refresh logic: unchanged store -> no reload; new certificate -> served on the next connection", async (t) => {
   const userDir = tempDir();
   const settingsHttps = certflow.https({ userDir, log: () => {}, options: { minVersion: 'TLSv1.2' } });
   const server = https.createServer(await settingsHttps(), (req, res) => res.end('ok'));
@@ -88,7 +101,11 @@ test('with Node-RED\'s refresh logic: unchanged store -> no reload; new certific
 
 test('user options are merged in; key and cert always come from the store', async (t) => {
   const userDir = userDirFor(t);
-  const settingsHttps = certflow.https({ userDir, log: () => {}, options: { minVersion: 'TLSv1.3', ciphers: 'TLS_AES_256_GCM_SHA384', key: 'ignored', cert: 'ignored' } });
+  const settingsHttps = certflow.https({
+    userDir,
+    log: () => {},
+    options: { minVersion: 'TLSv1.3', ciphers: 'TLS_AES_256_GCM_SHA384', key: 'ignored', cert: 'ignored' },
+  });
   const options = await settingsHttps();
   assert.equal(options.minVersion, 'TLSv1.3');
   assert.equal(options.ciphers, 'TLS_AES_256_GCM_SHA384');
@@ -113,7 +130,12 @@ test('a broken store is a warning: the last good pair keeps being served (never 
   const afterMismatch = await settingsHttps();
   assert.equal(afterMismatch.key, served.key);
   assert.equal(afterMismatch.cert, served.cert);
-  assert.ok(lines.some((l) => /^\[warn\] .*unusable: .*private key does not match.*still serving the last good certificate \(CN=localhost, until \d{4}-/.test(l)), lines.join('\n'));
+  assert.ok(
+    lines.some((l) =>
+      /^\[warn\] .*unusable: .*private key does not match.*still serving the last good certificate \(CN=localhost, until \d{4}-/.test(l),
+    ),
+    lines.join('\n'),
+  );
   // 2. a missing file; the same warning is not repeated every hour, a new one is logged
   fs.rmSync(path.join(current, 'fullchain.pem'));
   const warningsBefore = lines.length;
@@ -125,7 +147,10 @@ test('a broken store is a warning: the last good pair keeps being served (never 
   fs.writeFileSync(path.join(current, 'fullchain.pem'), good.fullchain.slice(0, 300));
   assert.equal((await settingsHttps()).cert, served.cert);
   assert.match(lines.at(-1), /no PEM certificate/);
-  assert.ok(lines.every((l) => !/PRIVATE KEY|[A-Za-z0-9+/]{60}/.test(l)), 'no key material in the log');
+  assert.ok(
+    lines.every((l) => !/PRIVATE KEY|[A-Za-z0-9+/]{60}/.test(l)),
+    'no key material in the log',
+  );
 
   // A new start with the damaged store: the previous generation, else a temporary bootstrap one.
   const fresh = capture();
@@ -166,13 +191,29 @@ test('bootstrap follows its names; a real certificate is never replaced automati
   assert.notEqual(second.cert, first.cert);
   assert.match(new X509Certificate(second.cert).subjectAltName, /DNS:pi\.home\.arpa/);
   assert.equal(fs.readFileSync(caFile, 'utf8'), firstCa, 'the local CA the browser trusts stays the same');
-  assert.match((await openssl(['verify', '-CAfile', caFile, '-verify_hostname', 'pi.home.arpa', path.join(userDir, 'certificates', 'node-red', 'cert.pem')])).stdout, /OK/);
+  assert.match(
+    (await openssl(['verify', '-CAfile', caFile, '-verify_hostname', 'pi.home.arpa', path.join(userDir, 'certificates', 'node-red', 'cert.pem')]))
+      .stdout,
+    /OK/,
+  );
   // A name outside what the CA may sign for: a new local CA that may, said in the log.
   const third = await certflow.https({ userDir, log, hostnames: ['nodered.example.com'] })();
   assert.match(new X509Certificate(third.cert).subjectAltName, /DNS:nodered\.example\.com/);
   assert.notEqual(fs.readFileSync(caFile, 'utf8'), firstCa);
   assert.match(lines.join('\n'), /\[warn\] the local CA .*ca\.pem may not sign for nodered\.example\.com: making a new local CA/);
-  assert.match((await openssl(['verify', '-CAfile', caFile, '-verify_hostname', 'nodered.example.com', path.join(userDir, 'certificates', 'node-red', 'cert.pem')])).stdout, /OK/);
+  assert.match(
+    (
+      await openssl([
+        'verify',
+        '-CAfile',
+        caFile,
+        '-verify_hostname',
+        'nodered.example.com',
+        path.join(userDir, 'certificates', 'node-red', 'cert.pem'),
+      ])
+    ).stdout,
+    /OK/,
+  );
   // A real certificate installed: names asked for in settings never replace it.
   const real = await leafBundle(['node-red.example']);
   await installBundle({ userDir, name: 'node-red' }, real);
@@ -180,7 +221,7 @@ test('bootstrap follows its names; a real certificate is never replaced automati
   assert.equal(fingerprintOf(served.cert), fingerprintOf(real.cert));
 });
 
-test('the bootstrap local CA may sign only for local names and this machine\'s: its key cannot impersonate example.com', async (t) => {
+test("the bootstrap local CA may sign only for local names and this machine's: its key cannot impersonate example.com", async (t) => {
   const userDir = userDirFor(t);
   const options = await certflow.https({ userDir, log: () => {} })();
   const caFile = path.join(userDir, 'certificates', 'local-ca', 'ca.pem');
@@ -201,7 +242,7 @@ test('the bootstrap local CA may sign only for local names and this machine\'s: 
   assert.match(verdict.stderr + verdict.stdout, /permitted subtree violation/);
 });
 
-test('userDir: the option, else -u / --userDir in the command line, else Node-RED\'s default', () => {
+test("userDir: the option, else -u / --userDir in the command line, else Node-RED's default", () => {
   const { resolveUserDir } = certflow;
   assert.equal(resolveUserDir('/srv/nr', ['node', 'red.js', '-u', '/other']), '/srv/nr');
   assert.equal(resolveUserDir(undefined, ['node', 'red.js', '-u', '/data']), '/data');

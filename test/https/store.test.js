@@ -15,7 +15,11 @@ const { generateKey } = require('../../dist/lib/pki/keys');
 const { tempDir, testCa, leafBundle, intermediateBundle, fingerprintOf, keyMatches, openssl, snapshot } = require('./fixtures');
 
 const mode = (file) => fs.statSync(file).mode & 0o777;
-const generations = (dir) => fs.readdirSync(dir).filter((e) => e.startsWith('gen-')).sort();
+const generations = (dir) =>
+  fs
+    .readdirSync(dir)
+    .filter((e) => e.startsWith('gen-'))
+    .sort();
 /** The folder a pointer (`current`, `previous`) names: a symlink, or a pointer file without symlinks (CERTFLOW_STORAGE_SYMLINKS=0). */
 const pointed = (dir, which) => {
   const file = path.join(dir, which);
@@ -64,7 +68,12 @@ test('the previous generation is kept, older ones are removed', async (t) => {
   assert.equal(generations(dir).length, 2);
   assert.equal(fingerprintOf(fs.readFileSync(path.join(dir, 'cert.pem'))), fingerprintOf(bundles[2].cert));
   assert.equal(fingerprintOf(fs.readFileSync(path.join(pointed(dir, 'previous'), 'cert.pem'))), fingerprintOf(bundles[1].cert));
-  assert.ok(keyMatches(fs.readFileSync(path.join(pointed(dir, 'previous'), 'privkey.pem'), 'utf8'), fs.readFileSync(path.join(pointed(dir, 'previous'), 'cert.pem'), 'utf8')));
+  assert.ok(
+    keyMatches(
+      fs.readFileSync(path.join(pointed(dir, 'previous'), 'privkey.pem'), 'utf8'),
+      fs.readFileSync(path.join(pointed(dir, 'previous'), 'cert.pem'), 'utf8'),
+    ),
+  );
   const previous = await readStoredBundle(location, { which: 'previous' });
   assert.equal(previous.leaf.fingerprint256, fingerprintOf(bundles[1].cert));
 });
@@ -86,10 +95,20 @@ test('an invalid bundle is refused with a clear error and the store stays untouc
     ['no key', { cert: good.cert, chain: good.chain }, 'bundle-no-key', /no private key/],
     ['no certificate', { key: good.key }, 'bundle-no-cert', /no certificate/],
     ['truncated certificate', { ...good, cert: good.cert.slice(0, 200) }, 'bundle-invalid', /no PEM certificate/],
-    ['damaged certificate', { ...good, cert: good.cert.replace(/\n[A-Za-z0-9+/]{20}/, '\nAAAAAAAAAAAAAAAAAAAA') }, 'bundle-invalid', /not a readable X\.509 certificate/],
+    [
+      'damaged certificate',
+      { ...good, cert: good.cert.replace(/\n[A-Za-z0-9+/]{20}/, '\nAAAAAAAAAAAAAAAAAAAA') },
+      'bundle-invalid',
+      /not a readable X\.509 certificate/,
+    ],
     ['random text as key', { ...good, key: 'hello' }, 'bundle-invalid', /not a PEM private key/],
     ['a string instead of a bundle', good.cert, 'bundle-invalid', /expected a certificate bundle object/],
-    ['encrypted key, no passphrase', { ...good, key: encrypted.privateKeyPem }, 'key-passphrase-required', /private key is encrypted: .*without a passphrase, or give the passphrase to the settings helper/],
+    [
+      'encrypted key, no passphrase',
+      { ...good, key: encrypted.privateKeyPem },
+      'key-passphrase-required',
+      /private key is encrypted: .*without a passphrase, or give the passphrase to the settings helper/,
+    ],
     ['cert and fullchain disagree', { ...good, fullchain: other.fullchain }, 'bundle-invalid', /mixes two certificates/],
   ];
   for (const [label, bundle, code, message] of cases) {
@@ -102,8 +121,14 @@ test('an invalid bundle is refused with a clear error and the store stays untouc
     });
   }
   // Expired / not yet valid, judged at another moment
-  await assert.rejects(installBundle(location, good, { now: new Date(Date.now() + 400 * 86400_000) }), { code: 'cert-expired', message: /expired on \d{4}-/ });
-  await assert.rejects(installBundle(location, good, { now: new Date(Date.now() - 86400_000) }), { code: 'cert-not-yet-valid', message: /not valid before/ });
+  await assert.rejects(installBundle(location, good, { now: new Date(Date.now() + 400 * 86400_000) }), {
+    code: 'cert-expired',
+    message: /expired on \d{4}-/,
+  });
+  await assert.rejects(installBundle(location, good, { now: new Date(Date.now() - 86400_000) }), {
+    code: 'cert-not-yet-valid',
+    message: /not valid before/,
+  });
 
   assert.deepEqual(snapshot(userDir), before);
 });
@@ -129,12 +154,21 @@ test('forgiving input: fullchain only, chain repeating the leaf, an encrypted ke
 
   // No subject at all, only alternative names (Let's Encrypt's short-lived certificates)
   const plainKey = await generateKey('ec-p256');
-  const noSubject = await issueCertificate({ publicKey: plainKey.key, subject: {}, altNames: [{ type: 'dns', value: 'nr.example.test' }], ca: { key: ca.key, cert: ca.certPem }, days: 6 });
+  const noSubject = await issueCertificate({
+    publicKey: plainKey.key,
+    subject: {},
+    altNames: [{ type: 'dns', value: 'nr.example.test' }],
+    ca: { key: ca.key, cert: ca.certPem },
+    days: 6,
+  });
   const installed = await installBundle({ userDir, name: 'short' }, { key: plainKey.privateKeyPem, cert: noSubject, chain: [ca.certPem] });
   assert.equal(installed.meta.subject, 'DNS:nr.example.test');
-  await assert.rejects(installBundle({ userDir, name: 'short' }, { key: encrypted.privateKeyPem, cert: noSubject }, { passphrase: 'correct horse' }), {
-    message: /does not match the certificate for DNS:nr\.example\.test/,
-  });
+  await assert.rejects(
+    installBundle({ userDir, name: 'short' }, { key: encrypted.privateKeyPem, cert: noSubject }, { passphrase: 'correct horse' }),
+    {
+      message: /does not match the certificate for DNS:nr\.example\.test/,
+    },
+  );
 });
 
 test('store names that could escape certificates/ are refused', async () => {
@@ -157,7 +191,10 @@ test('extra copies: chosen content and mode, relative to userDir; a world-readab
       { path: 'chain.pem', content: 'chain', mode: 0o600 },
     ],
   });
-  assert.deepEqual(result.extraFiles, ['mosquitto/server.key', 'mosquitto/server.crt', 'haproxy.pem', 'chain.pem'].map((p) => path.join(userDir, p)));
+  assert.deepEqual(
+    result.extraFiles,
+    ['mosquitto/server.key', 'mosquitto/server.crt', 'haproxy.pem', 'chain.pem'].map((p) => path.join(userDir, p)),
+  );
   assert.equal(mode(path.join(userDir, 'mosquitto/server.key')), 0o640);
   assert.equal(mode(path.join(userDir, 'mosquitto/server.crt')), 0o644);
   assert.equal(mode(path.join(userDir, 'haproxy.pem')), 0o600, 'a file with the key defaults to 0600');
@@ -171,8 +208,12 @@ test('extra copies: chosen content and mode, relative to userDir; a world-readab
     code: 'target-invalid',
     message: /lets every user of the machine read the private key/,
   });
-  await assert.rejects(installBundle({ userDir, name: 'mqtt' }, good, { extraTargets: [{ path: 'k.pem', content: 'privkey', mode: 'rw-r' }] }), { message: /not a file mode/ });
-  await assert.rejects(installBundle({ userDir, name: 'mqtt' }, good, { extraTargets: [{ path: 'k.pem', content: 'pfx' }] }), { message: /"pfx" is not a file content/ });
+  await assert.rejects(installBundle({ userDir, name: 'mqtt' }, good, { extraTargets: [{ path: 'k.pem', content: 'privkey', mode: 'rw-r' }] }), {
+    message: /not a file mode/,
+  });
+  await assert.rejects(installBundle({ userDir, name: 'mqtt' }, good, { extraTargets: [{ path: 'k.pem', content: 'pfx' }] }), {
+    message: /"pfx" is not a file content/,
+  });
   assert.deepEqual(snapshot(userDir), before);
 });
 

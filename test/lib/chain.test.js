@@ -70,17 +70,27 @@ test('wrong order: said so, with the order that would be right', async () => {
   assert.equal(result.chain.orderCorrect, false);
   assert.equal(result.chain.leaf, 2);
   assert.deepEqual(result.chain.links, [{ certificate: 1, issuer: null, issuedByNext: false, signatureValid: null }]);
-  assert.deepEqual(result.problems, ['wrong order: leaf first, each certificate followed by its issuer, is 2 (CN=chain.example), then 1 (CN=Chain Intermediate)']);
+  assert.deepEqual(result.problems, [
+    'wrong order: leaf first, each certificate followed by its issuer, is 2 (CN=chain.example), then 1 (CN=Chain Intermediate)',
+  ]);
   assert.match(result.summary, /^CN=chain\.example, .*, chain in wrong order$/);
 
   const three = await inspect(leaf.pem + root.pem + int.pem, { trustAnchors: [root.pem] });
-  assert.equal(three.problems[0], 'wrong order: leaf first, each certificate followed by its issuer, is 1 (CN=chain.example), then 3 (CN=Chain Intermediate), then 2 (CN=Chain Root)');
+  assert.equal(
+    three.problems[0],
+    'wrong order: leaf first, each certificate followed by its issuer, is 1 (CN=chain.example), then 3 (CN=Chain Intermediate), then 2 (CN=Chain Root)',
+  );
 });
 
 test('missing intermediate: "issuer X not found in the chain", and openssl agrees it does not verify', async () => {
   const result = await inspect(leaf.pem + root.pem, { trustAnchors: [root.pem] });
   assert.equal(result.ok, false);
-  assert.ok(result.problems.includes('issuer "CN=Chain Intermediate" not found in the chain (needed by certificate 1 (CN=chain.example)): add the intermediate certificate or trust its root'), result.problems.join('\n'));
+  assert.ok(
+    result.problems.includes(
+      'issuer "CN=Chain Intermediate" not found in the chain (needed by certificate 1 (CN=chain.example)): add the intermediate certificate or trust its root',
+    ),
+    result.problems.join('\n'),
+  );
   assert.ok(result.problems.includes('certificate 2 (CN=Chain Root) is not part of the chain of certificate 1 (CN=chain.example)'));
   assert.match(result.summary, /issuer "CN=Chain Intermediate" not found in the chain/);
   assert.notEqual((await opensslVerify(leaf.pem)).code, 0);
@@ -95,10 +105,22 @@ test('expired certificates are named: the leaf, and an intermediate further up',
   const result = await inspect(old.pem + int.pem, { trustAnchors: [root.pem] });
   assert.equal(result.certificates[0].expired, true);
   assert.deepEqual(result.problems, ['certificate 1 (CN=old.example) expired on 2021-01-01']);
-  assert.match(result.summary, /^CN=old\.example, EXPIRED \d+ days ago \(2021-01-01\), issued by Chain Intermediate, certificate 1 \(CN=old\.example\) expired$/);
-  assert.match((await opensslVerify(old.pem, { intermediates: [int.pem] })).stdout + (await opensslVerify(old.pem, { intermediates: [int.pem] })).stderr, /certificate has expired/);
+  assert.match(
+    result.summary,
+    /^CN=old\.example, EXPIRED \d+ days ago \(2021-01-01\), issued by Chain Intermediate, certificate 1 \(CN=old\.example\) expired$/,
+  );
+  assert.match(
+    (await opensslVerify(old.pem, { intermediates: [int.pem] })).stdout + (await opensslVerify(old.pem, { intermediates: [int.pem] })).stderr,
+    /certificate has expired/,
+  );
 
-  const oldInt = await makeLeaf(tmp, 'Old Intermediate', { issuer: root, isCa: true, keyType: 'rsa2048', startdate: '20190101000000Z', enddate: '20220101000000Z' });
+  const oldInt = await makeLeaf(tmp, 'Old Intermediate', {
+    issuer: root,
+    isCa: true,
+    keyType: 'rsa2048',
+    startdate: '20190101000000Z',
+    enddate: '20220101000000Z',
+  });
   const underOld = await makeLeaf(tmp, 'under-old.example', { issuer: oldInt });
   const chain = await inspect(underOld.pem + oldInt.pem, { trustAnchors: [root.pem] });
   assert.deepEqual(chain.problems, ['certificate 2 (CN=Old Intermediate) expired on 2022-01-01']);
@@ -121,12 +143,20 @@ test('a forged link (same issuer name, other key) and a non-CA issuer are caught
   const forged = await inspect(leaf.pem + impostor.pem, { trustAnchors: [root.pem] });
   assert.equal(forged.chain.signaturesValid, false);
   assert.deepEqual(forged.chain.links, [{ certificate: 1, issuer: 2, issuedByNext: false, signatureValid: false }]);
-  assert.ok(forged.problems.includes("the signature of certificate 1 (CN=chain.example) does not verify with the key of certificate 2 (CN=Chain Intermediate), which has its issuer's name"), forged.problems.join('\n'));
+  assert.ok(
+    forged.problems.includes(
+      "the signature of certificate 1 (CN=chain.example) does not verify with the key of certificate 2 (CN=Chain Intermediate), which has its issuer's name",
+    ),
+    forged.problems.join('\n'),
+  );
   assert.notEqual((await opensslVerify(leaf.pem, { intermediates: [impostor.pem] })).code, 0);
 
   const byLeaf = await makeLeaf(tmp, 'signed-by-a-leaf.example', { issuer: leaf });
   const notCa = await inspect(byLeaf.pem + leaf.pem + int.pem, { trustAnchors: [root.pem] });
-  assert.ok(notCa.problems.includes('certificate 2 (CN=chain.example) signed certificate 1 but is not a CA (basicConstraints CA:FALSE or missing)'), notCa.problems.join('\n'));
+  assert.ok(
+    notCa.problems.includes('certificate 2 (CN=chain.example) signed certificate 1 but is not a CA (basicConstraints CA:FALSE or missing)'),
+    notCa.problems.join('\n'),
+  );
   assert.notEqual((await opensslVerify(byLeaf.pem, { intermediates: [leaf.pem, int.pem] })).code, 0);
 });
 
@@ -134,7 +164,11 @@ test('a chain lib/sign made; a bundle trusts its own ca; a real root is trusted 
   const rootKey = await keys.generateKey('ec-p256');
   const libRoot = await sign.createCaCertificate({ key: rootKey.key, subject: { CN: 'Lib Chain Root' } });
   const intKey = await keys.generateKey('ec-p256');
-  const libInt = await sign.createCaCertificate({ key: intKey.key, subject: { CN: 'Lib Chain Intermediate' }, issuer: { key: rootKey.key, cert: libRoot } });
+  const libInt = await sign.createCaCertificate({
+    key: intKey.key,
+    subject: { CN: 'Lib Chain Intermediate' },
+    issuer: { key: rootKey.key, cert: libRoot },
+  });
   const leafKey = await keys.generateKey('ec-p256');
   const csr = await createCsr({ key: leafKey.key, subject: { CN: 'lib.example' } });
   const libLeaf = await sign.signCsr({ csr, caKey: intKey.key, caCert: libInt });
@@ -148,7 +182,10 @@ test('a chain lib/sign made; a bundle trusts its own ca; a real root is trusted 
 
   // what the sign node hands on for a leaf of a root CA: { key, cert, ca }, and the chain may carry the root too
   const direct = await makeLeaf(tmp, 'direct.example', { issuer: root });
-  for (const bundle of [{ key: direct.keyPem, cert: direct.pem, ca: root.pem }, { key: direct.keyPem, cert: direct.pem, chain: [root.pem], ca: root.pem }]) {
+  for (const bundle of [
+    { key: direct.keyPem, cert: direct.pem, ca: root.pem },
+    { key: direct.keyPem, cert: direct.pem, chain: [root.pem], ca: root.pem },
+  ]) {
     const signed = await inspect(bundle);
     assert.equal(signed.ok, true, signed.problems.join('; '));
     assert.match(signed.summary, /issued by Chain Root, chain OK, trusted via CN=Chain Root, key matches$/);

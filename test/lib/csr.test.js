@@ -15,7 +15,10 @@ after(() => tmp.cleanup());
 function tamperSignature(pem) {
   const der = Buffer.from(pem.replace(/-----[A-Z ]+-----|\s/g, ''), 'base64');
   der[der.length - 5] ^= 0x01;
-  const body = der.toString('base64').match(/.{1,64}/g).join('\n');
+  const body = der
+    .toString('base64')
+    .match(/.{1,64}/g)
+    .join('\n');
   return `-----BEGIN CERTIFICATE REQUEST-----\n${body}\n-----END CERTIFICATE REQUEST-----\n`;
 }
 
@@ -42,13 +45,24 @@ for (const [algorithm, signatureAlgorithm] of Object.entries(SIGNATURES)) {
     assert.match(verify.stdout + verify.stderr, /verify OK/);
     const text = await opensslOk(['req', '-in', file, '-noout', '-text', '-nameopt', 'RFC2253']);
     assert.match(text, /Subject: emailAddress=ops@example\.com,CN=device\.example\.com,OU=Sensors,O=Example Ltd,L=Berlin,ST=Berlin,C=DE/);
-    assert.match(text, /DNS:device\.example\.com, DNS:www\.example\.com, IP Address:192\.168\.1\.10, IP Address:FD00:0:0:0:0:0:0:1, email:admin@example\.com, URI:spiffe:\/\/example\.com\/sensor\/1, DNS:\*\.devices\.example\.com/);
+    assert.match(
+      text,
+      /DNS:device\.example\.com, DNS:www\.example\.com, IP Address:192\.168\.1\.10, IP Address:FD00:0:0:0:0:0:0:1, email:admin@example\.com, URI:spiffe:\/\/example\.com\/sensor\/1, DNS:\*\.devices\.example\.com/,
+    );
     assert.match(text, new RegExp(`Signature Algorithm: ${signatureAlgorithm}`));
 
     const parsed = await parseCsr(pem);
     assert.equal(parsed.signatureValid, true);
     assert.equal(parsed.signatureAlgorithm, signatureAlgorithm);
-    assert.deepEqual(parsed.subject, { C: 'DE', ST: 'Berlin', L: 'Berlin', O: 'Example Ltd', OU: 'Sensors', CN: 'device.example.com', emailAddress: 'ops@example.com' });
+    assert.deepEqual(parsed.subject, {
+      C: 'DE',
+      ST: 'Berlin',
+      L: 'Berlin',
+      O: 'Example Ltd',
+      OU: 'Sensors',
+      CN: 'device.example.com',
+      emailAddress: 'ops@example.com',
+    });
     assert.deepEqual(parsed.altNames, [
       { type: 'dns', value: 'device.example.com' },
       { type: 'dns', value: 'www.example.com' },
@@ -106,7 +120,21 @@ test('a subject given as text (RFC 4514 or OpenSSL /CN=.../O=...) is understood;
 test('parseCsr reads a CSR openssl made (PEM and DER)', async () => {
   const keyFile = tmp.file('o.key');
   const csrFile = tmp.file('o.csr');
-  await opensslOk(['req', '-new', '-newkey', 'rsa:2048', '-nodes', '-keyout', keyFile, '-subj', '/CN=o.example.com/O=Org', '-addext', 'subjectAltName=DNS:o.example.com,IP:10.9.8.7,email:me@example.com,URI:urn:o:1', '-out', csrFile]);
+  await opensslOk([
+    'req',
+    '-new',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-keyout',
+    keyFile,
+    '-subj',
+    '/CN=o.example.com/O=Org',
+    '-addext',
+    'subjectAltName=DNS:o.example.com,IP:10.9.8.7,email:me@example.com,URI:urn:o:1',
+    '-out',
+    csrFile,
+  ]);
   const pem = await tmp.read('o.csr', 'utf8');
   const parsed = await parseCsr(pem);
   assert.equal(parsed.signatureValid, true);
@@ -144,11 +172,20 @@ test('invalid names and subjects get clear errors', async () => {
   await assert.rejects(createCsr({ key, subject: { CN: 'exa mple.com' } }), { message: /^"exa mple\.com" is not a valid DNS name/ });
   await assert.rejects(createCsr({ key, altNames: ['ok.example.com', 'exa mple.com'] }), { message: /^"exa mple\.com" is not a valid DNS name/ });
   await assert.rejects(createCsr({ key, altNames: 'bad_host.example.com' }), { code: 'NAME_INVALID_DNS' });
-  await assert.rejects(createCsr({ key, altNames: { ip: '10.0.0.300' } }), { code: 'NAME_INVALID_IP', message: /"10\.0\.0\.300" is not a valid IP address/ });
-  await assert.rejects(createCsr({ key, altNames: { email: 'not-an-email' } }), { code: 'NAME_INVALID_EMAIL', message: /"not-an-email" is not a valid e-mail address/ });
+  await assert.rejects(createCsr({ key, altNames: { ip: '10.0.0.300' } }), {
+    code: 'NAME_INVALID_IP',
+    message: /"10\.0\.0\.300" is not a valid IP address/,
+  });
+  await assert.rejects(createCsr({ key, altNames: { email: 'not-an-email' } }), {
+    code: 'NAME_INVALID_EMAIL',
+    message: /"not-an-email" is not a valid e-mail address/,
+  });
   await assert.rejects(createCsr({ key, subject: { CN: 'x.example.com', emailAddress: 'nope' } }), { code: 'NAME_INVALID_EMAIL' });
   await assert.rejects(createCsr({ key, subject: { CN: 'x.example.com', C: 'Germany' } }), { code: 'SUBJECT_INVALID', message: /two-letter code/ });
-  await assert.rejects(createCsr({ key, subject: { CN: 'x.example.com', XX: 'y' } }), { code: 'SUBJECT_INVALID', message: /unknown subject field "XX"/ });
+  await assert.rejects(createCsr({ key, subject: { CN: 'x.example.com', XX: 'y' } }), {
+    code: 'SUBJECT_INVALID',
+    message: /unknown subject field "XX"/,
+  });
   await assert.rejects(createCsr({ key, subject: { O: 'No Names Inc' } }), { code: 'CSR_NO_NAMES' });
   await assert.rejects(createCsr({ key: '', subject: { CN: 'x.example.com' } }), { code: 'KEY_MISSING' });
   await assert.rejects(createCsr({ key: 'garbage', subject: { CN: 'x.example.com' } }), { code: 'KEY_NOT_A_KEY' });
@@ -156,8 +193,25 @@ test('invalid names and subjects get clear errors', async () => {
 
 test('parseCsr refuses input that is not a CSR with a clear error', async () => {
   const certFile = tmp.file('c.pem');
-  await opensslOk(['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', tmp.file('c.key'), '-subj', '/CN=c', '-out', certFile]);
-  await assert.rejects(parseCsr(await tmp.read('c.pem', 'utf8')), { code: 'CSR_WRONG_KIND', message: /this is not a CSR: expected "CERTIFICATE REQUEST", found "CERTIFICATE"/ });
+  await opensslOk([
+    'req',
+    '-x509',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:P-256',
+    '-nodes',
+    '-keyout',
+    tmp.file('c.key'),
+    '-subj',
+    '/CN=c',
+    '-out',
+    certFile,
+  ]);
+  await assert.rejects(parseCsr(await tmp.read('c.pem', 'utf8')), {
+    code: 'CSR_WRONG_KIND',
+    message: /this is not a CSR: expected "CERTIFICATE REQUEST", found "CERTIFICATE"/,
+  });
   await assert.rejects(parseCsr(''), { code: 'CSR_MISSING' });
   await assert.rejects(parseCsr(require('node:crypto').randomBytes(200)), { code: 'CSR_INVALID' });
   await assert.rejects(parseCsr('-----BEGIN CERTIFICATE REQUEST-----\nMIIBIjAN\n-----END CERTIFICATE REQUEST-----\n'), { code: 'CSR_INVALID' });

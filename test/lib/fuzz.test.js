@@ -54,7 +54,14 @@ const MUTATORS = {
   lengthByte(b, r) {
     const at = 1 + Math.floor(r() * (b.length - 1));
     const choice = r();
-    const length = choice < 0.3 ? [0x84, 0xff, 0xff, 0xff, 0xff] : choice < 0.5 ? [0x80] : choice < 0.7 ? [0x82, Math.floor(r() * 256), Math.floor(r() * 256)] : [(b[at] + (r() < 0.5 ? 1 : 255)) & 0xff];
+    const length =
+      choice < 0.3
+        ? [0x84, 0xff, 0xff, 0xff, 0xff]
+        : choice < 0.5
+          ? [0x80]
+          : choice < 0.7
+            ? [0x82, Math.floor(r() * 256), Math.floor(r() * 256)]
+            : [(b[at] + (r() < 0.5 ? 1 : 255)) & 0xff];
     return Buffer.concat([b.subarray(0, at), Buffer.from(length), b.subarray(at + 1)]);
   },
   /** An INTEGER (iteration counts, versions, serials) set to a large or odd value. */
@@ -85,7 +92,10 @@ const MUTATORS = {
   nest(b, r) {
     let out = b;
     for (let n = 1 + Math.floor(r() * 200); n > 0; n--) {
-      out = r() < 0.2 ? Buffer.concat([Buffer.from([0x30, 0x80]), out, Buffer.from([0, 0])]) : Buffer.concat([Buffer.from([0x30, 0x84]), u32(out.length), out]);
+      out =
+        r() < 0.2
+          ? Buffer.concat([Buffer.from([0x30, 0x80]), out, Buffer.from([0, 0])])
+          : Buffer.concat([Buffer.from([0x30, 0x84]), u32(out.length), out]);
     }
     return out;
   },
@@ -96,9 +106,20 @@ const MUTATORS = {
   },
 };
 const MUTATOR_NAMES = Object.keys(MUTATORS);
-const u32 = (n) => { const b = Buffer.alloc(4); b.writeUInt32BE(n); return b; };
+const u32 = (n) => {
+  const b = Buffer.alloc(4);
+  b.writeUInt32BE(n);
+  return b;
+};
 
-const LABELS = { certificate: 'CERTIFICATE', csr: 'CERTIFICATE REQUEST', 'private-key': 'PRIVATE KEY', 'encrypted-private-key': 'ENCRYPTED PRIVATE KEY', 'public-key': 'PUBLIC KEY', pkcs12: 'PKCS12' };
+const LABELS = {
+  certificate: 'CERTIFICATE',
+  csr: 'CERTIFICATE REQUEST',
+  'private-key': 'PRIVATE KEY',
+  'encrypted-private-key': 'ENCRYPTED PRIVATE KEY',
+  'public-key': 'PUBLIC KEY',
+  pkcs12: 'PKCS12',
+};
 function asPem(der, label) {
   return `-----BEGIN ${label}-----\n${der.toString('base64').replace(/.{64}/g, '$&\n')}\n-----END ${label}-----\n`;
 }
@@ -118,7 +139,14 @@ function callsFor(seed, der, form) {
 }
 
 function isOurs(err) {
-  return err !== null && typeof err === 'object' && err.name === 'CertflowError' && typeof err.code === 'string' && typeof err.message === 'string' && err.message.length > 0;
+  return (
+    err !== null &&
+    typeof err === 'object' &&
+    err.name === 'CertflowError' &&
+    typeof err.code === 'string' &&
+    typeof err.message === 'string' &&
+    err.message.length > 0
+  );
 }
 
 /** Wall time of one call, and how long its synchronous start held the loop (most parsing is sync). */
@@ -175,18 +203,33 @@ test(`fuzz: ${MUTANTS} mutants (seed ${SEED}) end fast, and only with our own er
       if (error !== undefined && !isOurs(error)) {
         notOursCount++;
         if (REPORT) fs.appendFileSync(REPORT, `notours ${where}: ${String(error?.message ?? error).slice(0, 100)}\n`);
-        const kind = `${error?.name ?? typeof error}: ${String(error?.message ?? error).replace(/\d+/g, 'N').slice(0, 80)}`;
-        if (!notOurs.has(kind)) notOurs.set(kind, `${where}: ${String(error?.stack ?? error).split('\n').slice(0, 3).join(' | ')}`);
+        const kind = `${error?.name ?? typeof error}: ${String(error?.message ?? error)
+          .replace(/\d+/g, 'N')
+          .slice(0, 80)}`;
+        if (!notOurs.has(kind))
+          notOurs.set(
+            kind,
+            `${where}: ${String(error?.stack ?? error)
+              .split('\n')
+              .slice(0, 3)
+              .join(' | ')}`,
+          );
       }
     }
   }
   loop.disable();
   worstBlock = Math.max(worstBlock, loop.max / 1e6 - 20);
   if (REPORT) fs.appendFileSync(REPORT, `done ${calls} calls\n`);
-  t.diagnostic(`${calls} calls in ${((Date.now() - started) / 1000).toFixed(1)} s; ${slow.length} over 1 s; ${notOursCount} errors not ours in ${notOurs.size} classes; worst loop block ${Math.round(worstBlock)} ms (worst synchronous start: ${worstCall})`);
+  t.diagnostic(
+    `${calls} calls in ${((Date.now() - started) / 1000).toFixed(1)} s; ${slow.length} over 1 s; ${notOursCount} errors not ours in ${notOurs.size} classes; worst loop block ${Math.round(worstBlock)} ms (worst synchronous start: ${worstCall})`,
+  );
   for (const line of slow.slice(0, 10)) t.diagnostic(`slow: ${line}`);
   for (const [kind, example] of [...notOurs].slice(0, 15)) t.diagnostic(`not ours: ${kind} -- ${example}`);
   assert.deepEqual([...notOurs.values()], [], 'every failure is a CertflowError');
   assert.ok(worstBlock < MAX_BLOCK_MS, `no call blocks the event loop for ${MAX_BLOCK_MS} ms (worst ${Math.round(worstBlock)} ms)`);
-  assert.deepEqual(slow.filter((line) => Number(/: (\d+) ms/.exec(line)[1]) > MAX_WALL_MS), [], `no call takes over ${MAX_WALL_MS} ms`);
+  assert.deepEqual(
+    slow.filter((line) => Number(/: (\d+) ms/.exec(line)[1]) > MAX_WALL_MS),
+    [],
+    `no call takes over ${MAX_WALL_MS} ms`,
+  );
 });

@@ -86,11 +86,16 @@ test('a PBKDF2 iteration count above the cap in the key bag is refused too; one 
   assert.equal(error?.code, 'P12_WRONG_PASSWORD', 'the MAC (made for 1 iteration) no longer matches');
   // about a second of hashing in 10 ms slices: dozens of ticks; in one piece: none
   assert.ok(ticks >= 20, `a 1 ms timer fired only ${ticks} times during ${Math.round(ms)} ms of hashing: the work held the loop`);
-  t.diagnostic(`${Math.round(ms)} ms of hashing, ${ticks} timer ticks meanwhile, longest stall ${Math.round(blockedMs)} ms (bench/ measures the 100 ms target)`);
+  t.diagnostic(
+    `${Math.round(ms)} ms of hashing, ${ticks} timer ticks meanwhile, longest stall ${Math.round(blockedMs)} ms (bench/ measures the 100 ms target)`,
+  );
 });
 
 test('an iteration count of 0, and damaged PKCS#12 structures, are our errors', async () => {
-  await assert.rejects(importPkcs12(withIterations(seed('ec-aes256.p12'), 0), 'fuzz'), { code: 'P12_INVALID', message: /iteration count of 0, which must be at least 1/ });
+  await assert.rejects(importPkcs12(withIterations(seed('ec-aes256.p12'), 0), 'fuzz'), {
+    code: 'P12_INVALID',
+    message: /iteration count of 0, which must be at least 1/,
+  });
   const p12 = seed('rsa-3des.p12');
   for (const cut of [10, 100, 400, p12.length - 30]) {
     await assert.rejects(importPkcs12(p12.subarray(0, cut), 'fuzz'), (err) => err.name === 'CertflowError' && /^P12_/.test(err.code));
@@ -99,7 +104,12 @@ test('an iteration count of 0, and damaged PKCS#12 structures, are our errors', 
 
 test('many BEGIN lines with no END are refused in linear time', async () => {
   const text = '-----BEGIN CERTIFICATE-----\nAAAA\n'.repeat(15000); // ~500 KB
-  for (const call of [() => decodeInput(text), () => inspect(text), () => loadPrivateKey(text.replace(/CERTIFICATE/g, 'PRIVATE KEY')), () => parseCsr(text.replace(/CERTIFICATE/g, 'CERTIFICATE REQUEST'))]) {
+  for (const call of [
+    () => decodeInput(text),
+    () => inspect(text),
+    () => loadPrivateKey(text.replace(/CERTIFICATE/g, 'PRIVATE KEY')),
+    () => parseCsr(text.replace(/CERTIFICATE/g, 'CERTIFICATE REQUEST')),
+  ]) {
     const { error, ms } = await timed(call);
     assert.equal(error?.name, 'CertflowError', String(error));
     assert.ok(ms < 500, `answered in ${Math.round(ms)} ms`);
@@ -116,7 +126,10 @@ test('inputs over the size limits are refused with the limit in the error, fast'
   }
   assert.equal(INPUT_LIMITS.totalBytes, 2 * 1024 * 1024);
   // a 300 KB DER blob is larger than any certificate, CSR or key
-  await assert.rejects(inspect(Buffer.concat([Buffer.from([0x30, 0x83, 0x04, 0x93, 0xe0]), Buffer.alloc(300000)])), { code: 'INPUT_TOO_LARGE', message: /64 KB/ });
+  await assert.rejects(inspect(Buffer.concat([Buffer.from([0x30, 0x83, 0x04, 0x93, 0xe0]), Buffer.alloc(300000)])), {
+    code: 'INPUT_TOO_LARGE',
+    message: /64 KB/,
+  });
 });
 
 test('a CA bundle of the largest size allowed is read without holding the loop for long', async () => {

@@ -36,8 +36,25 @@ after(() => tmp.cleanup());
 
 // ---- what openssl says ---------------------------------------------------------------------
 
-const EKU_NAMES = { 'TLS Web Server Authentication': 'serverAuth', 'TLS Web Client Authentication': 'clientAuth', 'Code Signing': 'codeSigning', 'E-mail Protection': 'emailProtection', 'Time Stamping': 'timeStamping', 'OCSP Signing': 'OCSPSigning' };
-const KU_NAMES = { 'Digital Signature': 'digitalSignature', 'Non Repudiation': 'nonRepudiation', 'Key Encipherment': 'keyEncipherment', 'Data Encipherment': 'dataEncipherment', 'Key Agreement': 'keyAgreement', 'Certificate Sign': 'keyCertSign', 'CRL Sign': 'cRLSign', 'Encipher Only': 'encipherOnly', 'Decipher Only': 'decipherOnly' };
+const EKU_NAMES = {
+  'TLS Web Server Authentication': 'serverAuth',
+  'TLS Web Client Authentication': 'clientAuth',
+  'Code Signing': 'codeSigning',
+  'E-mail Protection': 'emailProtection',
+  'Time Stamping': 'timeStamping',
+  'OCSP Signing': 'OCSPSigning',
+};
+const KU_NAMES = {
+  'Digital Signature': 'digitalSignature',
+  'Non Repudiation': 'nonRepudiation',
+  'Key Encipherment': 'keyEncipherment',
+  'Data Encipherment': 'dataEncipherment',
+  'Key Agreement': 'keyAgreement',
+  'Certificate Sign': 'keyCertSign',
+  'CRL Sign': 'cRLSign',
+  'Encipher Only': 'encipherOnly',
+  'Decipher Only': 'decipherOnly',
+};
 const NAMEOPT = ['-nameopt', 'esc_2253,esc_ctrl,esc_msb,utf8,dump_nostr,dump_der,sep_comma_plus_space,sname'];
 
 /** The lines under an `openssl x509 -text` heading (more indented than it). */
@@ -91,8 +108,14 @@ async function opensslFacts(pem) {
     signatureAlgorithm: value(/Signature Algorithm: (\S+)/, text),
     isCa: bc ? bc.startsWith('CA:TRUE') : false,
     pathLength: bc && /pathlen:(\d+)/.test(bc) ? Number(/pathlen:(\d+)/.exec(bc)[1]) : undefined,
-    keyUsage: (section(text, 'X509v3 Key Usage')?.[0] ?? '').split(', ').filter(Boolean).map((k) => KU_NAMES[k]),
-    extendedKeyUsage: (section(text, 'X509v3 Extended Key Usage')?.[0] ?? '').split(', ').filter(Boolean).map((k) => EKU_NAMES[k] ?? k),
+    keyUsage: (section(text, 'X509v3 Key Usage')?.[0] ?? '')
+      .split(', ')
+      .filter(Boolean)
+      .map((k) => KU_NAMES[k]),
+    extendedKeyUsage: (section(text, 'X509v3 Extended Key Usage')?.[0] ?? '')
+      .split(', ')
+      .filter(Boolean)
+      .map((k) => EKU_NAMES[k] ?? k),
     subjectKeyIdentifier: section(text, 'X509v3 Subject Key Identifier')?.[0],
     authorityKeyIdentifier: section(text, 'X509v3 Authority Key Identifier')?.[0]?.replace(/^keyid:/, ''),
     ocspUrls: (section(text, 'Authority Information Access') ?? []).filter((l) => l.startsWith('OCSP - URI:')).map((l) => l.slice(11)),
@@ -112,8 +135,28 @@ async function assertAgreesWithOpenssl(pem, what) {
   const info = inspectCertificate(pem);
   const facts = await opensslFacts(pem);
   const same = (field, ours = info[field]) => assert.deepEqual(ours, facts[field], `${what}: ${field}`);
-  for (const field of ['serial', 'fingerprintSha256', 'fingerprintSha1', 'notBefore', 'notAfter', 'subject', 'issuer', 'signatureAlgorithm', 'isCa', 'keyUsage', 'extendedKeyUsage', 'ocspUrls', 'caIssuersUrls', 'crlDistributionPoints', 'policies']) same(field);
-  same('altNames', info.altNames.map((n) => ({ type: n.type, value: n.type === 'ip' ? canonicalIp(n.value) : n.value })));
+  for (const field of [
+    'serial',
+    'fingerprintSha256',
+    'fingerprintSha1',
+    'notBefore',
+    'notAfter',
+    'subject',
+    'issuer',
+    'signatureAlgorithm',
+    'isCa',
+    'keyUsage',
+    'extendedKeyUsage',
+    'ocspUrls',
+    'caIssuersUrls',
+    'crlDistributionPoints',
+    'policies',
+  ])
+    same(field);
+  same(
+    'altNames',
+    info.altNames.map((n) => ({ type: n.type, value: n.type === 'ip' ? canonicalIp(n.value) : n.value })),
+  );
   same('pathLength');
   same('subjectKeyIdentifier');
   same('authorityKeyIdentifier');
@@ -130,10 +173,22 @@ test('certificates openssl made: every field agrees with `openssl x509`', async 
   const info = await assertAgreesWithOpenssl(rich.pem, 'openssl leaf');
   // the facts are really there (not two empty lists agreeing)
   assert.equal(info.subject, 'C=DE, ST=Berlin, L=Berlin, O=Example\\, Inc., OU=Ops, CN=rich.example, emailAddress=ops@rich.example');
-  assert.deepEqual(info.subjectFields, { C: 'DE', ST: 'Berlin', L: 'Berlin', O: 'Example, Inc.', OU: 'Ops', CN: 'rich.example', emailAddress: 'ops@rich.example' });
+  assert.deepEqual(info.subjectFields, {
+    C: 'DE',
+    ST: 'Berlin',
+    L: 'Berlin',
+    O: 'Example, Inc.',
+    OU: 'Ops',
+    CN: 'rich.example',
+    emailAddress: 'ops@rich.example',
+  });
   assert.deepEqual(info.altNames, [
-    { type: 'dns', value: 'rich.example' }, { type: 'dns', value: '*.rich.example' }, { type: 'ip', value: '192.0.2.10' },
-    { type: 'ip', value: '2001:db8::10' }, { type: 'email', value: 'ops@rich.example' }, { type: 'uri', value: 'https://rich.example/id' },
+    { type: 'dns', value: 'rich.example' },
+    { type: 'dns', value: '*.rich.example' },
+    { type: 'ip', value: '192.0.2.10' },
+    { type: 'ip', value: '2001:db8::10' },
+    { type: 'email', value: 'ops@rich.example' },
+    { type: 'uri', value: 'https://rich.example/id' },
   ]);
   assert.deepEqual(info.extendedKeyUsage, ['serverAuth', 'clientAuth']);
   assert.deepEqual(info.policies, ['2.23.140.1.2.2', '1.3.6.1.4.1.99999.1']);
@@ -177,7 +232,10 @@ test('certificates lib/sign made (EC P-384 root, RSA intermediate, EC leaf with 
   await assertAgreesWithOpenssl(int, 'lib intermediate');
   const leafInfo = await assertAgreesWithOpenssl(leaf, 'lib leaf');
   assert.deepEqual(leafInfo.extendedKeyUsage, ['serverAuth', 'clientAuth']);
-  assert.deepEqual(leafInfo.altNames.map((n) => n.value), ['svc.example.com', '10.1.2.3', 'fd00::5']);
+  assert.deepEqual(
+    leafInfo.altNames.map((n) => n.value),
+    ['svc.example.com', '10.1.2.3', 'fd00::5'],
+  );
   assert.equal(leafInfo.publicKey.spkiSha256, leafKey.description.spkiSha256, 'the same SPKI hash describeKey gives for the key');
   assert.equal(leafInfo.lifetimeDays, 30);
   const edInfo = await assertAgreesWithOpenssl(selfSigned, 'lib Ed25519');
@@ -230,7 +288,9 @@ test('warnings: RSA 1024, SHA-1 signature, lifetime over 398 days, and expiring 
   const sha1Result = await inspect(sha1.pem);
   assert.equal(sha1Result.certificates[0].signatureAlgorithm, 'sha1WithRSAEncryption');
   assert.deepEqual(sha1Result.warnings, ['CN=sha1.example is signed with sha1WithRSAEncryption, which clients reject: reissue it with SHA-256']);
-  assert.deepEqual((await inspect(long.pem)).warnings, ['CN=long.example is valid for 825 days, more than the 398 browsers accept for a server certificate']);
+  assert.deepEqual((await inspect(long.pem)).warnings, [
+    'CN=long.example is valid for 825 days, more than the 398 browsers accept for a server certificate',
+  ]);
   const soonResult = await inspect(soon.pem);
   assert.match(soonResult.warnings[0], /^CN=soon\.example expires in (9|10) days \(\d{4}-\d\d-\d\d\)$/);
   assert.match(soonResult.summary, /, 1 warning$/);
@@ -306,7 +366,20 @@ test('a CSR is parsed (subject, names, key, signature) and can be checked agains
 
 test('PKCS#12 (made by openssl) with its password; a wrong or missing password is a clear error', async () => {
   const p12 = tmp.file('rich.p12');
-  await opensslOk(['pkcs12', '-export', '-in', rich.cert, '-inkey', rich.key, '-certfile', intermediate.cert, '-passout', 'pass:letmein', '-out', p12]);
+  await opensslOk([
+    'pkcs12',
+    '-export',
+    '-in',
+    rich.cert,
+    '-inkey',
+    rich.key,
+    '-certfile',
+    intermediate.cert,
+    '-passout',
+    'pass:letmein',
+    '-out',
+    p12,
+  ]);
   const data = await tmp.read('rich.p12');
   const result = await inspect(data, { password: 'letmein', trustAnchors: [ca.pem] });
   assert.equal(result.kind, 'pkcs12');

@@ -91,12 +91,32 @@ test('keys openssl made load in every format: PKCS#8, PKCS#1, SEC1, encrypted PK
     { name: 'RSA PKCS#1 PEM', make: ['rsa', '-in', rsa, '-traditional'], ext: 'pem', header: 'RSA PRIVATE KEY', hash: rsaHash },
     { name: 'EC SEC1 PEM', make: ['ec', '-in', ec], ext: 'pem', header: 'EC PRIVATE KEY', hash: ecHash },
     { name: 'EC SEC1 PEM with EC PARAMETERS (ecparam -genkey)', ecparam: true, ext: 'pem' },
-    { name: 'encrypted PKCS#8 PEM', make: ['pkcs8', '-topk8', '-in', ec, '-v2', 'aes-256-cbc', '-passout', 'pass:s3cret'], ext: 'pem', header: 'ENCRYPTED PRIVATE KEY', hash: ecHash, passphrase: 's3cret' },
-    { name: 'legacy encrypted PKCS#1 PEM (Proc-Type)', make: ['rsa', '-in', rsa, '-aes256', '-traditional', '-passout', 'pass:s3cret'], ext: 'pem', header: 'RSA PRIVATE KEY', hash: rsaHash, passphrase: 's3cret' },
+    {
+      name: 'encrypted PKCS#8 PEM',
+      make: ['pkcs8', '-topk8', '-in', ec, '-v2', 'aes-256-cbc', '-passout', 'pass:s3cret'],
+      ext: 'pem',
+      header: 'ENCRYPTED PRIVATE KEY',
+      hash: ecHash,
+      passphrase: 's3cret',
+    },
+    {
+      name: 'legacy encrypted PKCS#1 PEM (Proc-Type)',
+      make: ['rsa', '-in', rsa, '-aes256', '-traditional', '-passout', 'pass:s3cret'],
+      ext: 'pem',
+      header: 'RSA PRIVATE KEY',
+      hash: rsaHash,
+      passphrase: 's3cret',
+    },
     { name: 'PKCS#8 DER', make: ['pkey', '-in', rsa, '-outform', 'DER'], ext: 'der', hash: rsaHash },
     { name: 'PKCS#1 DER', make: ['rsa', '-in', rsa, '-traditional', '-outform', 'DER'], ext: 'der', hash: rsaHash },
     { name: 'SEC1 DER', make: ['ec', '-in', ec, '-outform', 'DER'], ext: 'der', hash: ecHash },
-    { name: 'encrypted PKCS#8 DER', make: ['pkcs8', '-topk8', '-in', ec, '-v2', 'aes-256-cbc', '-passout', 'pass:s3cret', '-outform', 'DER'], ext: 'der', hash: ecHash, passphrase: 's3cret' },
+    {
+      name: 'encrypted PKCS#8 DER',
+      make: ['pkcs8', '-topk8', '-in', ec, '-v2', 'aes-256-cbc', '-passout', 'pass:s3cret', '-outform', 'DER'],
+      ext: 'der',
+      hash: ecHash,
+      passphrase: 's3cret',
+    },
   ];
   for (const [i, variant] of variants.entries()) {
     let file = variant.file;
@@ -121,10 +141,16 @@ test('keys openssl made load in every format: PKCS#8, PKCS#1, SEC1, encrypted PK
 });
 
 test('unsupported key sizes and curves are refused with a clear error', async () => {
-  assert.throws(() => keys.parseKeyAlgorithm('rsa-1024'), { code: 'KEY_RSA_SIZE_UNSUPPORTED', message: 'RSA key size 1024 is not supported: choose 2048, 3072 or 4096' });
+  assert.throws(() => keys.parseKeyAlgorithm('rsa-1024'), {
+    code: 'KEY_RSA_SIZE_UNSUPPORTED',
+    message: 'RSA key size 1024 is not supported: choose 2048, 3072 or 4096',
+  });
   assert.throws(() => keys.parseKeyAlgorithm('RSA 3000'), { message: 'RSA key size 3000 is not supported: choose 2048, 3072 or 4096' });
   await assert.rejects(keys.generateKey('rsa-1024'), { code: 'KEY_RSA_SIZE_UNSUPPORTED' });
-  assert.throws(() => keys.parseKeyAlgorithm('P-192'), { code: 'KEY_CURVE_UNSUPPORTED', message: /unsupported curve "P-192": choose P-256, P-384 or P-521/ });
+  assert.throws(() => keys.parseKeyAlgorithm('P-192'), {
+    code: 'KEY_CURVE_UNSUPPORTED',
+    message: /unsupported curve "P-192": choose P-256, P-384 or P-521/,
+  });
   assert.throws(() => keys.parseKeyAlgorithm('secp256k1'), { code: 'KEY_CURVE_UNSUPPORTED' });
   await assert.rejects(keys.generateKey('ec-p192'), { code: 'KEY_CURVE_UNSUPPORTED' });
   assert.throws(() => keys.parseKeyAlgorithm('dsa'), { code: 'KEY_ALGORITHM_UNSUPPORTED', message: /unknown key algorithm "dsa"/ });
@@ -132,8 +158,18 @@ test('unsupported key sizes and curves are refused with a clear error', async ()
 
 test('the usual ways of writing an algorithm are understood', () => {
   const cases = {
-    '': 'ec-p256', ec: 'ec-p256', 'P-256': 'ec-p256', prime256v1: 'ec-p256', 'EC P-384': 'ec-p384', secp521r1: 'ec-p521',
-    rsa: 'rsa-2048', rsa4096: 'rsa-4096', 'RSA 3072': 'rsa-3072', 'rsa:2048': 'rsa-2048', Ed25519: 'ed25519', 'ec-p521': 'ec-p521',
+    '': 'ec-p256',
+    ec: 'ec-p256',
+    'P-256': 'ec-p256',
+    prime256v1: 'ec-p256',
+    'EC P-384': 'ec-p384',
+    secp521r1: 'ec-p521',
+    rsa: 'rsa-2048',
+    rsa4096: 'rsa-4096',
+    'RSA 3072': 'rsa-3072',
+    'rsa:2048': 'rsa-2048',
+    Ed25519: 'ed25519',
+    'ec-p521': 'ec-p521',
   };
   for (const [text, algorithm] of Object.entries(cases)) assert.equal(keys.parseKeyAlgorithm(text), algorithm, text);
 });
@@ -145,9 +181,17 @@ test('an encrypted key without its passphrase, or with a wrong one, gets a clear
   await opensslOk(['rsa', '-in', plain, '-aes256', '-traditional', '-passout', 'pass:topsecret-pass', '-out', legacyFile]);
   const legacy = await tmp.read('legacy.pem', 'utf8');
   const der = Buffer.from(generated.privateKeyPem.replace(/-----[A-Z ]+-----|\s/g, ''), 'base64');
-  for (const [name, input] of [['encrypted PKCS#8', generated.privateKeyPem], ['legacy encrypted PEM', legacy], ['encrypted DER', der]]) {
+  for (const [name, input] of [
+    ['encrypted PKCS#8', generated.privateKeyPem],
+    ['legacy encrypted PEM', legacy],
+    ['encrypted DER', der],
+  ]) {
     for (const missing of [undefined, '']) {
-      assert.throws(() => keys.loadPrivateKey(input, missing), { code: 'KEY_PASSPHRASE_REQUIRED', message: 'the private key is encrypted: give its passphrase' }, name);
+      assert.throws(
+        () => keys.loadPrivateKey(input, missing),
+        { code: 'KEY_PASSPHRASE_REQUIRED', message: 'the private key is encrypted: give its passphrase' },
+        name,
+      );
     }
     let error;
     try {
@@ -170,7 +214,21 @@ test('things that are not a private key are refused with a clear error', async (
   assert.throws(() => keys.loadPrivateKey(''), { code: 'KEY_NOT_A_KEY' });
   const certFile = tmp.file('self.pem');
   const keyFile = tmp.file('self-key.pem');
-  await opensslOk(['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', keyFile, '-subj', '/CN=x', '-out', certFile]);
+  await opensslOk([
+    'req',
+    '-x509',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:P-256',
+    '-nodes',
+    '-keyout',
+    keyFile,
+    '-subj',
+    '/CN=x',
+    '-out',
+    certFile,
+  ]);
   const certPem = await tmp.read('self.pem', 'utf8');
   assert.throws(() => keys.loadPrivateKey(certPem), { code: 'KEY_NOT_A_KEY', message: 'this is a certificate, not a private key' });
   const generated = await keys.generateKey();
@@ -199,7 +257,9 @@ test('keyMatchesCertificate and loadPublicKey work from a certificate openssl ma
   const other = await keys.generateKey('rsa-2048');
   assert.equal(keys.keyMatchesCertificate(other.key, certPem), false);
   assert.equal(keys.describeKey(keys.loadPublicKey(certPem)).spkiSha256, keys.describeKey(key).spkiSha256);
-  assert.throws(() => keys.loadPublicKey('-----BEGIN CERTIFICATE REQUEST-----\nAAAA\n-----END CERTIFICATE REQUEST-----\n'), { code: 'KEY_NOT_A_KEY' });
+  assert.throws(() => keys.loadPublicKey('-----BEGIN CERTIFICATE REQUEST-----\nAAAA\n-----END CERTIFICATE REQUEST-----\n'), {
+    code: 'KEY_NOT_A_KEY',
+  });
 });
 
 test('key generation does not block the event loop (a timer fires while RSA 3072 keys are made)', async () => {

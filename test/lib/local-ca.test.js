@@ -79,7 +79,17 @@ test('the bootstrap CA is name-constrained: a certificate its key signs for exam
   const { ca, dir, verify } = await stolenCa(['nodered.lan', 'localhost', '127.0.0.1', '::1', '192.0.2.7']);
   try {
     const caText = await opensslOk(['x509', '-noout', '-ext', 'nameConstraints'], { input: ca.certPem });
-    for (const permitted of ['DNS:localhost', 'DNS:local', 'DNS:home.arpa', 'DNS:nodered.lan', 'IP:127.0.0.0/255.0.0.0', 'IP:10.0.0.0/255.0.0.0', 'IP:172.16.0.0/255.240.0.0', 'IP:192.168.0.0/255.255.0.0', 'IP:192.0.2.7/255.255.255.255']) {
+    for (const permitted of [
+      'DNS:localhost',
+      'DNS:local',
+      'DNS:home.arpa',
+      'DNS:nodered.lan',
+      'IP:127.0.0.0/255.0.0.0',
+      'IP:10.0.0.0/255.0.0.0',
+      'IP:172.16.0.0/255.240.0.0',
+      'IP:192.168.0.0/255.255.0.0',
+      'IP:192.0.2.7/255.255.255.255',
+    ]) {
       assert.ok(caText.includes(permitted), `${permitted} in\n${caText}`);
     }
     assert.match(caText, /IP:0:0:0:0:0:0:0:1\/FFFF:FFFF:FFFF:FFFF:FFFF:FFFF:FFFF:FFFF/i);
@@ -95,7 +105,20 @@ test('the bootstrap CA is name-constrained: a certificate its key signs for exam
     assert.notEqual(below.code, 0);
     assert.match(below.stderr + below.stdout, /excluded subtree violation/);
 
-    for (const san of ['DNS:nodered.lan', 'DNS:localhost', 'DNS:nas.local', 'DNS:pi.home.arpa', 'DNS:printer.internal', 'IP:127.0.0.1', 'IP:192.168.1.20', 'IP:10.1.2.3', 'IP:172.20.0.5', 'IP:192.0.2.7', 'IP:::1', 'IP:fd12:3456::1']) {
+    for (const san of [
+      'DNS:nodered.lan',
+      'DNS:localhost',
+      'DNS:nas.local',
+      'DNS:pi.home.arpa',
+      'DNS:printer.internal',
+      'IP:127.0.0.1',
+      'IP:192.168.1.20',
+      'IP:10.1.2.3',
+      'IP:172.20.0.5',
+      'IP:192.0.2.7',
+      'IP:::1',
+      'IP:fd12:3456::1',
+    ]) {
       const result = await verify(san);
       assert.equal(result.code, 0, `${san}: ${result.stderr}`);
     }
@@ -110,14 +133,24 @@ test('issuing from a limited CA refuses a name outside its limits with a clear e
     code: 'CA_NAME_NOT_PERMITTED',
     message: /may only sign for local names and the names it was made for; "example\.com" is outside them$/,
   });
-  assert.deepEqual(localCa.namesNotPermitted(ca, 'nas.local 8.8.8.8 *.home.arpa example.org'), [{ type: 'ip', value: '8.8.8.8' }, { type: 'dns', value: 'example.org' }]);
+  assert.deepEqual(localCa.namesNotPermitted(ca, 'nas.local 8.8.8.8 *.home.arpa example.org'), [
+    { type: 'ip', value: '8.8.8.8' },
+    { type: 'dns', value: 'example.org' },
+  ]);
   const leaf = await localCa.issueLeaf({ ca, names: 'nas.local 192.168.1.20' });
   assert.equal(new X509Certificate(leaf.certPem).subjectAltName, 'DNS:nas.local, IP Address:192.168.1.20');
   // an address-only leaf verifies too (no IP-looking CN for verifiers to hold against the DNS limits)
   const bare = await localCa.issueLeaf({ ca, names: '192.168.1.20' });
   const dir = await tempDir('certflow-localca-ip-');
   try {
-    const verdict = await openssl(['verify', '-CAfile', await dir.write('ca.pem', ca.certPem), '-purpose', 'sslserver', await dir.write('leaf.pem', bare.certPem)]);
+    const verdict = await openssl([
+      'verify',
+      '-CAfile',
+      await dir.write('ca.pem', ca.certPem),
+      '-purpose',
+      'sslserver',
+      await dir.write('leaf.pem', bare.certPem),
+    ]);
     assert.equal(verdict.code, 0, verdict.stderr);
   } finally {
     await dir.cleanup();
@@ -135,9 +168,15 @@ test('a TLS client that trusts only the local CA connects by name and by IP (IPv
   try {
     assert.equal(await fetchOverTls({ host: '127.0.0.1', port: server4.port, servername: 'localhost', ca: ca.certPem }), 'hello');
     assert.equal(await fetchOverTls({ host: '127.0.0.1', port: server4.port, ca: ca.certPem }), 'hello', 'by IP address');
-    await assert.rejects(fetchOverTls({ host: '127.0.0.1', port: server4.port, servername: 'other.example.com', ca: ca.certPem }), /altnames|Hostname/i);
+    await assert.rejects(
+      fetchOverTls({ host: '127.0.0.1', port: server4.port, servername: 'other.example.com', ca: ca.certPem }),
+      /altnames|Hostname/i,
+    );
     const stranger = await localCa.createLocalCa({ commonName: 'Another CA' });
-    await assert.rejects(fetchOverTls({ host: '127.0.0.1', port: server4.port, servername: 'localhost', ca: stranger.certPem }), /self[- ]signed|unable to verify|certificate/i);
+    await assert.rejects(
+      fetchOverTls({ host: '127.0.0.1', port: server4.port, servername: 'localhost', ca: stranger.certPem }),
+      /self[- ]signed|unable to verify|certificate/i,
+    );
   } finally {
     await server4.close();
   }

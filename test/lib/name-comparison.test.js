@@ -17,27 +17,49 @@ const C = '2.5.4.6';
 /** A Name from RDNs given as lists of [oid, { utf8String | printableString | ... }]. */
 function nameKey(rdns) {
   const name = new Name(
-    rdns.map((attributes) => new RelativeDistinguishedName(attributes.map(([type, value]) => new AttributeTypeAndValue({ type, value: new DirectoryString(value) })))),
+    rdns.map(
+      (attributes) =>
+        new RelativeDistinguishedName(attributes.map(([type, value]) => new AttributeTypeAndValue({ type, value: new DirectoryString(value) }))),
+    ),
   );
   return readName(decodeDer(Buffer.from(AsnConvert.serialize(name)))).key;
 }
 
 test('case, string type and runs of spaces do not make two names differ', () => {
   const caSubject = nameKey([[[C, { printableString: 'US' }]], [[O, { utf8String: 'Example  Corp' }]], [[CN, { utf8String: 'Example Root CA' }]]]);
-  const leafIssuer = nameKey([[[C, { printableString: 'us' }]], [[O, { printableString: ' example corp ' }]], [[CN, { bmpString: 'EXAMPLE ROOT CA' }]]]);
+  const leafIssuer = nameKey([
+    [[C, { printableString: 'us' }]],
+    [[O, { printableString: ' example corp ' }]],
+    [[CN, { bmpString: 'EXAMPLE ROOT CA' }]],
+  ]);
   assert.equal(leafIssuer, caSubject);
 });
 
 test('the attributes of one RDN are a set: their order does not matter', () => {
-  const one = nameKey([[[O, { utf8String: 'Example' }], [CN, { utf8String: 'ca' }]]]);
-  const other = nameKey([[[CN, { utf8String: 'CA' }], [O, { utf8String: 'example' }]]]);
+  const one = nameKey([
+    [
+      [O, { utf8String: 'Example' }],
+      [CN, { utf8String: 'ca' }],
+    ],
+  ]);
+  const other = nameKey([
+    [
+      [CN, { utf8String: 'CA' }],
+      [O, { utf8String: 'example' }],
+    ],
+  ]);
   assert.equal(one, other);
 });
 
 test('the RDNs are a sequence: their order does matter, and so does how they are grouped', () => {
   const forward = nameKey([[[O, { utf8String: 'Example' }]], [[CN, { utf8String: 'CA' }]]]);
   const reversed = nameKey([[[CN, { utf8String: 'CA' }]], [[O, { utf8String: 'Example' }]]]);
-  const grouped = nameKey([[[O, { utf8String: 'Example' }], [CN, { utf8String: 'CA' }]]]);
+  const grouped = nameKey([
+    [
+      [O, { utf8String: 'Example' }],
+      [CN, { utf8String: 'CA' }],
+    ],
+  ]);
   assert.notEqual(forward, reversed);
   assert.notEqual(forward, grouped);
 });

@@ -102,5 +102,7 @@ test('parseAltNames accepts text, lists, {type, value} and {dns, ip, email, uri}
   assert.deepEqual(names.parseAltNames(''), []);
   assert.throws(() => names.parseAltNames({ ip: 'not-an-ip' }), { code: 'NAME_INVALID_IP' });
   assert.throws(() => names.parseAltNames([{ type: 'x400', value: 'x' }]), { code: 'NAME_INVALID_TYPE' });
-  assert.throws(() => names.parseAltNames(['ok.example.com', 'bad_name.example.com']), { message: /"bad_name\.example\.com" is not a valid DNS name/ });
+  assert.throws(() => names.parseAltNames(['ok.example.com', 'bad_name.example.com']), {
+    message: /"bad_name\.example\.com" is not a valid DNS name/,
+  });
 });

@@ -24,7 +24,10 @@ const VECTORS = ['/', path.join(root, '.cache/cryptography-vectors')]
 function files(dir, pattern = /\.(pem|der)$/) {
   const full = path.join(VECTORS, dir);
   if (!fs.existsSync(full)) return [];
-  return fs.readdirSync(full).filter((f) => pattern.test(f) && !/crl|ocsp|sct|PKITS/i.test(f)).map((f) => path.join(dir, f));
+  return fs
+    .readdirSync(full)
+    .filter((f) => pattern.test(f) && !/crl|ocsp|sct|PKITS/i.test(f))
+    .map((f) => path.join(dir, f));
 }
 
 /**
@@ -59,17 +62,21 @@ async function compare(kind, file, tally) {
     ourError = err;
   }
   let theirs;
-  if (kind === 'cert') theirs = await openssl(['x509', ...form, '-in', full, '-noout', '-serial', '-startdate', '-enddate', '-text', '-nameopt', 'multiline,utf8']);
+  if (kind === 'cert')
+    theirs = await openssl(['x509', ...form, '-in', full, '-noout', '-serial', '-startdate', '-enddate', '-text', '-nameopt', 'multiline,utf8']);
   if (kind === 'csr') theirs = await openssl(['req', ...form, '-in', full, '-noout', '-text', '-verify', '-nameopt', 'multiline,utf8']);
-  if (kind === 'p12') theirs = await openssl(['pkcs12', '-legacy', '-in', full, '-nokeys', '-passin', `pass:${/no-pwd|no-password/.test(file) ? '' : 'cryptography'}`]);
-  if (kind === 'key') theirs = await openssl(['pkey', ...form, ...(/pub|public/i.test(file) ? ['-pubin'] : []), '-in', full, '-noout', '-text', '-passin', 'pass:x']);
+  if (kind === 'p12')
+    theirs = await openssl(['pkcs12', '-legacy', '-in', full, '-nokeys', '-passin', `pass:${/no-pwd|no-password/.test(file) ? '' : 'cryptography'}`]);
+  if (kind === 'key')
+    theirs = await openssl(['pkey', ...form, ...(/pub|public/i.test(file) ? ['-pubin'] : []), '-in', full, '-noout', '-text', '-passin', 'pass:x']);
   const text = `${theirs.stdout}\n${theirs.stderr}`;
   const opensslRefuses = theirs.code !== 0 || /Bad time value|unable to load/i.test(text);
   if (ourError) {
     if (!isOurs(ourError)) throw new Error(`${file}: not our error: ${ourError.stack}`);
     return opensslRefuses ? 'both-refuse' : 'we-refuse';
   }
-  if (opensslRefuses && kind !== 'csr') throw new Error(`${file}: openssl refuses it (${text.split('\n').find((l) => /error|bad/i.test(l))}) but we read it`);
+  if (opensslRefuses && kind !== 'csr')
+    throw new Error(`${file}: openssl refuses it (${text.split('\n').find((l) => /error|bad/i.test(l))}) but we read it`);
   const differ = (fact, a, b) => {
     tally.facts++;
     if (String(a) !== String(b)) throw new Error(`${file}: ${fact}: ours ${JSON.stringify(a)}, openssl ${JSON.stringify(b)}`);
@@ -82,10 +89,24 @@ async function compare(kind, file, tally) {
     if (!Number.isNaN(key)) differ('key bits', ours.publicKey.bits, key);
     const sanLine = /X509v3 Subject Alternative Name:.*\n\s*(.*)/.exec(text)?.[1] ?? '';
     const dns = [...sanLine.matchAll(/DNS:([^,\n]*)/g)].map((m) => m[1]);
-    if (!/X509v3 Subject Alternative Name: critical\n\s*<|Unable to/.test(text)) differ('DNS names', ours.altNames.filter((n) => n.type === 'dns').map((n) => n.value).join(','), dns.join(','));
+    if (!/X509v3 Subject Alternative Name: critical\n\s*<|Unable to/.test(text))
+      differ(
+        'DNS names',
+        ours.altNames
+          .filter((n) => n.type === 'dns')
+          .map((n) => n.value)
+          .join(','),
+        dns.join(','),
+      );
     const cn = /Subject:[\s\S]*?commonName\s+= (.*)/.exec(text.slice(text.indexOf('Subject:')))?.[1];
     // openssl escapes non-ASCII bytes as \XX: turn them back into the UTF-8 they are
-    const unescaped = cn === undefined ? undefined : Buffer.from(cn.replace(/\\([0-9A-F]{2})/g, (_, h) => String.fromCharCode(parseInt(h, 16))), 'latin1').toString('utf8');
+    const unescaped =
+      cn === undefined
+        ? undefined
+        : Buffer.from(
+            cn.replace(/\\([0-9A-F]{2})/g, (_, h) => String.fromCharCode(parseInt(h, 16))),
+            'latin1',
+          ).toString('utf8');
     if (cn !== undefined && typeof ours.subjectFields.CN === 'string') differ('subject CN', ours.subjectFields.CN, unescaped);
   }
   if (kind === 'csr') {
@@ -102,12 +123,21 @@ async function compare(kind, file, tally) {
 }
 
 test('every fact we report about the pyca/cryptography vectors is what openssl says', { timeout: 300_000 }, async (t) => {
-  assert.ok(VECTORS, 'the pyca/cryptography test vectors are missing: npm test fetches them into .cache/cryptography-vectors, or run apt-get install python3-cryptography-vectors');
+  assert.ok(
+    VECTORS,
+    'the pyca/cryptography test vectors are missing: npm test fetches them into .cache/cryptography-vectors, or run apt-get install python3-cryptography-vectors',
+  );
   const corpus = [
     ...['x509', 'x509/custom', 'x509/ed25519', 'x509/ed448'].flatMap((d) => files(d)).map((f) => ['cert', f]),
     ...files('x509/requests').map((f) => ['csr', f]),
     ...files('pkcs12', /\.p12$/).map((f) => ['p12', f]),
-    ...['asymmetric/PEM_Serialization', 'asymmetric/DER_Serialization', 'asymmetric/Traditional_OpenSSL_Serialization', 'asymmetric/public/PKCS1', 'asymmetric/PKCS8']
+    ...[
+      'asymmetric/PEM_Serialization',
+      'asymmetric/DER_Serialization',
+      'asymmetric/Traditional_OpenSSL_Serialization',
+      'asymmetric/public/PKCS1',
+      'asymmetric/PKCS8',
+    ]
       .flatMap((d) => files(d, /\.(pem|der)$/))
       .filter((f) => !/enc|encrypted|password|README/i.test(f))
       .map((f) => ['key', f]),
@@ -126,7 +156,9 @@ test('every fact we report about the pyca/cryptography vectors is what openssl s
       else differences.push(err.message.split('\n')[0]);
     }
   }
-  t.diagnostic(`${corpus.length} files: ${tally.agree} agree (${tally.facts} facts compared), ${tally['both-refuse']} refused by both, ${tally['we-refuse']} refused by us with a clear error only, ${differences.length} differ, ${known.length} known differences`);
+  t.diagnostic(
+    `${corpus.length} files: ${tally.agree} agree (${tally.facts} facts compared), ${tally['both-refuse']} refused by both, ${tally['we-refuse']} refused by us with a clear error only, ${differences.length} differ, ${known.length} known differences`,
+  );
   for (const line of known) t.diagnostic(`known difference: ${line}`);
   for (const file of refused) t.diagnostic(`we refuse (clearly): ${file}`);
   for (const line of differences) t.diagnostic(`differs: ${line}`);

@@ -41,7 +41,11 @@ test('DER, base64 DER and base64 of a PEM file are recognized by what parses the
   assert.deepEqual(kinds(decodeInput(der.toString('base64'))), ['certificate']);
   assert.deepEqual(kinds(decodeInput(Buffer.from(leaf.pem).toString('base64'))), ['certificate'], 'a Kubernetes secret value');
   assert.deepEqual(kinds(decodeInput(new Uint8Array(der))), ['certificate']);
-  assert.deepEqual(decodeInput([der, derOf(ca.pem)]).map((i) => i.der), [der, derOf(ca.pem)], 'a chain as a list of DER Buffers');
+  assert.deepEqual(
+    decodeInput([der, derOf(ca.pem)]).map((i) => i.der),
+    [der, derOf(ca.pem)],
+    'a chain as a list of DER Buffers',
+  );
 });
 
 test('every kind, as PEM and as DER: CSR, PKCS#8 / PKCS#1 / SEC1 keys, encrypted keys, public key, PKCS#12', async () => {
@@ -77,7 +81,10 @@ test('every kind, as PEM and as DER: CSR, PKCS#8 / PKCS#1 / SEC1 keys, encrypted
 test('a bundle object: certificate fields first, fullchain duplicates dropped, each item tagged with its field', async () => {
   const bundle = { key: leaf.keyPem, cert: leaf.pem, chain: [ca.pem], fullchain: leaf.pem + ca.pem, info: { summary: 'ignored' } };
   const items = decodeInput(bundle);
-  assert.deepEqual(items.map((i) => `${i.kind}:${i.field}`), ['certificate:cert', 'certificate:chain', 'private-key:key']);
+  assert.deepEqual(
+    items.map((i) => `${i.kind}:${i.field}`),
+    ['certificate:cert', 'certificate:chain', 'private-key:key'],
+  );
   assert.deepEqual(certificatesFrom(bundle).map(derOf), [derOf(leaf.pem), derOf(ca.pem)]);
   // a bundle with only a CA: its ca is the certificate
   assert.deepEqual(certificatesFrom({ ca: ca.pem }).map(derOf), [derOf(ca.pem)]);
@@ -85,16 +92,22 @@ test('a bundle object: certificate fields first, fullchain duplicates dropped, e
   assert.equal(certificatesFrom({ cert: leaf.pem, ca: ca.pem }).length, 1);
   // a root both sent in the chain and named as the ca stays in both roles
   const both = decodeInput({ cert: leaf.pem, chain: [ca.pem], ca: ca.pem });
-  assert.deepEqual(both.map((i) => `${i.kind}:${i.field}`), ['certificate:cert', 'certificate:chain', 'certificate:ca']);
+  assert.deepEqual(
+    both.map((i) => `${i.kind}:${i.field}`),
+    ['certificate:cert', 'certificate:chain', 'certificate:ca'],
+  );
 });
 
 test('empty input: a clear error for every empty shape', () => {
   for (const empty of ['', '   \n', Buffer.alloc(0), null, undefined, {}, { cert: '' }, { info: {} }]) {
-    assert.throws(() => decodeInput(empty), (err) => {
-      assert.equal(err.code, 'EMPTY_INPUT', `${JSON.stringify(empty)}: ${err.message}`);
-      assert.match(err.message, /is empty|nothing to read/);
-      return true;
-    });
+    assert.throws(
+      () => decodeInput(empty),
+      (err) => {
+        assert.equal(err.code, 'EMPTY_INPUT', `${JSON.stringify(empty)}: ${err.message}`);
+        assert.match(err.message, /is empty|nothing to read/);
+        return true;
+      },
+    );
   }
 });
 
@@ -117,13 +130,18 @@ test('a truncated PEM: cut off at the end, cut off before another block, or cut 
   // the END line survived but half the body did not
   const lines = leaf.pem.trim().split('\n');
   const hollow = [lines[0], ...lines.slice(1, 4), lines[lines.length - 1]].join('\n');
-  assert.throws(() => certificatesFrom(hollow), { code: 'CERT_INVALID', message: 'certificate 1 could not be read: the block is damaged or incomplete' });
+  assert.throws(() => certificatesFrom(hollow), {
+    code: 'CERT_INVALID',
+    message: 'certificate 1 could not be read: the block is damaged or incomplete',
+  });
 });
 
 test('the wrong kind where a certificate is expected says what it got', async () => {
   const csrPem = await tmp.read('pem.example.csr', 'utf8');
   assert.throws(() => certificatesFrom(csrPem), { code: 'WRONG_KIND', message: 'expected a certificate but got a certificate request (CSR)' });
   assert.throws(() => certificatesFrom(leaf.keyPem), { message: 'expected a certificate but got a private key' });
-  assert.throws(() => certificatesFrom({ key: leaf.keyPem, csr: csrPem }), { message: 'expected a certificate but got a certificate request (CSR) and a private key' });
+  assert.throws(() => certificatesFrom({ key: leaf.keyPem, csr: csrPem }), {
+    message: 'expected a certificate but got a certificate request (CSR) and a private key',
+  });
   assert.throws(() => decodeInput('-----BEGIN X509 CRL-----\nAAAA\n-----END X509 CRL-----\n'), { message: /found only "X509 CRL"/ });
 });

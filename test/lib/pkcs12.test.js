@@ -41,7 +41,13 @@ async function opensslReads(file, password) {
 for (const algorithm of ['rsa-2048', 'ec-p256', 'ed25519']) {
   test(`${algorithm}: key + certificate + chain exported; openssl pkcs12 reads it without -legacy`, async () => {
     const leaf = await leafFor(algorithm, `${algorithm}.example`);
-    const p12 = await exportPkcs12({ key: leaf.key.privateKeyPem, cert: leaf.pem, chain: [ca.pem], password: 'correct horse', friendlyName: `My ${algorithm} cert` });
+    const p12 = await exportPkcs12({
+      key: leaf.key.privateKeyPem,
+      cert: leaf.pem,
+      chain: [ca.pem],
+      password: 'correct horse',
+      friendlyName: `My ${algorithm} cert`,
+    });
     const file = await tmp.write(`${algorithm}.p12`, p12);
     const read = await opensslReads(file, 'correct horse');
     assert.match(read.info, /MAC: sha256, Iteration 2048/);
@@ -84,9 +90,29 @@ test('files openssl writes (OpenSSL 3 default AES-256, and -legacy RC2/3DES) are
     const leaf = await makeLeaf(tmp, `ossl-${keyType}.example`, { issuer: opensslCa, keyType });
     for (const legacy of [false, true]) {
       const file = tmp.file(`ossl-${keyType}-${legacy}.p12`);
-      await opensslOk(['pkcs12', '-export', '-in', leaf.cert, '-inkey', leaf.key, '-certfile', opensslCa.cert, '-name', 'from openssl', '-passout', 'pass:s3cret', '-out', file, ...(legacy ? ['-legacy'] : [])]);
+      await opensslOk([
+        'pkcs12',
+        '-export',
+        '-in',
+        leaf.cert,
+        '-inkey',
+        leaf.key,
+        '-certfile',
+        opensslCa.cert,
+        '-name',
+        'from openssl',
+        '-passout',
+        'pass:s3cret',
+        '-out',
+        file,
+        ...(legacy ? ['-legacy'] : []),
+      ]);
       const content = await importPkcs12(await tmp.read(`ossl-${keyType}-${legacy}.p12`), 's3cret');
-      assert.deepEqual(content.certificates.map(der).sort(Buffer.compare), [der(leaf.pem), der(opensslCa.pem)].sort(Buffer.compare), `${keyType} legacy=${legacy}`);
+      assert.deepEqual(
+        content.certificates.map(der).sort(Buffer.compare),
+        [der(leaf.pem), der(opensslCa.pem)].sort(Buffer.compare),
+        `${keyType} legacy=${legacy}`,
+      );
       assert.equal(spkiOf(content.privateKeyPem), spkiOf(leaf.pem), `${keyType} legacy=${legacy}: the key of the certificate`);
       assert.equal(content.friendlyName, 'from openssl');
     }
@@ -94,7 +120,22 @@ test('files openssl writes (OpenSSL 3 default AES-256, and -legacy RC2/3DES) are
   // a cipher forge lacks: the error names it and says how to export a readable file
   const leaf = await makeLeaf(tmp, 'ossl-camellia.example', { issuer: opensslCa });
   const file = tmp.file('camellia.p12');
-  await opensslOk(['pkcs12', '-export', '-in', leaf.cert, '-inkey', leaf.key, '-passout', 'pass:pw', '-keypbe', 'CAMELLIA-256-CBC', '-certpbe', 'CAMELLIA-256-CBC', '-out', file]);
+  await opensslOk([
+    'pkcs12',
+    '-export',
+    '-in',
+    leaf.cert,
+    '-inkey',
+    leaf.key,
+    '-passout',
+    'pass:pw',
+    '-keypbe',
+    'CAMELLIA-256-CBC',
+    '-certpbe',
+    'CAMELLIA-256-CBC',
+    '-out',
+    file,
+  ]);
   await assert.rejects(importPkcs12(require('node:fs').readFileSync(file), 'pw'), {
     code: 'P12_UNSUPPORTED',
     message: /^this PKCS#12 file is encrypted with PBES2 with Camellia-256-CBC, which this package cannot decrypt: export it again with AES-256/,
@@ -109,14 +150,20 @@ test('a wrong password, a missing one, a key that does not match, and not-a-PKCS
     assert.equal(err.message, 'wrong password for the PKCS#12 file');
     return true;
   });
-  await assert.rejects(importPkcs12(p12, ''), { code: 'P12_PASSWORD_REQUIRED', message: 'the PKCS#12 file is protected by a password: give its password' });
+  await assert.rejects(importPkcs12(p12, ''), {
+    code: 'P12_PASSWORD_REQUIRED',
+    message: 'the PKCS#12 file is protected by a password: give its password',
+  });
   // openssl agrees the password is wrong
   const check = await openssl(['pkcs12', '-in', await tmp.write('errors.p12', p12), '-info', '-nokeys', '-passin', 'pass:wrong one']);
   assert.notEqual(check.code, 0);
   assert.match(check.stderr, /mac verify (failure|error)/i);
 
   const other = await keys.generateKey('ec-p256');
-  await assert.rejects(exportPkcs12({ key: other.key, cert: leaf.pem, password: 'x' }), { code: 'P12_KEY_MISMATCH', message: /does not match the certificate/ });
+  await assert.rejects(exportPkcs12({ key: other.key, cert: leaf.pem, password: 'x' }), {
+    code: 'P12_KEY_MISMATCH',
+    message: /does not match the certificate/,
+  });
   await assert.rejects(exportPkcs12({ key: leaf.key.key, cert: leaf.pem }), { code: 'P12_PASSWORD_MISSING' });
   await assert.rejects(exportPkcs12({ key: leaf.key.key, cert: await createCsr({ key: leaf.key.key, subject: { CN: 'x' } }), password: 'x' }), {
     message: 'expected a certificate but got a certificate request (CSR)',

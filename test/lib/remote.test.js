@@ -55,7 +55,12 @@ test('a TLS server with a chain from lib/sign: chain, protocol, cipher, and auth
   assert.equal(result.chain.trustAnchor.subject, 'CN=Remote Root');
   assert.deepEqual(result.checks.host, { name: 'localhost', matches: true });
   assert.equal(result.pem[0].replace(/\s/g, ''), leaf.replace(/\s/g, ''));
-  assert.match(result.summary, new RegExp(`^127\\.0\\.0\\.1:${port}: CN=localhost, expires in (59|60) days \\(.*\\), issued by Remote Intermediate, chain OK, trusted via CN=Remote Root, valid for localhost, TLSv1\\.3$`));
+  assert.match(
+    result.summary,
+    new RegExp(
+      `^127\\.0\\.0\\.1:${port}: CN=localhost, expires in (59|60) days \\(.*\\), issued by Remote Intermediate, chain OK, trusted via CN=Remote Root, valid for localhost, TLSv1\\.3$`,
+    ),
+  );
   assert.deepEqual(JSON.parse(JSON.stringify(result)), result, 'plain JSON');
 });
 
@@ -106,11 +111,13 @@ test('a server that accepts and says nothing: a timeout error in time, and the s
   const closed = new Promise((resolve) => {
     sawClose = resolve;
   });
-  const port = await listen(net.createServer((socket) => {
-    serverSide = socket;
-    socket.resume(); // read (and drop) the ClientHello, so the end of the stream is seen
-    socket.on('close', sawClose);
-  }));
+  const port = await listen(
+    net.createServer((socket) => {
+      serverSide = socket;
+      socket.resume(); // read (and drop) the ClientHello, so the end of the stream is seen
+      socket.on('close', sawClose);
+    }),
+  );
   const started = Date.now();
   await assert.rejects(inspectRemote({ host: '127.0.0.1', port, timeoutMs: 600 }), {
     code: 'REMOTE_TIMEOUT',

@@ -33,12 +33,19 @@ async function verifyChain(leafPem, { rootPem = root.pem, intermediates = [], pu
 function tamperSignature(pem) {
   const der = Buffer.from(pem.replace(/-----[A-Z ]+-----|\s/g, ''), 'base64');
   der[der.length - 5] ^= 0x01;
-  return `-----BEGIN CERTIFICATE REQUEST-----\n${der.toString('base64').match(/.{1,64}/g).join('\n')}\n-----END CERTIFICATE REQUEST-----\n`;
+  return `-----BEGIN CERTIFICATE REQUEST-----\n${der
+    .toString('base64')
+    .match(/.{1,64}/g)
+    .join('\n')}\n-----END CERTIFICATE REQUEST-----\n`;
 }
 
 test('root -> intermediate -> leaf: openssl verifies the chain and sees CA flags, pathlen, EKU, SANs, SKI/AKI', async () => {
   const intKey = await keys.generateKey('rsa-2048');
-  const intPem = await sign.createCaCertificate({ key: intKey.privateKeyPem, subject: { CN: 'Certflow Test Intermediate' }, issuer: { key: root.key.privateKeyPem, cert: root.pem } });
+  const intPem = await sign.createCaCertificate({
+    key: intKey.privateKeyPem,
+    subject: { CN: 'Certflow Test Intermediate' },
+    issuer: { key: root.key.privateKeyPem, cert: root.pem },
+  });
   const leafKey = await keys.generateKey('ec-p256');
   const csr = await createCsr({ key: leafKey.key, subject: { CN: 'svc.example.com' }, altNames: ['10.0.0.5', 'fd00::5'] });
   const leafPem = await sign.signCsr({ csr, caKey: intKey.privateKeyPem, caCert: intPem, clientAuth: true });
@@ -132,7 +139,13 @@ test('leaf details: random positive 128-bit serial, notBefore a minute back, val
 test('SANs and subject from the CSR, or replaced by the ones given; clientAuth-only leaves', async () => {
   const leafKey = await keys.generateKey();
   const csr = await createCsr({ key: leafKey.key, subject: { CN: 'orig.example.com', O: 'Orig' }, altNames: 'alt.example.com' });
-  const replaced = await sign.signCsr({ csr, caKey: root.key.key, caCert: root.pem, altNames: 'new.example.com 192.0.2.7', subject: { CN: 'new.example.com', O: 'New' } });
+  const replaced = await sign.signCsr({
+    csr,
+    caKey: root.key.key,
+    caCert: root.pem,
+    altNames: 'new.example.com 192.0.2.7',
+    subject: { CN: 'new.example.com', O: 'New' },
+  });
   const text = await x509Text(replaced, 'replaced.pem');
   assert.match(text, /Subject: O ?= ?New, CN ?= ?new\.example\.com/);
   assert.match(text, /Subject Alternative Name: \s+DNS:new\.example\.com, IP Address:192\.0\.2\.7\n/);
@@ -169,7 +182,28 @@ test('a self-signed certificate verifies against itself and is not a CA', async 
 test('a CA openssl made (UTF-8 subject) signs our CSR; the leaf issuer equals its subject', async () => {
   const caKeyFile = tmp.file('ossl-ca.key');
   const caFile = tmp.file('ossl-ca.pem');
-  await opensslOk(['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', caKeyFile, '-utf8', '-subj', '/C=DE/O=Müller Ünterprise/CN=Müller Root', '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign', '-days', '30', '-out', caFile]);
+  await opensslOk([
+    'req',
+    '-x509',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:P-256',
+    '-nodes',
+    '-keyout',
+    caKeyFile,
+    '-utf8',
+    '-subj',
+    '/C=DE/O=Müller Ünterprise/CN=Müller Root',
+    '-addext',
+    'basicConstraints=critical,CA:TRUE',
+    '-addext',
+    'keyUsage=critical,keyCertSign,cRLSign',
+    '-days',
+    '30',
+    '-out',
+    caFile,
+  ]);
   const caPem = await tmp.read('ossl-ca.pem', 'utf8');
   const leafKey = await keys.generateKey();
   const csr = await createCsr({ key: leafKey.key, subject: { CN: 'm.example.com' } });
@@ -177,7 +211,10 @@ test('a CA openssl made (UTF-8 subject) signs our CSR; the leaf issuer equals it
   assert.equal((await verifyChain(leafPem, { rootPem: caPem })).code, 0);
   assert.equal(new X509Certificate(leafPem).issuer, new X509Certificate(caPem).subject);
   const leafFile = await tmp.write('m-leaf.pem', leafPem);
-  assert.equal(await opensslOk(['x509', '-in', leafFile, '-noout', '-issuer_hash']), await opensslOk(['x509', '-in', caFile, '-noout', '-subject_hash']));
+  assert.equal(
+    await opensslOk(['x509', '-in', leafFile, '-noout', '-issuer_hash']),
+    await opensslOk(['x509', '-in', caFile, '-noout', '-subject_hash']),
+  );
 });
 
 test('refuses a CSR whose signature does not verify', async () => {
@@ -201,12 +238,30 @@ test('refuses a "CA" certificate that is not a CA', async () => {
   const keyFile = tmp.file('plain.key');
   const csrFile = tmp.file('plain.csr');
   const certFile = tmp.file('plain.pem');
-  await opensslOk(['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', keyFile, '-subj', '/CN=Not A CA', '-out', csrFile]);
+  await opensslOk([
+    'req',
+    '-new',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:P-256',
+    '-nodes',
+    '-keyout',
+    keyFile,
+    '-subj',
+    '/CN=Not A CA',
+    '-out',
+    csrFile,
+  ]);
   await opensslOk(['x509', '-req', '-in', csrFile, '-signkey', keyFile, '-days', '5', '-out', certFile]);
-  await assert.rejects(sign.signCsr({ csr, caKey: await tmp.read('plain.key', 'utf8'), caCert: await tmp.read('plain.pem', 'utf8') }), { code: 'CA_NOT_A_CA' });
+  await assert.rejects(sign.signCsr({ csr, caKey: await tmp.read('plain.key', 'utf8'), caCert: await tmp.read('plain.pem', 'utf8') }), {
+    code: 'CA_NOT_A_CA',
+  });
   // an intermediate cannot be made under a leaf either
   const intKey = await keys.generateKey();
-  await assert.rejects(sign.createCaCertificate({ key: intKey.key, subject: { CN: 'Sub' }, issuer: { key: leafKey.key, cert: leafPem } }), { code: 'CA_NOT_A_CA' });
+  await assert.rejects(sign.createCaCertificate({ key: intKey.key, subject: { CN: 'Sub' }, issuer: { key: leafKey.key, cert: leafPem } }), {
+    code: 'CA_NOT_A_CA',
+  });
 });
 
 test('refuses a CA certificate that does not match the CA key', async () => {
@@ -215,7 +270,8 @@ test('refuses a CA certificate that does not match the CA key', async () => {
   const csr = await createCsr({ key: leafKey.key, subject: { CN: 'x.example.com' } });
   await assert.rejects(sign.signCsr({ csr, caKey: otherKey.privateKeyPem, caCert: root.pem }), {
     code: 'CA_KEY_MISMATCH',
-    message: /the CA key does not match the CA certificate "CN=Certflow Test Root, O=Certflow"|the CA key does not match the CA certificate "O=Certflow, CN=Certflow Test Root"/,
+    message:
+      /the CA key does not match the CA certificate "CN=Certflow Test Root, O=Certflow"|the CA key does not match the CA certificate "O=Certflow, CN=Certflow Test Root"/,
   });
 });
 
@@ -225,8 +281,13 @@ test('other bad inputs get clear errors', async () => {
   // pathlen 0 CA cannot have a sub-CA; a longer pathlen than the parent allows is refused
   const zeroKey = await keys.generateKey();
   const zeroCa = await sign.createCaCertificate({ key: zeroKey.key, subject: { CN: 'Zero' }, pathLength: 0 });
-  await assert.rejects(sign.createCaCertificate({ key: leafKey.key, subject: { CN: 'Sub' }, issuer: { key: zeroKey.key, cert: zeroCa } }), { code: 'CA_PATHLEN_EXCEEDED' });
-  await assert.rejects(sign.createCaCertificate({ key: leafKey.key, subject: { CN: 'Sub' }, pathLength: 1, issuer: { key: root.key.key, cert: root.pem } }), { code: 'CA_PATHLEN_EXCEEDED', message: /use at most 0/ });
+  await assert.rejects(sign.createCaCertificate({ key: leafKey.key, subject: { CN: 'Sub' }, issuer: { key: zeroKey.key, cert: zeroCa } }), {
+    code: 'CA_PATHLEN_EXCEEDED',
+  });
+  await assert.rejects(
+    sign.createCaCertificate({ key: leafKey.key, subject: { CN: 'Sub' }, pathLength: 1, issuer: { key: root.key.key, cert: root.pem } }),
+    { code: 'CA_PATHLEN_EXCEEDED', message: /use at most 0/ },
+  );
   await assert.rejects(sign.createCaCertificate({ key: leafKey.key, subject: { CN: 'X' }, pathLength: -1 }), { code: 'CA_PATHLEN_INVALID' });
   await assert.rejects(sign.createCaCertificate({ key: leafKey.key, subject: { OU: 'only' } }), { code: 'CA_SUBJECT_MISSING' });
   for (const days of [0, -5, 'soon', 99999]) {

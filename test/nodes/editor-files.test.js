@@ -44,7 +44,7 @@ test('the node set of our four nodes loads without error', async () => {
 
 test('editor HTML, help, message catalogue and icon of each node reach the editor', async () => {
   const html = await get('/nodes', 'text/html');
-  
+
   for (const type of TYPES) {
     assert.match(html, new RegExp(`RED\\.nodes\\.registerType\\('${type}'`), `${type} editor script`);
     assert.match(html, new RegExp(`data-template-name="${type}"`), `${type} template`);
@@ -63,14 +63,25 @@ test('editor HTML, help, message catalogue and icon of each node reach the edito
   }
   const labels = {};
   for (const type of TYPES) labels[type] = (await get(`/nodes/${moduleName}/${type}/messages?lng=en-US`))[type].paletteLabel;
-  assert.deepEqual(labels, { 'certflow-key': 'generate key', 'certflow-csr': 'create CSR', 'certflow-sign': 'sign certificate', 'certflow-inspect': 'inspect' });
+  assert.deepEqual(labels, {
+    'certflow-key': 'generate key',
+    'certflow-csr': 'create CSR',
+    'certflow-sign': 'sign certificate',
+    'certflow-inspect': 'inspect',
+  });
 });
 
 test('every example is listed under Import > Examples and deploys with no error and no unknown node', async () => {
-  const files = fs.readdirSync(path.join(root, 'examples')).filter((f) => f.endsWith('.json')).sort();
+  const files = fs
+    .readdirSync(path.join(root, 'examples'))
+    .filter((f) => f.endsWith('.json'))
+    .sort();
   assert.ok(files.length >= 4);
   const listing = await get(`/library/examples/flows/${moduleName}`);
-  const listed = listing.filter((entry) => entry.fn).map((entry) => `${entry.fn}.json`).sort();
+  const listed = listing
+    .filter((entry) => entry.fn)
+    .map((entry) => `${entry.fn}.json`)
+    .sort();
   assert.deepEqual(listed, files);
 
   for (const file of files) {

@@ -29,7 +29,6 @@ const switchNode = core('function/10-switch.js');
 const splitNode = core('sequence/17-split.js');
 const httpInNode = core('network/21-httpin.js');
 
-
 /**
  * Loads an example; returns its node ids by name (and `type:<type>` for the first node of a
  * type), plus `errors`: the debug node behind the example's Catch node. options: modules (more Node-RED nodes), types (more of ours), edit(node).
@@ -107,17 +106,28 @@ test('02: own CA signs a CSR - step 2 before step 1 is a clear error, then the d
   assert.match(ca.shown, /^-----BEGIN CERTIFICATE-----/);
   const device = await press('new device', 'summary', byName, 'payload.info.summary');
   assert.equal(device.error, undefined);
-  assert.match(device.shown, /^CN=mqtt\.home\.arpa\b.*, expires in 36[45] days .*issued by My Home CA, chain OK.*My Home CA.*, valid for mqtt\.home\.arpa, key matches$/);
+  assert.match(
+    device.shown,
+    /^CN=mqtt\.home\.arpa\b.*, expires in 36[45] days .*issued by My Home CA, chain OK.*My Home CA.*, valid for mqtt\.home\.arpa, key matches$/,
+  );
 });
 
-test('03: inspect a certificate file - the ISRG Root X1 file from the system store', { skip: !fs.existsSync('/etc/ssl/certs/ISRG_Root_X1.pem') && 'this system has no /etc/ssl/certs/ISRG_Root_X1.pem (Debian: apt-get install ca-certificates)' }, async () => {
-  const byName = await load('03 inspect a certificate file.json');
-  const first = await press('check file', 'inspection', byName, 'payload');
-  assert.equal(first.error, undefined);
-  assert.equal(first.shown.certificates[0].subjectFields.CN, 'ISRG Root X1');
-  const second = await press('path in msg.filename', 'summary', byName, 'payload.summary');
-  assert.match(second.shown, /ISRG Root X1/);
-});
+test(
+  '03: inspect a certificate file - the ISRG Root X1 file from the system store',
+  {
+    skip:
+      !fs.existsSync('/etc/ssl/certs/ISRG_Root_X1.pem') &&
+      'this system has no /etc/ssl/certs/ISRG_Root_X1.pem (Debian: apt-get install ca-certificates)',
+  },
+  async () => {
+    const byName = await load('03 inspect a certificate file.json');
+    const first = await press('check file', 'inspection', byName, 'payload');
+    assert.equal(first.error, undefined);
+    assert.equal(first.shown.certificates[0].subjectFields.CN, 'ISRG Root X1');
+    const second = await press('path in msg.filename', 'summary', byName, 'payload.summary');
+    assert.match(second.shown, /ISRG Root X1/);
+  },
+);
 
 /** The certificate a TLS server presents for `servername`, verified against `ca`. */
 function servedCertificate(port, servername, ca) {
@@ -151,7 +161,11 @@ test('no example changes what Node-RED serves without a click', () => {
   for (const file of files) {
     const nodes = JSON.parse(fs.readFileSync(path.join(kit.root, 'examples', file), 'utf8'));
     const byId = new Map(nodes.map((n) => [n.id, n]));
-    const next = (n) => (n.wires || []).flat().map((id) => byId.get(id)).filter(Boolean);
+    const next = (n) =>
+      (n.wires || [])
+        .flat()
+        .map((id) => byId.get(id))
+        .filter(Boolean);
     const reaches = (from, test, seen = new Set()) => next(from).some((n) => !seen.has(n.id) && (seen.add(n.id), test(n) || reaches(n, test, seen)));
     const servesNodeRed = (n) => n.type === 'certflow-https' && n.serve !== false;
     const clickOnly = (n) => n.type === 'inject' && !n.once && !n.repeat && !n.crontab;
@@ -185,16 +199,24 @@ test('21: local CA for a LAN-only Node-RED - nothing at start; each step a butto
   helper._server = server; // RED.server for the nodes, as Node-RED's runtime.server
   helper.settings({ userDir, https: settingsHttps });
   let httpNode;
-  const captureHttpNode = (RED) => { httpNode = RED.httpNode; };
+  const captureHttpNode = (RED) => {
+    httpNode = RED.httpNode;
+  };
   const bootstrap = (await servedCertificate(port, 'localhost')).fingerprint256;
 
-  const byName = await load('21 local CA for a LAN-only Node-RED.json', { modules: [switchNode, httpInNode, captureHttpNode], types: ['certflow-https'] });
+  const byName = await load('21 local CA for a LAN-only Node-RED.json', {
+    modules: [switchNode, httpInNode, captureHttpNode],
+    types: ['certflow-https'],
+  });
   const seen = recorder(byName, ['CA certificate (to trust)', 'installed', 'errors']);
   const inject = (name) => helper.getNode(byName[name]).receive({});
 
   // No button runs at deploy (the flow's injects neither fire "once" nor before a click)...
   const flow = JSON.parse(fs.readFileSync(path.join(kit.root, 'examples', '21 local CA for a LAN-only Node-RED.json'), 'utf8'));
-  assert.deepEqual(flow.filter((n) => n.type === 'inject' && n.once).map((n) => n.name), []);
+  assert.deepEqual(
+    flow.filter((n) => n.type === 'inject' && n.once).map((n) => n.name),
+    [],
+  );
   // ...and serving before the CA exists is a clear error that changes nothing.
   const caught = new Promise((resolve) => helper.getNode(byName.errors).once('input', resolve));
   inject('3. serve a certificate from it');
@@ -281,11 +303,25 @@ test('23: expiry monitor - files and servers with less than 21 days left are ale
   for (let i = 0; i < 3; i++) reports.push((await seen.next('report')).payload.summary);
   const byTopic = alerts.map((m) => `${m.topic} | ${m.payload}`).sort();
   assert.equal(alerts.length, 3);
-  assert.ok(byTopic.some((a) => a.startsWith(`Certificate expires soon: ${path.join(dir, 'soon.pem')} | ${path.join(dir, 'soon.pem')}: CN=soon.example, expires in `)), byTopic.join('\n'));
-  assert.ok(byTopic.some((a) => a.startsWith(`Certificate expires soon: 127.0.0.1:${port} | 127.0.0.1:${port}: `) && /expires in [45] days/.test(a)), byTopic.join('\n'));
-  assert.ok(byTopic.some((a) => a.startsWith('Certificate check failed | Certificate check failed: cannot read the file ') && a.includes('missing.pem')), byTopic.join('\n'));
+  assert.ok(
+    byTopic.some((a) =>
+      a.startsWith(`Certificate expires soon: ${path.join(dir, 'soon.pem')} | ${path.join(dir, 'soon.pem')}: CN=soon.example, expires in `),
+    ),
+    byTopic.join('\n'),
+  );
+  assert.ok(
+    byTopic.some((a) => a.startsWith(`Certificate expires soon: 127.0.0.1:${port} | 127.0.0.1:${port}: `) && /expires in [45] days/.test(a)),
+    byTopic.join('\n'),
+  );
+  assert.ok(
+    byTopic.some((a) => a.startsWith('Certificate check failed | Certificate check failed: cannot read the file ') && a.includes('missing.pem')),
+    byTopic.join('\n'),
+  );
   // Catch nodes get the sentence, not a class name in front of it ("CertflowError: ...")
   assert.ok(!byTopic.some((a) => a.includes('CertflowError')), byTopic.join('\n'));
   assert.ok(!byTopic.some((a) => a.includes('later')), 'a certificate with 200 days left is no alert');
-  assert.ok(reports.some((r) => /CN=later\.example, expires in 19\d days/.test(r)), reports.join('\n'));
+  assert.ok(
+    reports.some((r) => /CN=later\.example, expires in 19\d days/.test(r)),
+    reports.join('\n'),
+  );
 });

@@ -11,7 +11,9 @@ const { tempDir } = require('../harness/temp-dir');
 
 const { helper } = kit;
 let tmp;
-before(() => { tmp = tempDir('certflow-inspect-'); });
+before(() => {
+  tmp = tempDir('certflow-inspect-');
+});
 after(() => fs.rmSync(tmp, { recursive: true, force: true }));
 afterEach(() => helper.unload());
 
@@ -30,7 +32,17 @@ async function makeLeaf(name, days) {
 }
 
 const monitor = (extra) => [
-  { id: 'inspect', type: 'certflow-inspect', source: 'payload', trust: 'ca', trustCa: 'ca', trustCaType: 'msg', alertDays: '30', ...extra, wires: [['result'], ['alert']] },
+  {
+    id: 'inspect',
+    type: 'certflow-inspect',
+    source: 'payload',
+    trust: 'ca',
+    trustCa: 'ca',
+    trustCaType: 'msg',
+    alertDays: '30',
+    ...extra,
+    wires: [['result'], ['alert']],
+  },
   { id: 'result', type: 'helper' },
   { id: 'alert', type: 'helper' },
   ...catchNodes,
@@ -109,7 +121,11 @@ test('a lone cert.pem watched with the default trust is judged on its own; its f
   const lone = await collect({ payload: 'tick', filename: certFile });
   assert.equal(lone.caught.length, 0, lone.caught[0] && lone.caught[0].error.message);
   assert.equal(lone.result[0].payload.ok, true, lone.result[0].payload.summary);
-  assert.deepEqual(kit.statusCalls('inspect').pop(), { fill: 'green', shape: 'dot', text: `expires in ${lone.result[0].payload.checks.daysRemaining} days` });
+  assert.deepEqual(kit.statusCalls('inspect').pop(), {
+    fill: 'green',
+    shape: 'dot',
+    text: `expires in ${lone.result[0].payload.checks.daysRemaining} days`,
+  });
 
   // The same leaf with its private CA as a chain: the system roots do not know that CA.
   const chain = await collect({ payload: 'tick', filename: chainFile });
@@ -123,10 +139,21 @@ test('a live TLS server on loopback: its chain, host check and trust against the
   const server = tls.createServer({ key: bundle.key, cert: bundle.fullchain }, (socket) => socket.end());
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
   try {
-    await kit.loadFlow(monitor({
-      source: 'server', host: '127.0.0.1', hostType: 'str', port: String(server.address().port), portType: 'num',
-      servername: 'live.example.test', servernameType: 'str', timeout: '5', trustCa: 'ca', trustCaType: 'flow', alertDays: '60',
-    }));
+    await kit.loadFlow(
+      monitor({
+        source: 'server',
+        host: '127.0.0.1',
+        hostType: 'str',
+        port: String(server.address().port),
+        portType: 'num',
+        servername: 'live.example.test',
+        servernameType: 'str',
+        timeout: '5',
+        trustCa: 'ca',
+        trustCaType: 'flow',
+        alertDays: '60',
+      }),
+    );
     helper.getNode('inspect').context().flow.set('ca', bundle.ca);
     const seen = await collect({ payload: Date.now() });
     assert.equal(seen.caught.length, 0, seen.caught[0] && seen.caught[0].error.message);

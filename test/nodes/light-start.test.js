@@ -48,7 +48,10 @@ function packagesLoadedBy(files) {
   }
 }
 
-const nodeFiles = fs.readdirSync(nodesDir).filter((f) => /^certflow-.*\.js$/.test(f)).map((f) => path.join(nodesDir, f));
+const nodeFiles = fs
+  .readdirSync(nodesDir)
+  .filter((f) => /^certflow-.*\.js$/.test(f))
+  .map((f) => path.join(nodesDir, f));
 
 test('the node files are built', () => {
   assert.ok(nodeFiles.length >= 8, `expected the node files in ${nodesDir}: run the build first`);
@@ -57,13 +60,19 @@ test('the node files are built', () => {
 for (const file of nodeFiles) {
   test(`loading ${path.basename(file)} loads none of ${HEAVY.join(', ')}`, () => {
     const loaded = packagesLoadedBy([file]);
-    assert.deepEqual(loaded.filter((p) => HEAVY.includes(p)), []);
+    assert.deepEqual(
+      loaded.filter((p) => HEAVY.includes(p)),
+      [],
+    );
   });
 }
 
 test('loading every node file together stays light too', () => {
   const loaded = packagesLoadedBy(nodeFiles);
-  assert.deepEqual(loaded.filter((p) => HEAVY.includes(p)), []);
+  assert.deepEqual(
+    loaded.filter((p) => HEAVY.includes(p)),
+    [],
+  );
 });
 
 test('the check sees a heavy package when one is loaded (so it would catch a regression)', () => {

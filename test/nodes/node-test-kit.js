@@ -25,8 +25,15 @@ function ownCaNodes({ caName = 'Root', cn, altNames, days, signWires = [['out']]
     { id: 'ca', type: 'certflow-sign', mode: 'ca', cn: caName, cnType: 'str', wires: [['out']] },
     { id: 'csr', type: 'certflow-csr', cn, cnType: 'str', ...(altNames ? { altNames, altNamesType: 'str' } : {}), wires: [['sign']] },
     {
-      id: 'sign', type: 'certflow-sign', mode: 'csr', ...(days ? { days: String(days) } : {}),
-      caKeyFrom: 'ca', caKeyFromType: 'flow', caCertFrom: 'ca', caCertFromType: 'flow', wires: signWires,
+      id: 'sign',
+      type: 'certflow-sign',
+      mode: 'csr',
+      ...(days ? { days: String(days) } : {}),
+      caKeyFrom: 'ca',
+      caKeyFromType: 'flow',
+      caCertFrom: 'ca',
+      caCertFromType: 'flow',
+      wires: signWires,
     },
   ];
 }
@@ -34,7 +41,10 @@ function ownCaNodes({ caName = 'Root', cn, altNames, days, signWires = [['out']]
 /** Runs the own-CA flow: a CA into flow context, then a new key through csr -> sign; resolves the message at 'out'. */
 async function issueWithOwnCa() {
   const newKey = async () => (await outcome('key', { payload: 1 }, 'keyOut', 'caught')).ok.payload;
-  helper.getNode('sign').context().flow.set('ca', (await outcome('ca', { payload: await newKey() }, 'out', 'caught')).ok.payload);
+  helper
+    .getNode('sign')
+    .context()
+    .flow.set('ca', (await outcome('ca', { payload: await newKey() }, 'out', 'caught')).ok.payload);
   const result = await outcome('csr', { payload: await newKey() }, 'out', 'caught');
   assert.ok(result.ok, result.caught && result.caught.error.message);
   return result.ok;

@@ -53,11 +53,39 @@ test('key -> csr -> sign (own CA) -> inspect: a bundle with key, csr, cert and i
     { id: 'caOut', type: 'helper' },
     { id: 'key', type: 'certflow-key', algorithm: 'ec-p256', wires: [['csr']] },
     {
-      id: 'csr', type: 'certflow-csr', cn: 'device.example.test', cnType: 'str',
-      altNames: 'www.example.test, 192.168.1.20, fd00::20, ops@example.test', altNamesType: 'str', O: 'Example', C: 'de', wires: [['sign']],
+      id: 'csr',
+      type: 'certflow-csr',
+      cn: 'device.example.test',
+      cnType: 'str',
+      altNames: 'www.example.test, 192.168.1.20, fd00::20, ops@example.test',
+      altNamesType: 'str',
+      O: 'Example',
+      C: 'de',
+      wires: [['sign']],
     },
-    { id: 'sign', type: 'certflow-sign', mode: 'csr', days: '90', clientAuth: true, caKeyFrom: 'ca', caKeyFromType: 'flow', caCertFrom: 'ca', caCertFromType: 'flow', wires: [['inspect']] },
-    { id: 'inspect', type: 'certflow-inspect', source: 'payload', checkHost: 'www.example.test', checkHostType: 'str', trust: 'ca', trustCa: 'payload.ca', trustCaType: 'msg', wires: [['out'], ['alert']] },
+    {
+      id: 'sign',
+      type: 'certflow-sign',
+      mode: 'csr',
+      days: '90',
+      clientAuth: true,
+      caKeyFrom: 'ca',
+      caKeyFromType: 'flow',
+      caCertFrom: 'ca',
+      caCertFromType: 'flow',
+      wires: [['inspect']],
+    },
+    {
+      id: 'inspect',
+      type: 'certflow-inspect',
+      source: 'payload',
+      checkHost: 'www.example.test',
+      checkHostType: 'str',
+      trust: 'ca',
+      trustCa: 'payload.ca',
+      trustCaType: 'msg',
+      wires: [['out'], ['alert']],
+    },
     { id: 'out', type: 'helper' },
     { id: 'alert', type: 'helper' },
     ...catchNodes,
@@ -117,7 +145,18 @@ test('key -> csr -> sign (own CA) -> inspect: a bundle with key, csr, cert and i
 test('self-signed certificate from an encrypted key (passphrase from msg), accepted by openssl', async () => {
   await kit.loadFlow([
     { id: 'key', type: 'certflow-key', algorithm: 'rsa-2048', passphraseFrom: 'passphrase', passphraseFromType: 'msg', wires: [['sign']] },
-    { id: 'sign', type: 'certflow-sign', mode: 'self-signed', cn: 'gateway.local', cnType: 'str', altNames: 'gateway.local, 10.1.2.3', altNamesType: 'str', passphraseFrom: 'passphrase', passphraseFromType: 'msg', wires: [['out']] },
+    {
+      id: 'sign',
+      type: 'certflow-sign',
+      mode: 'self-signed',
+      cn: 'gateway.local',
+      cnType: 'str',
+      altNames: 'gateway.local, 10.1.2.3',
+      altNamesType: 'str',
+      passphraseFrom: 'passphrase',
+      passphraseFromType: 'msg',
+      wires: [['out']],
+    },
     { id: 'out', type: 'helper' },
     ...catchNodes,
   ]);
@@ -140,7 +179,14 @@ test('self-signed certificate from an encrypted key (passphrase from msg), accep
 
 test('every key algorithm of the dialog, and msg.algorithm overrides it', async () => {
   await kit.loadFlow([{ id: 'key', type: 'certflow-key', algorithm: 'ec-p256', wires: [['out']] }, { id: 'out', type: 'helper' }, ...catchNodes]);
-  const expected = { 'ec-p256': 'EC P-256', 'ec-p384': 'EC P-384', 'ec-p521': 'EC P-521', 'rsa-2048': 'RSA 2048', ed25519: 'Ed25519', 'RSA 3072': 'RSA 3072' };
+  const expected = {
+    'ec-p256': 'EC P-256',
+    'ec-p384': 'EC P-384',
+    'ec-p521': 'EC P-521',
+    'rsa-2048': 'RSA 2048',
+    ed25519: 'Ed25519',
+    'RSA 3072': 'RSA 3072',
+  };
   for (const [algorithm, label] of Object.entries(expected)) {
     const result = await kit.outcome('key', { payload: 1, algorithm }, 'out', 'caught');
     assert.ok(result.ok, `${algorithm}: ${result.caught && result.caught.error.message}`);
@@ -149,7 +195,7 @@ test('every key algorithm of the dialog, and msg.algorithm overrides it', async 
   }
 });
 
-test('a new key drops the old key\'s csr and cert but keeps other bundle fields', async () => {
+test("a new key drops the old key's csr and cert but keeps other bundle fields", async () => {
   await kit.loadFlow([{ id: 'key', type: 'certflow-key', algorithm: 'ed25519', wires: [['out']] }, { id: 'out', type: 'helper' }, ...catchNodes]);
   const old = { key: 'old', csr: 'old csr', cert: 'old cert', chain: ['x'], fullchain: 'y', info: {}, ca: 'my ca', device: 'boiler' };
   const result = await kit.outcome('key', { payload: old }, 'out', 'caught');
@@ -162,7 +208,17 @@ test('the CSR node takes a bare key PEM, the key from context, and names from ms
     { id: 'key', type: 'certflow-key', algorithm: 'ec-p256', wires: [['keyOut']] },
     { id: 'keyOut', type: 'helper' },
     { id: 'csr1', type: 'certflow-csr', cn: 'name', cnType: 'msg', altNames: 'names', altNamesType: 'msg', wires: [['out']] },
-    { id: 'csr2', type: 'certflow-csr', keyFrom: 'deviceKey', keyFromType: 'global', cn: 'Boiler controller', cnType: 'str', altNames: '{"dns":["boiler.home.arpa"],"ip":["10.0.0.7"]}', altNamesType: 'json', wires: [['out']] },
+    {
+      id: 'csr2',
+      type: 'certflow-csr',
+      keyFrom: 'deviceKey',
+      keyFromType: 'global',
+      cn: 'Boiler controller',
+      cnType: 'str',
+      altNames: '{"dns":["boiler.home.arpa"],"ip":["10.0.0.7"]}',
+      altNamesType: 'json',
+      wires: [['out']],
+    },
     { id: 'inspect', type: 'certflow-inspect', wires: [['out'], []] },
     { id: 'out', type: 'helper' },
     ...catchNodes,
@@ -182,7 +238,10 @@ test('the CSR node takes a bare key PEM, the key from context, and names from ms
   const info = inspected.ok.payload;
   assert.equal(info.kind, 'csr');
   assert.equal(info.csr.subject.CN, 'Boiler controller');
-  assert.deepEqual(info.csr.altNames, [{ type: 'dns', value: 'boiler.home.arpa' }, { type: 'ip', value: '10.0.0.7' }]);
+  assert.deepEqual(info.csr.altNames, [
+    { type: 'dns', value: 'boiler.home.arpa' },
+    { type: 'ip', value: '10.0.0.7' },
+  ]);
 });
 
 test('an intermediate CA signed by the root, and a leaf whose chain is intermediate + root', async () => {
@@ -190,8 +249,30 @@ test('an intermediate CA signed by the root, and a leaf whose chain is intermedi
     { id: 'key', type: 'certflow-key', algorithm: 'ec-p256', wires: [['keyOut']] },
     { id: 'keyOut', type: 'helper' },
     { id: 'root', type: 'certflow-sign', mode: 'ca', cn: 'Root', cnType: 'str', wires: [['out']] },
-    { id: 'intermediate', type: 'certflow-sign', mode: 'ca', cn: 'Intermediate', cnType: 'str', pathLength: '0', intermediate: true, caKeyFrom: 'root', caKeyFromType: 'flow', caCertFrom: 'root', caCertFromType: 'flow', wires: [['out']] },
-    { id: 'leaf', type: 'certflow-sign', mode: 'csr', caKeyFrom: 'intermediate', caKeyFromType: 'flow', caCertFrom: 'intermediate', caCertFromType: 'flow', wires: [['out']] },
+    {
+      id: 'intermediate',
+      type: 'certflow-sign',
+      mode: 'ca',
+      cn: 'Intermediate',
+      cnType: 'str',
+      pathLength: '0',
+      intermediate: true,
+      caKeyFrom: 'root',
+      caKeyFromType: 'flow',
+      caCertFrom: 'root',
+      caCertFromType: 'flow',
+      wires: [['out']],
+    },
+    {
+      id: 'leaf',
+      type: 'certflow-sign',
+      mode: 'csr',
+      caKeyFrom: 'intermediate',
+      caKeyFromType: 'flow',
+      caCertFrom: 'intermediate',
+      caCertFromType: 'flow',
+      wires: [['out']],
+    },
     { id: 'csr', type: 'certflow-csr', cn: 'leaf.example.test', cnType: 'str', wires: [['leaf']] },
     { id: 'out', type: 'helper' },
     ...catchNodes,
@@ -228,27 +309,41 @@ test('inspect with the default trust (system roots) accepts a bundle whose own c
 
 test('secrets from credentials: a stored key passphrase, and a pasted (encrypted) CA key with its stored passphrase', async () => {
   // make an encrypted CA first, with the nodes
-  await kit.loadFlow([
-    { id: 'caKey', type: 'certflow-key', algorithm: 'ec-p256', passphraseFromType: 'cred', wires: [['caSign']] },
-    { id: 'caSign', type: 'certflow-sign', mode: 'ca', cn: 'Pasted CA', cnType: 'str', passphraseFromType: 'cred', wires: [['out']] },
-    { id: 'out', type: 'helper' },
-    ...catchNodes,
-  ], { caKey: { passphrase: 'ca secret' }, caSign: { passphrase: 'ca secret' } });
+  await kit.loadFlow(
+    [
+      { id: 'caKey', type: 'certflow-key', algorithm: 'ec-p256', passphraseFromType: 'cred', wires: [['caSign']] },
+      { id: 'caSign', type: 'certflow-sign', mode: 'ca', cn: 'Pasted CA', cnType: 'str', passphraseFromType: 'cred', wires: [['out']] },
+      { id: 'out', type: 'helper' },
+      ...catchNodes,
+    ],
+    { caKey: { passphrase: 'ca secret' }, caSign: { passphrase: 'ca secret' } },
+  );
   const ca = await kit.outcome('caKey', { payload: 1 }, 'out', 'caught');
   assert.ok(ca.ok, ca.caught && ca.caught.error.message);
   assert.match(ca.ok.payload.key, /ENCRYPTED PRIVATE KEY/);
   await helper.unload();
 
-  await kit.loadFlow([
-    { id: 'key', type: 'certflow-key', algorithm: 'ec-p256', wires: [['csr']] },
-    { id: 'csr', type: 'certflow-csr', cn: 'pasted.example.test', cnType: 'str', wires: [['sign']] },
-    {
-      id: 'sign', type: 'certflow-sign', mode: 'csr', caKeyFrom: '', caKeyFromType: 'pasted', caKeyPassphraseFromType: 'cred',
-      caCertFrom: '', caCertFromType: 'pasted', caCertPem: ca.ok.payload.cert, wires: [['out']],
-    },
-    { id: 'out', type: 'helper' },
-    ...catchNodes,
-  ], { sign: { caKeyPem: ca.ok.payload.key, caKeyPassphrase: 'ca secret' } });
+  await kit.loadFlow(
+    [
+      { id: 'key', type: 'certflow-key', algorithm: 'ec-p256', wires: [['csr']] },
+      { id: 'csr', type: 'certflow-csr', cn: 'pasted.example.test', cnType: 'str', wires: [['sign']] },
+      {
+        id: 'sign',
+        type: 'certflow-sign',
+        mode: 'csr',
+        caKeyFrom: '',
+        caKeyFromType: 'pasted',
+        caKeyPassphraseFromType: 'cred',
+        caCertFrom: '',
+        caCertFromType: 'pasted',
+        caCertPem: ca.ok.payload.cert,
+        wires: [['out']],
+      },
+      { id: 'out', type: 'helper' },
+      ...catchNodes,
+    ],
+    { sign: { caKeyPem: ca.ok.payload.key, caKeyPassphrase: 'ca secret' } },
+  );
   const leaf = await kit.outcome('key', { payload: 1 }, 'out', 'caught');
   assert.ok(leaf.ok, leaf.caught && leaf.caught.error.message);
   assert.equal(leaf.ok.payload.ca, ca.ok.payload.cert);

@@ -36,7 +36,11 @@ function httpsSettingsSource() {
     logging: { console: { level: 'info', metrics: false, audit: false } },
     telemetry: { enabled: false, updateNotification: false },
     diagnostics: { enabled: false, ui: false },
-    externalModules: { autoInstall: false, palette: { allowInstall: false, allowUpdate: false, allowUpload: false }, modules: { allowInstall: false } },
+    externalModules: {
+      autoInstall: false,
+      palette: { allowInstall: false, allowUpdate: false, allowUpload: false },
+      modules: { allowInstall: false },
+    },
     functionExternalModules: false,
     editorTheme: { tours: false, projects: { enabled: false }, palette: { catalogues: [] }, multiplayer: { enabled: false } },
   };
@@ -64,7 +68,14 @@ before(async () => {
   fs.writeFileSync(settingsFile, httpsSettingsSource());
 
   started = Date.now();
-  nodeRed = await startNodeRed({ userDir, linkPackage: false, settingsFile, nodeBinary: nr5.nodeBinary, nodeRedMain: nr5.nodeRedMain, timeoutMs: 60000 });
+  nodeRed = await startNodeRed({
+    userDir,
+    linkPackage: false,
+    settingsFile,
+    nodeBinary: nr5.nodeBinary,
+    nodeRedMain: nr5.nodeRedMain,
+    timeoutMs: 60000,
+  });
   timings.nodeRedStart = Date.now() - started;
   localCa = fs.readFileSync(path.join(userDir, 'certificates', 'local-ca', 'ca.pem'), 'utf8');
 });
@@ -83,32 +94,48 @@ const admin = (method, urlPath, body) => adminRequest(nodeRed.port, [localCa], m
 /** GET of an admin path that answers HTML unless asked for JSON (e.g. /nodes), trusting only the local CA. */
 function adminGetJson(urlPath) {
   return new Promise((resolve, reject) => {
-    const req = https.get({ host: '127.0.0.1', port: nodeRed.port, servername: 'localhost', path: urlPath, ca: [localCa], headers: { accept: 'application/json' }, timeout: 15000 }, (res) => {
-      const parts = [];
-      res.on('data', (chunk) => parts.push(chunk));
-      res.on('end', () => {
-        const text = Buffer.concat(parts).toString('utf8');
-        if (res.statusCode !== 200) return reject(new Error(`GET ${urlPath} -> ${res.statusCode}: ${text.slice(0, 300)}`));
-        try {
-          resolve(JSON.parse(text));
-        } catch (err) {
-          reject(new Error(`GET ${urlPath} did not answer JSON: ${text.slice(0, 300)}`));
-        }
-      });
-    });
+    const req = https.get(
+      {
+        host: '127.0.0.1',
+        port: nodeRed.port,
+        servername: 'localhost',
+        path: urlPath,
+        ca: [localCa],
+        headers: { accept: 'application/json' },
+        timeout: 15000,
+      },
+      (res) => {
+        const parts = [];
+        res.on('data', (chunk) => parts.push(chunk));
+        res.on('end', () => {
+          const text = Buffer.concat(parts).toString('utf8');
+          if (res.statusCode !== 200) return reject(new Error(`GET ${urlPath} -> ${res.statusCode}: ${text.slice(0, 300)}`));
+          try {
+            resolve(JSON.parse(text));
+          } catch (err) {
+            reject(new Error(`GET ${urlPath} did not answer JSON: ${text.slice(0, 300)}`));
+          }
+        });
+      },
+    );
     req.on('timeout', () => req.destroy(new Error(`GET ${urlPath} timed out`)));
     req.on('error', reject);
   });
 }
 
 test(`Node-RED ${NODE_RED_VERSION} on Node 22 starts in HTTPS from the first boot with a localhost certificate from the helper`, async (t) => {
-  t.diagnostic(`node@22 + node-red@${NODE_RED_VERSION} ready in ${timings.nodeRed5Ready} ms, pack + install ${timings.packAndInstall} ms, Node-RED start ${timings.nodeRedStart} ms`);
+  t.diagnostic(
+    `node@22 + node-red@${NODE_RED_VERSION} ready in ${timings.nodeRed5Ready} ms, pack + install ${timings.packAndInstall} ms, Node-RED start ${timings.nodeRedStart} ms`,
+  );
   assert.match(nodeRed.log(), new RegExp(`Node-RED version: v${NODE_RED_VERSION.replace(/\./g, '\\.')}`));
   assert.match(nodeRed.log(), /Node\.js {2}version: v22\./);
   assert.equal(nodeRed.protocol, 'https');
   const { cert } = await peerCertificate(nodeRed.port, 'localhost');
   assert.equal(cert.checkHost('localhost'), 'localhost', `the served certificate does not cover localhost: ${cert.subjectAltName}`);
-  assert.ok(cert.verify(new X509Certificate(localCa).publicKey), 'the served certificate is not signed by the local CA in <userDir>/certificates/local-ca');
+  assert.ok(
+    cert.verify(new X509Certificate(localCa).publicKey),
+    'the served certificate is not signed by the local CA in <userDir>/certificates/local-ca',
+  );
   // A client trusting only the local CA (and checking the name) reaches the admin API.
   const settings = await admin('GET', '/settings');
   assert.equal(settings.version, NODE_RED_VERSION);
@@ -124,7 +151,11 @@ test('every node type loads with no error or warning about the package', async (
     assert.equal(set.version, packageJson.version);
   }
   const loadedTypes = nodeSets.flatMap((set) => set.types);
-  assert.deepEqual(declared.filter((type) => !loadedTypes.includes(type)), [], 'declared node types Node-RED 5 did not register');
+  assert.deepEqual(
+    declared.filter((type) => !loadedTypes.includes(type)),
+    [],
+    'declared node types Node-RED 5 did not register',
+  );
   const ours = problemLines(nodeRed.log()).filter((line) => /certflow|node-red-certificates/i.test(line));
   assert.deepEqual(ours, [], `Node-RED 5 logged problems with the package:\n${nodeRed.log()}`);
 });
@@ -179,13 +210,34 @@ async function deployExamples() {
   if (!fs.existsSync(certFile)) {
     certFile = path.join(userDir, 'example-03.pem');
     certName = 'certflow example 03';
-    const made = spawnSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', path.join(userDir, 'example-03.key'), '-subj', `/CN=${certName}`, '-days', '30', '-out', certFile], { encoding: 'utf8' });
+    const made = spawnSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:P-256',
+        '-nodes',
+        '-keyout',
+        path.join(userDir, 'example-03.key'),
+        '-subj',
+        `/CN=${certName}`,
+        '-days',
+        '30',
+        '-out',
+        certFile,
+      ],
+      { encoding: 'utf8' },
+    );
     assert.equal(made.status, 0, `openssl could not make a certificate for example 03: ${made.stderr}`);
   }
   exampleIds.certName = certName;
   const pointAtCert = (node) => {
     if (node.type === 'certflow-inspect' && node.pathType === 'str' && node.path) return { ...node, path: certFile };
-    if (node.type === 'inject' && Array.isArray(node.props)) return { ...node, props: node.props.map((p) => (p.p === 'filename' ? { ...p, v: certFile } : p)) };
+    if (node.type === 'inject' && Array.isArray(node.props))
+      return { ...node, props: node.props.map((p) => (p.p === 'filename' ? { ...p, v: certFile } : p)) };
     return node;
   };
   const one = exampleFlow('01 generate key and self-signed certificate.json', 'a5e1000000000001');
@@ -195,7 +247,14 @@ async function deployExamples() {
   const endpoint = [
     { id: 'a5e1000000000009', type: 'tab', label: 'test endpoint' },
     { id: 'a5e1000000000010', type: 'http in', z: 'a5e1000000000009', url: SEEN_URL, method: 'get', upload: false, wires: [['a5e1000000000011']] },
-    { id: 'a5e1000000000011', type: 'function', z: 'a5e1000000000009', func: "msg.payload = global.get('certflowSeen') || {};\nreturn msg;", outputs: 1, wires: [['a5e1000000000012']] },
+    {
+      id: 'a5e1000000000011',
+      type: 'function',
+      z: 'a5e1000000000009',
+      func: "msg.payload = global.get('certflowSeen') || {};\nreturn msg;",
+      outputs: 1,
+      wires: [['a5e1000000000012']],
+    },
     { id: 'a5e1000000000012', type: 'http response', z: 'a5e1000000000009', statusCode: '', headers: {}, wires: [] },
   ];
   await admin('POST', '/flows', [...one.flow, ...two.flow, ...three.flow, ...endpoint]);
@@ -229,7 +288,8 @@ async function press(ids, injectName, debugName, timeoutMs = 20000) {
     const now = await seen();
     if (count(now, ids.errors) > count(before, ids.errors)) return { error: now[ids.errors][count(before, ids.errors)] };
     if (count(now, debugId) > count(before, debugId)) return { shown: now[debugId][count(before, debugId)] };
-    if (Date.now() > deadline) throw new Error(`pressing "${injectName}" showed nothing at "${debugName}" within ${timeoutMs} ms. Log:\n${nodeRed.log()}`);
+    if (Date.now() > deadline)
+      throw new Error(`pressing "${injectName}" showed nothing at "${debugName}" within ${timeoutMs} ms. Log:\n${nodeRed.log()}`);
     await sleep(100);
   }
 }

@@ -61,7 +61,11 @@ test('the tarball installs into a fresh Node-RED userDir and every node loads cl
       assert.equal(set.version, packageJson.version);
     }
     const loadedTypes = nodeSets.flatMap((set) => set.types);
-    assert.deepEqual(declared.filter((type) => !loadedTypes.includes(type)), [], 'declared node types Node-RED did not register');
+    assert.deepEqual(
+      declared.filter((type) => !loadedTypes.includes(type)),
+      [],
+      'declared node types Node-RED did not register',
+    );
 
     // Nothing in the log about us at warn or error level (load errors, missing files, ...).
     const ours = problemLines(nodeRed.log()).filter((line) => /certflow|node-red-certificates/i.test(line));
@@ -69,8 +73,15 @@ test('the tarball installs into a fresh Node-RED userDir and every node loads cl
 
     // Import > Examples offers every file of examples/.
     const examples = await nodeRed.adminGet(`/library/examples/flows/${PACKAGE_NAME}/`);
-    const offered = examples.filter((e) => typeof e === 'object').map((e) => e.fn).sort();
-    const shipped = fs.readdirSync(path.join(repoRoot, 'examples')).filter((f) => f.endsWith('.json')).map((f) => f.slice(0, -5)).sort();
+    const offered = examples
+      .filter((e) => typeof e === 'object')
+      .map((e) => e.fn)
+      .sort();
+    const shipped = fs
+      .readdirSync(path.join(repoRoot, 'examples'))
+      .filter((f) => f.endsWith('.json'))
+      .map((f) => f.slice(0, -5))
+      .sort();
     assert.deepEqual(offered, shipped, 'examples Node-RED offers for the installed package');
   } finally {
     await nodeRed.stop();

@@ -15,7 +15,11 @@ const { AccountStore, CertificateManager } = require('../../dist/lib/acme');
 const { issueBootstrapCertificate, bootstrapNames } = require('../../dist/lib/pki/bootstrap');
 const { tempDir, leafBundle } = require('../https/fixtures');
 
-const ACCOUNT = { directoryUrl: 'https://acme.example/dir', accountUrl: 'https://acme.example/acct/1', accountKeyPem: '-----BEGIN PRIVATE KEY-----\nMC4=\n-----END PRIVATE KEY-----\n' };
+const ACCOUNT = {
+  directoryUrl: 'https://acme.example/dir',
+  accountUrl: 'https://acme.example/acct/1',
+  accountKeyPem: '-----BEGIN PRIVATE KEY-----\nMC4=\n-----END PRIVATE KEY-----\n',
+};
 
 /** A world-writable folder outside the userDir, as an attacker would prepare it. */
 function plantedFolder(t) {
@@ -76,7 +80,10 @@ test('the local CA folder planted as a symlink is refused; no CA key is written 
   const planted = plantedFolder(t);
   fs.mkdirSync(path.join(userDir, 'certificates'), { mode: 0o700 });
   fs.symlinkSync(planted, path.join(userDir, 'certificates', 'local-ca'));
-  await assert.rejects(issueBootstrapCertificate(userDir, bootstrapNames()), { code: 'storage-unsafe-folder', message: /local-ca is a symbolic link/ });
+  await assert.rejects(issueBootstrapCertificate(userDir, bootstrapNames()), {
+    code: 'storage-unsafe-folder',
+    message: /local-ca is a symbolic link/,
+  });
   assert.deepEqual(fs.readdirSync(planted), []);
 });
 
@@ -93,7 +100,10 @@ test('the storage root planted as a symlink, or a world-writable store folder, i
   t.after(() => fs.rmSync(other, { recursive: true, force: true }));
   fs.mkdirSync(path.join(other, 'certificates', 'node-red'), { recursive: true, mode: 0o700 });
   fs.chmodSync(path.join(other, 'certificates', 'node-red'), 0o777);
-  await assert.rejects(installBundle({ userDir: other, name: 'node-red' }, await leafBundle()), { code: 'storage-unsafe-folder', message: /writable by every user.*chmod 700/ });
+  await assert.rejects(installBundle({ userDir: other, name: 'node-red' }, await leafBundle()), {
+    code: 'storage-unsafe-folder',
+    message: /writable by every user.*chmod 700/,
+  });
 
   // the user's own choice: certificates/ -> a 0700 folder on another disk
   const mine = tempDir();

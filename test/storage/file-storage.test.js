@@ -42,11 +42,22 @@ for (const symlinks of [true, false]) {
     const storage = new FileStorage(root, { symlinks });
     const gens = [];
     for (const n of [1, 2, 3]) {
-      gens.push(await storage.publishGeneration('rec', [{ name: 'privkey.pem', data: `key${n}`, secret: true }, { name: 'cert.pem', data: `cert${n}` }]));
+      gens.push(
+        await storage.publishGeneration('rec', [
+          { name: 'privkey.pem', data: `key${n}`, secret: true },
+          { name: 'cert.pem', data: `cert${n}` },
+        ]),
+      );
     }
     assert.equal(await storage.generation('rec', 'current'), gens[2]);
     assert.equal(await storage.generation('rec', 'previous'), gens[1]);
-    assert.deepEqual(fs.readdirSync(path.join(root, 'rec')).filter((e) => e.startsWith('gen-')).sort(), gens.slice(1).sort());
+    assert.deepEqual(
+      fs
+        .readdirSync(path.join(root, 'rec'))
+        .filter((e) => e.startsWith('gen-'))
+        .sort(),
+      gens.slice(1).sort(),
+    );
     assert.equal(fs.lstatSync(path.join(root, 'rec', 'current')).isSymbolicLink(), symlinks);
     assert.equal(fs.readFileSync(path.join(root, 'rec', 'privkey.pem'), 'utf8'), 'key3');
     assert.equal(mode(path.join(root, 'rec', gens[2], 'privkey.pem')), 0o600);
@@ -77,10 +88,17 @@ test('a lock held by a dead process is taken over at once; a live holder is wait
   const storage = new FileStorage(root);
 
   // a process takes the lock and is killed -9 while holding it
-  const child = spawn(process.execPath, ['-e', `
+  const child = spawn(
+    process.execPath,
+    [
+      '-e',
+      `
     const { FileStorage } = require(${JSON.stringify(path.resolve(__dirname, '../../dist/lib/storage'))});
     new FileStorage(${JSON.stringify(root)}).lock('record:x', { expiryMs: 600000 }).then(() => console.log('locked'));
-    setInterval(() => {}, 1000);`], { stdio: ['ignore', 'pipe', 'inherit'] });
+    setInterval(() => {}, 1000);`,
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
   await new Promise((resolve) => child.stdout.once('data', resolve));
   await assert.rejects(storage.lock('record:x', { timeoutMs: 0 }), { code: 'storage-locked', message: new RegExp(`locked by process ${child.pid}`) });
   const exited = new Promise((resolve) => child.once('exit', resolve));
@@ -102,13 +120,16 @@ test('a lock held by a dead process is taken over at once; a live holder is wait
 
   // a holder that stops refreshing (a hung or remote process) loses the lock after its expiry
   const lockDir = path.join(root, '.locks');
-  const lockFile = path.join(lockDir, fs.readdirSync(lockDir).find((f) => f.endsWith('.lock')));
+  const lockFile = path.join(
+    lockDir,
+    fs.readdirSync(lockDir).find((f) => f.endsWith('.lock')),
+  );
   fs.writeFileSync(lockFile, JSON.stringify({ pid: process.pid, host: 'another-host', token: 'hung', expires: Date.now() + 300 }));
   await storage.lock('record:x', { timeoutMs: 5000 });
   assert.notEqual(JSON.parse(fs.readFileSync(lockFile, 'utf8')).token, 'hung');
 });
 
-test('a crashed write leaves no private key: dead writers\' staging and temp files are removed at open, whatever their age', async (t) => {
+test("a crashed write leaves no private key: dead writers' staging and temp files are removed at open, whatever their age", async (t) => {
   const root = tempRoot();
   t.after(() => fs.rmSync(root, { recursive: true, force: true }));
   const storage = new FileStorage(root);
@@ -131,7 +152,10 @@ test('a crashed write leaves no private key: dead writers\' staging and temp fil
   await new FileStorage(root).cleanup();
   assert.deepEqual(stagedKeys(root), []);
   assert.deepEqual(fs.readdirSync(path.join(root, '.staging')), [`${process.ppid}-live`]);
-  assert.deepEqual(fs.readdirSync(path.join(root, 'rec')).filter((e) => e.startsWith('gen-') || e.startsWith('.')), [gen]);
+  assert.deepEqual(
+    fs.readdirSync(path.join(root, 'rec')).filter((e) => e.startsWith('gen-') || e.startsWith('.')),
+    [gen],
+  );
   assert.deepEqual(fs.readdirSync(path.join(root, '_accounts', 'a')), []);
   assert.equal((await storage.loadGeneration('rec', gen, ['privkey.pem']))['privkey.pem'].toString(), 'key');
 });
@@ -141,7 +165,13 @@ test('a failed write removes its staging folder (the key with it) at once', asyn
   t.after(() => fs.rmSync(root, { recursive: true, force: true }));
   const storage = new FileStorage(root);
   // the second file's name is refused after the key was staged
-  await assert.rejects(storage.publishGeneration('rec', [{ name: 'privkey.pem', data: 'KEY', secret: true }, { name: '../x', data: 'y' }]), { code: 'storage-key-invalid' });
+  await assert.rejects(
+    storage.publishGeneration('rec', [
+      { name: 'privkey.pem', data: 'KEY', secret: true },
+      { name: '../x', data: 'y' },
+    ]),
+    { code: 'storage-key-invalid' },
+  );
   assert.deepEqual(stagedKeys(root), []);
   assert.deepEqual(fs.readdirSync(path.join(root, '.staging')), []);
 });

@@ -15,7 +15,8 @@ const { readStoredBundle } = require('../../dist/lib/serve/store');
 const acme = require('../../dist/lib/acme');
 const { stagedKeys } = require('../harness/storage-kit');
 
-const ACCOUNT_JSON = (key) => `${JSON.stringify({ directoryUrl: 'https://acme.example/dir', accountUrl: 'https://acme.example/acct/7', accountKeyPem: key }, null, 2)}\n`;
+const ACCOUNT_JSON = (key) =>
+  `${JSON.stringify({ directoryUrl: 'https://acme.example/dir', accountUrl: 'https://acme.example/acct/7', accountKeyPem: key }, null, 2)}\n`;
 
 /** 0.1.0's CertificateManager.store(): four files by atomic rename, then state.json. */
 function write010AcmeCertificate(userDir, name, bundle) {
@@ -27,11 +28,25 @@ function write010AcmeCertificate(userDir, name, bundle) {
   fs.writeFileSync(path.join(dir, 'fullchain.pem'), bundle.fullchain, { mode: 0o644 });
   const leaf = new (require('node:crypto').X509Certificate)(bundle.cert);
   const state = {
-    version: 1, name, directoryUrl: 'https://acme.example/dir', accountUrl: 'https://acme.example/acct/7',
-    identifiers: [{ type: 'dns', value: 'localhost' }], profile: 'shortlived', certId: 'abc.def', serialNumber: leaf.serialNumber,
-    notBefore: new Date(leaf.validFrom).toISOString(), notAfter: new Date(leaf.validTo).toISOString(), issuedAt: new Date().toISOString(),
+    version: 1,
+    name,
+    directoryUrl: 'https://acme.example/dir',
+    accountUrl: 'https://acme.example/acct/7',
+    identifiers: [{ type: 'dns', value: 'localhost' }],
+    profile: 'shortlived',
+    certId: 'abc.def',
+    serialNumber: leaf.serialNumber,
+    notBefore: new Date(leaf.validFrom).toISOString(),
+    notAfter: new Date(leaf.validTo).toISOString(),
+    issuedAt: new Date().toISOString(),
     keySource: 'generated',
-    renewal: { due: '2099-01-01T00:00:00.000Z', source: 'ari', nextCheck: '2099-01-01T00:00:00.000Z', explanation: 'ARI window', checkedAt: new Date().toISOString() },
+    renewal: {
+      due: '2099-01-01T00:00:00.000Z',
+      source: 'ari',
+      nextCheck: '2099-01-01T00:00:00.000Z',
+      explanation: 'ARI window',
+      checkedAt: new Date().toISOString(),
+    },
   };
   fs.writeFileSync(path.join(dir, 'state.json'), `${JSON.stringify(state, null, 2)}\n`, { mode: 0o644 });
   return state;
@@ -77,7 +92,11 @@ test('0.1.0 folders are moved into the one storage folder once, nothing lost, ev
   assert.equal(storageLib.takeMigrationReport(userDir).certificates[0], 'nr.example.com');
 
   // the ACME certificate: a generation of its record, found by the manager with its state (no new order)
-  const manager = new acme.CertificateManager({ name: 'nr.example.com', storage, account: async () => assert.fail('no account needed: nothing is ordered') });
+  const manager = new acme.CertificateManager({
+    name: 'nr.example.com',
+    storage,
+    account: async () => assert.fail('no account needed: nothing is ordered'),
+  });
   const current = await manager.current();
   assert.equal(current.serialNumber, state010.serialNumber);
   assert.equal(current.keyPem, acmeBundle.key);
@@ -98,7 +117,13 @@ test('0.1.0 folders are moved into the one storage folder once, nothing lost, ev
   // the served store: same generations, same current and previous; the leaked staging key is gone
   assert.equal((await readStoredBundle({ userDir, name: 'node-red' })).leaf.fingerprint256, fingerprintOf(served[1].cert));
   assert.equal((await readStoredBundle({ userDir, name: 'node-red' }, { which: 'previous' })).leaf.fingerprint256, fingerprintOf(served[0].cert));
-  assert.deepEqual(fs.readdirSync(path.join(root, 'node-red')).filter((e) => e.startsWith('gen-')).sort(), gens010);
+  assert.deepEqual(
+    fs
+      .readdirSync(path.join(root, 'node-red'))
+      .filter((e) => e.startsWith('gen-'))
+      .sort(),
+    gens010,
+  );
   assert.deepEqual(stagedKeys(root), []);
 
   // nothing lost: the old folder is kept, renamed, every file in it
@@ -110,7 +135,10 @@ test('0.1.0 folders are moved into the one storage folder once, nothing lost, ev
   forgetOpenedStorages();
   await openStorage(userDir);
   assert.equal(storageLib.takeMigrationReport(userDir), undefined);
-  assert.deepEqual(listTree(root).filter((f) => !f.startsWith('.locks')), before);
+  assert.deepEqual(
+    listTree(root).filter((f) => !f.startsWith('.locks')),
+    before,
+  );
 });
 
 test('a migration cut short (kill -9) is finished by the next start without duplicates', async (t) => {
@@ -134,7 +162,10 @@ function listTree(dir, prefix = '') {
   for (const entry of fs.readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
     const rel = prefix + entry.name;
     if (entry.isDirectory()) out.push(...listTree(path.join(dir, entry.name), `${rel}/`));
-    else out.push(`${rel} ${entry.isSymbolicLink() ? `-> ${fs.readlinkSync(path.join(dir, entry.name))}` : fs.readFileSync(path.join(dir, entry.name), 'utf8').length}`);
+    else
+      out.push(
+        `${rel} ${entry.isSymbolicLink() ? `-> ${fs.readlinkSync(path.join(dir, entry.name))}` : fs.readFileSync(path.join(dir, entry.name), 'utf8').length}`,
+      );
   }
   return out;
 }

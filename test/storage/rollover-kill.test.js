@@ -44,7 +44,9 @@ test(`kill -9 during key rollover, ${ROUNDS} rounds: the account still works aft
   const keys = new Set();
 
   for (let round = 0; round < ROUNDS; round++) {
-    const child = spawn(process.execPath, [path.join(__dirname, 'rollover-child.js'), userDir, pebble.directoryUrl, caFile], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [path.join(__dirname, 'rollover-child.js'), userDir, pebble.directoryUrl, caFile], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let errors = '';
     child.stderr.on('data', (d) => (errors += d));
     const exited = new Promise((resolve) => child.once('exit', resolve));

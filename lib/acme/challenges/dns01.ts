@@ -12,7 +12,10 @@ function resolverFor(resolvers?: string[]): dns.Resolver {
     try {
       resolver.setServers(resolvers.map((r) => r.trim()).filter(Boolean));
     } catch (err) {
-      throw new CertflowError('ACME_BAD_RESOLVER', `the DNS resolvers "${resolvers.join(', ')}" are not valid (use 1.1.1.1 or 127.0.0.1:53): ${(err as Error).message}`);
+      throw new CertflowError(
+        'ACME_BAD_RESOLVER',
+        `the DNS resolvers "${resolvers.join(', ')}" are not valid (use 1.1.1.1 or 127.0.0.1:53): ${(err as Error).message}`,
+      );
     }
   }
   return resolver;

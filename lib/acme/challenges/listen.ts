@@ -17,13 +17,21 @@ export function listenOn(server: Server, host: string, port: number, what: strin
     const onError = (err: NodeJS.ErrnoException) => {
       server.removeListener('listening', onListening);
       if (err.code === 'EADDRINUSE') {
-        reject(new CertflowError('ACME_PORT_IN_USE', `cannot open ${what} on ${host}:${port}: the port is in use by another program${advice.inUse ? ` - ${advice.inUse}` : ''}`, { code: err.code, port }));
+        reject(
+          new CertflowError(
+            'ACME_PORT_IN_USE',
+            `cannot open ${what} on ${host}:${port}: the port is in use by another program${advice.inUse ? ` - ${advice.inUse}` : ''}`,
+            { code: err.code, port },
+          ),
+        );
       } else if (err.code === 'EACCES') {
-        reject(new CertflowError(
-          'ACME_PORT_DENIED',
-          `cannot open ${what} on ${host}:${port}: no permission - ${advice.denied ?? 'ports below 1024 need root or CAP_NET_BIND_SERVICE; forward the port to a higher one'}`,
-          { code: err.code, port },
-        ));
+        reject(
+          new CertflowError(
+            'ACME_PORT_DENIED',
+            `cannot open ${what} on ${host}:${port}: no permission - ${advice.denied ?? 'ports below 1024 need root or CAP_NET_BIND_SERVICE; forward the port to a higher one'}`,
+            { code: err.code, port },
+          ),
+        );
       } else if (err.code === 'EADDRNOTAVAIL') {
         reject(new CertflowError('ACME_BAD_ADDRESS', `cannot open ${what} on ${host}:${port}: this machine has no such address`, { code: err.code }));
       } else {

@@ -33,10 +33,9 @@ export function describeChallengeFailure(type: ChallengeType, label: string, pro
   } else if (problem.shortType === 'connection' || /timeout|timed out|no route|unreachable/i.test(detail)) {
     text = `the CA could not connect${where ? ` to ${where}` : ''} (${detail}) - is port ${port} open and forwarded to ${responder}?`;
   } else if (problem.shortType === 'unauthorized' || problem.shortType === 'incorrectResponse') {
-    text =
-      type.startsWith('dns-')
-        ? `the CA saw a wrong or missing TXT record (${detail})`
-        : `the CA got a wrong answer (${detail}) - is another server answering port ${port} instead of ${responder}?`;
+    text = type.startsWith('dns-')
+      ? `the CA saw a wrong or missing TXT record (${detail})`
+      : `the CA got a wrong answer (${detail}) - is another server answering port ${port} instead of ${responder}?`;
   } else if (problem.shortType === 'dns') {
     text = `DNS problem at the CA: ${detail}`;
   } else {
@@ -67,7 +66,10 @@ export class Responders {
   private http01Listener?: Promise<Http01Listener>;
   private tlsListener?: Promise<TlsAlpnListener>;
 
-  constructor(private readonly options: ChallengeOptions, private readonly onProgress?: ProgressCallback) {}
+  constructor(
+    private readonly options: ChallengeOptions,
+    private readonly onProgress?: ProgressCallback,
+  ) {}
 
   async prepare(p: Pending): Promise<void> {
     if (p.type === 'http-01') {
@@ -77,7 +79,10 @@ export class Responders {
       } else if (http01.method === 'standalone') {
         if (!this.http01Listener) {
           this.http01Listener = startHttp01Listener({ host: http01.host, port: http01.port });
-          this.http01Listener.then((l) => this.cleanups.push(() => l.release()), () => undefined);
+          this.http01Listener.then(
+            (l) => this.cleanups.push(() => l.release()),
+            () => undefined,
+          );
         }
         const listener = await this.http01Listener;
         this.cleanups.push(listener.registry.add(textOf(p.challenge.token), p.keyAuthorization, p.label));
@@ -88,7 +93,10 @@ export class Responders {
     } else if (p.type === 'tls-alpn-01') {
       if (!this.tlsListener) {
         this.tlsListener = startTlsAlpnListener({ host: this.options.tlsAlpn01?.host, port: this.options.tlsAlpn01?.port });
-        this.tlsListener.then((l) => this.cleanups.push(() => l.release()), () => undefined);
+        this.tlsListener.then(
+          (l) => this.cleanups.push(() => l.release()),
+          () => undefined,
+        );
       }
       const listener = await this.tlsListener;
       this.cleanups.push(await listener.add(p.identifier, p.keyAuthorization));
@@ -119,10 +127,14 @@ export class Responders {
         try {
           await hook.set(record);
         } catch (err) {
-          throw new CertflowError('ACME_DNS_HOOK_FAILED', `${p.type} for ${p.label}: setting TXT ${record.name} failed: ${err instanceof Error ? err.message : String(err)}`, {
-            ...(err instanceof CertflowError ? err.details : {}),
-            record: record.name,
-          });
+          throw new CertflowError(
+            'ACME_DNS_HOOK_FAILED',
+            `${p.type} for ${p.label}: setting TXT ${record.name} failed: ${err instanceof Error ? err.message : String(err)}`,
+            {
+              ...(err instanceof CertflowError ? err.details : {}),
+              record: record.name,
+            },
+          );
         }
       }),
     );
@@ -134,7 +146,10 @@ export class Responders {
         this.onProgress?.(`dns-01: waiting for ${name} to propagate`, { step: 'propagation', identifier: list[0].identifier, challenge: 'dns-01' });
         try {
           if (hook.waitForPropagation) {
-            await hook.waitForPropagation(name, list.map((r) => r.value));
+            await hook.waitForPropagation(
+              name,
+              list.map((r) => r.value),
+            );
           } else {
             await waitForTxtPropagation({
               name,

@@ -39,7 +39,12 @@ export async function waitForAuthoritativeTxt(opts: PropagationOptions): Promise
   const deadline = Date.now() + timeoutMs;
   const zone = opts.zone ?? (await findZoneBySoa(opts.name, opts));
   const authorities: Authority[] = await authoritativeServers(zone, opts);
-  const checks: Check[] = authorities.map((a) => ({ label: `${a.name} (${serverLabel(a.server)})`, server: a.server, name: opts.name, recursion: false }));
+  const checks: Check[] = authorities.map((a) => ({
+    label: `${a.name} (${serverLabel(a.server)})`,
+    server: a.server,
+    name: opts.name,
+    recursion: false,
+  }));
   if (opts.checkResolvers !== false && opts.resolvers && opts.resolvers.length) {
     for (const server of resolverServers(opts.resolvers)) {
       checks.push({ label: `resolver ${serverLabel(server)}`, server, name: opts.resolverName ?? opts.name, recursion: true });
@@ -58,7 +63,10 @@ export async function waitForAuthoritativeTxt(opts: PropagationOptions): Promise
             pending.delete(check);
             return;
           }
-          problems.set(check, rcode === 5 ? 'it refused the query (REFUSED): is it really authoritative for the zone?' : describeMissing(values, missing));
+          problems.set(
+            check,
+            rcode === 5 ? 'it refused the query (REFUSED): is it really authoritative for the zone?' : describeMissing(values, missing),
+          );
         } catch (err) {
           problems.set(check, `no answer: ${(err as Error).message}`);
         }

@@ -115,7 +115,9 @@ export async function providerFetch(req: HttpRequest): Promise<HttpAnswer> {
         method: req.method,
         headers: {
           'User-Agent': 'node-red-certificates',
-          ...(req.body !== undefined && !Object.keys(req.headers ?? {}).some((h) => h.toLowerCase() === 'content-type') ? { 'Content-Type': 'application/json' } : {}),
+          ...(req.body !== undefined && !Object.keys(req.headers ?? {}).some((h) => h.toLowerCase() === 'content-type')
+            ? { 'Content-Type': 'application/json' }
+            : {}),
           ...req.headers,
         },
         body: req.body,
@@ -123,7 +125,12 @@ export async function providerFetch(req: HttpRequest): Promise<HttpAnswer> {
       });
     } catch (err) {
       const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).name;
-      throw providerError(req.provider, `could not be reached while ${req.what}`, `${new URL(req.url).host}: ${cause}`, 'check the network and the API address');
+      throw providerError(
+        req.provider,
+        `could not be reached while ${req.what}`,
+        `${new URL(req.url).host}: ${cause}`,
+        'check the network and the API address',
+      );
     }
     const text = await response.text();
     let json: unknown;
@@ -141,7 +148,13 @@ export async function providerFetch(req: HttpRequest): Promise<HttpAnswer> {
         await sleep(ms);
         continue;
       }
-      throw providerError(req.provider, `is rate limiting while ${req.what}`, `HTTP ${response.status}`, `it asks to wait ${Math.ceil(ms / 1000)} s; try again later`, { retryAfterMs: ms });
+      throw providerError(
+        req.provider,
+        `is rate limiting while ${req.what}`,
+        `HTTP ${response.status}`,
+        `it asks to wait ${Math.ceil(ms / 1000)} s; try again later`,
+        { retryAfterMs: ms },
+      );
     }
     const fix = req.explain?.(answer);
     const snippet = scrub(text.replace(/\s+/g, ' ').slice(0, 200), req.secrets);
@@ -231,6 +244,7 @@ export function relativeName(fqdn: string, zone: string): string {
 
 /** Throws when a required credential or setting is empty. */
 export function required(provider: string, field: string, value: string | undefined): string {
-  if (!value || !String(value).trim()) throw new CertflowError('DNS_PROVIDER_CONFIG', `${provider}: the ${field} is missing in the DNS provider settings`);
+  if (!value || !String(value).trim())
+    throw new CertflowError('DNS_PROVIDER_CONFIG', `${provider}: the ${field} is missing in the DNS provider settings`);
   return String(value).trim();
 }

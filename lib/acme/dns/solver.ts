@@ -34,7 +34,10 @@ export function providerHook(opts: ProviderHookOptions): Dns01Hook & { placedAt(
   function serial<T>(name: string, work: () => Promise<T>): Promise<T> {
     const previous = chains.get(name) ?? Promise.resolve();
     const next = previous.catch(() => undefined).then(work);
-    chains.set(name, next.catch(() => undefined));
+    chains.set(
+      name,
+      next.catch(() => undefined),
+    );
     return next;
   }
 
@@ -42,7 +45,8 @@ export function providerHook(opts: ProviderHookOptions): Dns01Hook & { placedAt(
     const known = placed.get(record.name);
     if (known) return known;
     const target = opts.followCname === false ? record.name : await followCname(record.name, opts);
-    if (target !== record.name) opts.onProgress?.(`dns-01: ${record.name} is delegated to ${target}`, { step: 'challenge', identifier: record.identifier });
+    if (target !== record.name)
+      opts.onProgress?.(`dns-01: ${record.name} is delegated to ${target}`, { step: 'challenge', identifier: record.identifier });
     const soaZone = await findZoneBySoa(target, opts).catch(() => undefined);
     const where: Placed = { target, soaZone };
     placed.set(record.name, where);

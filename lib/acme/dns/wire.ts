@@ -16,8 +16,21 @@ const CLASS_ANY = 255;
 const OPCODE_UPDATE = 5;
 
 export const RCODE_NAMES: Record<number, string> = {
-  0: 'NOERROR', 1: 'FORMERR', 2: 'SERVFAIL', 3: 'NXDOMAIN', 4: 'NOTIMP', 5: 'REFUSED', 6: 'YXDOMAIN',
-  7: 'YXRRSET', 8: 'NXRRSET', 9: 'NOTAUTH', 10: 'NOTZONE', 16: 'BADSIG', 17: 'BADKEY', 18: 'BADTIME', 22: 'BADTRUNC',
+  0: 'NOERROR',
+  1: 'FORMERR',
+  2: 'SERVFAIL',
+  3: 'NXDOMAIN',
+  4: 'NOTIMP',
+  5: 'REFUSED',
+  6: 'YXDOMAIN',
+  7: 'YXRRSET',
+  8: 'NXRRSET',
+  9: 'NOTAUTH',
+  10: 'NOTZONE',
+  16: 'BADSIG',
+  17: 'BADKEY',
+  18: 'BADTIME',
+  22: 'BADTRUNC',
 };
 
 export interface DnsServer {
@@ -67,7 +80,13 @@ const HMAC: Record<string, { digest: string; wire: string }> = {
 };
 
 export function tsigAlgorithm(name = 'hmac-sha256'): { digest: string; wire: string } {
-  const found = HMAC[name.toLowerCase().replace(/\.$/, '').replace(/\.sig-alg\.reg\.int$/, '')];
+  const found =
+    HMAC[
+      name
+        .toLowerCase()
+        .replace(/\.$/, '')
+        .replace(/\.sig-alg\.reg\.int$/, '')
+    ];
   if (!found) throw new CertflowError('DNS_BAD_TSIG_ALGORITHM', `TSIG algorithm "${name}" is not supported (use ${Object.keys(HMAC).join(', ')})`);
   return found;
 }
@@ -150,7 +169,11 @@ function tsigVariables(key: TsigKey, timeSigned: number, fudge: number, error: n
 
 function keyBytes(key: TsigKey): Buffer {
   const bytes = Buffer.from(key.secret.trim(), 'base64');
-  if (bytes.length === 0) throw new CertflowError('DNS_BAD_TSIG_SECRET', `the TSIG secret of key "${key.name}" is not base64 (copy it from the "secret" line of the key file)`);
+  if (bytes.length === 0)
+    throw new CertflowError(
+      'DNS_BAD_TSIG_SECRET',
+      `the TSIG secret of key "${key.name}" is not base64 (copy it from the "secret" line of the key file)`,
+    );
   return bytes;
 }
 
@@ -158,7 +181,10 @@ function keyBytes(key: TsigKey): Buffer {
 export function signMessage(message: Buffer, key: TsigKey, now = Math.floor(Date.now() / 1000)): { message: Buffer; mac: Buffer } {
   const alg = tsigAlgorithm(key.algorithm);
   const fudge = 300;
-  const mac = createHmac(alg.digest, keyBytes(key)).update(message).update(tsigVariables(key, now, fudge, 0, Buffer.alloc(0))).digest();
+  const mac = createHmac(alg.digest, keyBytes(key))
+    .update(message)
+    .update(tsigVariables(key, now, fudge, 0, Buffer.alloc(0)))
+    .digest();
   const time = Buffer.alloc(6);
   time.writeUIntBE(now, 0, 6);
   const rdata = Buffer.concat([encodeName(alg.wire), time, u16(fudge), u16(mac.length), mac, message.subarray(0, 2), u16(0), u16(0)]);
@@ -205,7 +231,7 @@ function decodeRdata(buf: Buffer, type: number, start: number, length: number): 
       return readName(buf, start).name;
     case TYPE.TXT: {
       const parts: string[] = [];
-      for (let i = 0; i < raw.length; ) {
+      for (let i = 0; i < raw.length;) {
         const len = raw[i];
         parts.push(raw.toString('utf8', i + 1, i + 1 + len));
         i += 1 + len;
@@ -245,7 +271,14 @@ export function parseMessage(buf: Buffer): DnsMessage {
       } else if (type === TYPE.OPT) {
         extendedRcode = ttl >>> 24;
       }
-      sections[s].push({ name: normalizeName(name), type, class: klass, ttl, data: normalizeIfName(type, decodeRdata(buf, type, dataStart, length)), raw: buf.subarray(dataStart, dataStart + length) });
+      sections[s].push({
+        name: normalizeName(name),
+        type,
+        class: klass,
+        ttl,
+        data: normalizeIfName(type, decodeRdata(buf, type, dataStart, length)),
+        raw: buf.subarray(dataStart, dataStart + length),
+      });
       offset = dataStart + length;
     }
   }
@@ -326,7 +359,10 @@ function exchangeUdp(server: DnsServer, message: Buffer, timeoutMs: number): Pro
   return new Promise((resolve, reject) => {
     const socket = dgram.createSocket(net.isIPv6(server.host) ? 'udp6' : 'udp4');
     const id = message.readUInt16BE(0);
-    const timer = setTimeout(() => finish(Object.assign(new Error(`no answer from ${serverLabel(server)} within ${timeoutMs} ms`), { code: 'ETIMEOUT' })), timeoutMs);
+    const timer = setTimeout(
+      () => finish(Object.assign(new Error(`no answer from ${serverLabel(server)} within ${timeoutMs} ms`), { code: 'ETIMEOUT' })),
+      timeoutMs,
+    );
     function finish(err?: Error, data?: Buffer) {
       clearTimeout(timer);
       socket.close();
@@ -345,7 +381,9 @@ function exchangeTcp(server: DnsServer, message: Buffer, timeoutMs: number): Pro
   return new Promise((resolve, reject) => {
     const socket = net.connect({ host: server.host, port: server.port });
     let data = Buffer.alloc(0);
-    socket.setTimeout(timeoutMs, () => socket.destroy(Object.assign(new Error(`no answer from ${serverLabel(server)} within ${timeoutMs} ms`), { code: 'ETIMEOUT' })));
+    socket.setTimeout(timeoutMs, () =>
+      socket.destroy(Object.assign(new Error(`no answer from ${serverLabel(server)} within ${timeoutMs} ms`), { code: 'ETIMEOUT' })),
+    );
     socket.on('connect', () => socket.write(Buffer.concat([u16(message.length), message])));
     socket.on('data', (chunk) => {
       data = Buffer.concat([data, chunk]);
@@ -378,7 +416,12 @@ export async function exchange(server: DnsServer, message: Buffer, opts: { timeo
 }
 
 /** One question to one server, parsed. */
-export async function query(server: DnsServer, name: string, type: number, opts: { recursion?: boolean; timeoutMs?: number } = {}): Promise<DnsMessage> {
+export async function query(
+  server: DnsServer,
+  name: string,
+  type: number,
+  opts: { recursion?: boolean; timeoutMs?: number } = {},
+): Promise<DnsMessage> {
   return parseMessage(await exchange(server, buildQuery(name, type, opts.recursion ?? true), { timeoutMs: opts.timeoutMs }));
 }
 

@@ -18,11 +18,16 @@ export interface ResolverOptions {
 
 export function resolverServers(resolvers?: string[]): DnsServer[] {
   const list = resolvers && resolvers.length ? resolvers : getServers();
-  const servers = list.map((r) => r.trim()).filter(Boolean).map((r) => parseServer(r));
+  const servers = list
+    .map((r) => r.trim())
+    .filter(Boolean)
+    .map((r) => parseServer(r));
   for (const s of servers) {
-    if (!isIP(s.host)) throw new CertflowError('ACME_BAD_RESOLVER', `the DNS resolver "${s.host}" is not an IP address (use 1.1.1.1 or 127.0.0.1:53)`);
+    if (!isIP(s.host))
+      throw new CertflowError('ACME_BAD_RESOLVER', `the DNS resolver "${s.host}" is not an IP address (use 1.1.1.1 or 127.0.0.1:53)`);
   }
-  if (servers.length === 0) throw new CertflowError('ACME_BAD_RESOLVER', 'no DNS resolver is configured on this system: name one in the DNS check field');
+  if (servers.length === 0)
+    throw new CertflowError('ACME_BAD_RESOLVER', 'no DNS resolver is configured on this system: name one in the DNS check field');
   return servers;
 }
 
@@ -41,7 +46,10 @@ export async function resolve(name: string, type: number, opts: ResolverOptions 
       lastProblem = `${serverLabel(server)}: ${(err as Error).message}`;
     }
   }
-  throw new CertflowError('DNS_LOOKUP_FAILED', `looking up ${type === TYPE.SOA ? 'SOA' : type === TYPE.NS ? 'NS' : type === TYPE.TXT ? 'TXT' : 'the record'} of ${name} failed: ${lastProblem}`);
+  throw new CertflowError(
+    'DNS_LOOKUP_FAILED',
+    `looking up ${type === TYPE.SOA ? 'SOA' : type === TYPE.NS ? 'NS' : type === TYPE.TXT ? 'TXT' : 'the record'} of ${name} failed: ${lastProblem}`,
+  );
 }
 
 /**
@@ -74,7 +82,11 @@ export async function findZoneBySoa(name: string, opts: ResolverOptions = {}): P
       throw new CertflowError('DNS_NO_ZONE', `the zone of ${name} cannot be found: ${current} SOA gave ${rcodeName(answer.rcode)}`);
     }
     const dot = current.indexOf('.');
-    if (dot < 0) throw new CertflowError('DNS_NO_ZONE', `no DNS zone holds ${name} (no SOA record found up to the top-level domain): is the domain registered and delegated?`);
+    if (dot < 0)
+      throw new CertflowError(
+        'DNS_NO_ZONE',
+        `no DNS zone holds ${name} (no SOA record found up to the top-level domain): is the domain registered and delegated?`,
+      );
     current = current.slice(dot + 1);
   }
 }

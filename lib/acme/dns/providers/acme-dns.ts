@@ -32,10 +32,22 @@ export interface AcmeDnsOptions extends ProviderSettings, Partial<AcmeDnsAccount
 /** Registers a new acme-dns account; the user then creates the CNAME it names. */
 export async function registerAcmeDns(server: string, settings: ProviderSettings = {}): Promise<AcmeDnsAccount & { cname: string }> {
   const base = required('acme-dns', 'server', settings.apiUrl || server).replace(/\/$/, '');
-  const answer = await providerFetch({ provider: 'acme-dns', method: 'POST', url: `${base}/register`, body: '{}', secrets: [], settings, what: 'registering an account' });
+  const answer = await providerFetch({
+    provider: 'acme-dns',
+    method: 'POST',
+    url: `${base}/register`,
+    body: '{}',
+    secrets: [],
+    settings,
+    what: 'registering an account',
+  });
   const { username, password, subdomain, fulldomain } = jsonFields<Record<keyof AcmeDnsAccount, unknown>>(answer);
   if (!isText(username) || !isText(password) || !isText(subdomain) || !isText(fulldomain)) {
-    throw new CertflowError('DNS_PROVIDER_FAILED', `acme-dns at ${base} did not return an account (HTTP ${answer.status}): is it an acme-dns server?`, { provider: 'acme-dns' });
+    throw new CertflowError(
+      'DNS_PROVIDER_FAILED',
+      `acme-dns at ${base} did not return an account (HTTP ${answer.status}): is it an acme-dns server?`,
+      { provider: 'acme-dns' },
+    );
   }
   return { username, password, subdomain, fulldomain, cname: `_acme-challenge.<your name> CNAME ${fulldomain}.` };
 }
@@ -50,7 +62,8 @@ export function createAcmeDns(opts: AcmeDnsOptions): DnsProvider {
 
   function explain(answer: HttpAnswer): string | undefined {
     const { error } = jsonFields<AcmeDnsError>(answer);
-    if (answer.status === 401) return 'the username/password are not valid here (or this address is not in the account\'s allowfrom list): register again with the button in the DNS provider dialog';
+    if (answer.status === 401)
+      return "the username/password are not valid here (or this address is not in the account's allowfrom list): register again with the button in the DNS provider dialog";
     if (error === 'bad_subdomain') return 'the subdomain does not match the account: register again';
     if (error === 'bad_txt') return 'the value is not a 43-character challenge value';
     return typeof error === 'string' ? error : undefined;
@@ -62,11 +75,13 @@ export function createAcmeDns(opts: AcmeDnsOptions): DnsProvider {
     multipleValues: true, // the two latest values: a wildcard plus its base name
     findZone(fqdn) {
       if (fqdn.replace(/\.$/, '').toLowerCase() !== fulldomain) {
-        return Promise.reject(new CertflowError(
-          'DNS_CNAME_MISSING',
-          `acme-dns can only write ${fulldomain}, but the record to set is ${fqdn}: create the CNAME record "${fqdn.startsWith('_acme-challenge.') ? fqdn : `_acme-challenge.<name>`} CNAME ${fulldomain}." in your DNS`,
-          { provider: label },
-        ));
+        return Promise.reject(
+          new CertflowError(
+            'DNS_CNAME_MISSING',
+            `acme-dns can only write ${fulldomain}, but the record to set is ${fqdn}: create the CNAME record "${fqdn.startsWith('_acme-challenge.') ? fqdn : `_acme-challenge.<name>`} CNAME ${fulldomain}." in your DNS`,
+            { provider: label },
+          ),
+        );
       }
       return Promise.resolve({ id: subdomain, name: fulldomain });
     },

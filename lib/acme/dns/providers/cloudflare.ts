@@ -5,7 +5,17 @@
  * (POST /zones/{zone_id}/dns_records), .../records/methods/list/ and .../methods/delete/, and
  * https://developers.cloudflare.com/fundamentals/api/reference/limits/ (429, Retry-After).
  */
-import { findZoneByName, jsonApi, jsonFields, providerError, required, type DnsProvider, type DnsZone, type HttpAnswer, type ProviderSettings } from '../provider';
+import {
+  findZoneByName,
+  jsonApi,
+  jsonFields,
+  providerError,
+  required,
+  type DnsProvider,
+  type DnsZone,
+  type HttpAnswer,
+  type ProviderSettings,
+} from '../provider';
 
 export interface CloudflareOptions extends ProviderSettings {
   /** API token. SECRET. */
@@ -44,15 +54,28 @@ export function createCloudflare(opts: CloudflareOptions): DnsProvider {
     label,
     multipleValues: true,
     async findZone(fqdn, soaZone) {
-      return findZoneByName(label, fqdn, soaZone, async (name) => {
-        const answer = await api('GET', `/zones?name=${encodeURIComponent(name)}&status=active`, `reading the zone ${name}`);
-        const zone = jsonFields<CloudflareAnswer<{ id: string; name: string }[]>>(answer).result?.find((z) => z.name === name);
-        return zone ? { id: zone.id, name: zone.name } : undefined;
-      }, (tried) => `Cloudflare has no zone for ${fqdn} that this token can see (tried ${tried}): add the domain to Cloudflare, or give the token Zone:DNS:Edit on it`);
+      return findZoneByName(
+        label,
+        fqdn,
+        soaZone,
+        async (name) => {
+          const answer = await api('GET', `/zones?name=${encodeURIComponent(name)}&status=active`, `reading the zone ${name}`);
+          const zone = jsonFields<CloudflareAnswer<{ id: string; name: string }[]>>(answer).result?.find((z) => z.name === name);
+          return zone ? { id: zone.id, name: zone.name } : undefined;
+        },
+        (tried) =>
+          `Cloudflare has no zone for ${fqdn} that this token can see (tried ${tried}): add the domain to Cloudflare, or give the token Zone:DNS:Edit on it`,
+      );
     },
     async setTxt(zone: DnsZone, fqdn, value) {
       const what = `setting TXT ${fqdn}`;
-      const answer = await api('POST', `/zones/${zone.id}/dns_records`, what, { type: 'TXT', name: fqdn, content: value, ttl: opts.ttl ?? 60, comment: 'ACME challenge (node-red-certificates)' }, zone.name);
+      const answer = await api(
+        'POST',
+        `/zones/${zone.id}/dns_records`,
+        what,
+        { type: 'TXT', name: fqdn, content: value, ttl: opts.ttl ?? 60, comment: 'ACME challenge (node-red-certificates)' },
+        zone.name,
+      );
       const id = jsonFields<CloudflareAnswer<{ id?: unknown } | undefined>>(answer).result?.id;
       if (typeof id !== 'string') throw providerError(label, `did not return a record id while ${what}`, `HTTP ${answer.status}`);
       ids.set(`${zone.id}|${fqdn}|${value}`, id);
@@ -61,8 +84,16 @@ export function createCloudflare(opts: CloudflareOptions): DnsProvider {
       const key = `${zone.id}|${fqdn}|${value}`;
       let id = ids.get(key);
       if (!id) {
-        const found = await api('GET', `/zones/${zone.id}/dns_records?type=TXT&name=${encodeURIComponent(fqdn)}&per_page=100`, `looking up TXT ${fqdn}`, undefined, zone.name);
-        id = jsonFields<CloudflareAnswer<{ id: string; content: string }[]>>(found).result?.find((r) => r.content.replace(/^"|"$/g, '') === value)?.id;
+        const found = await api(
+          'GET',
+          `/zones/${zone.id}/dns_records?type=TXT&name=${encodeURIComponent(fqdn)}&per_page=100`,
+          `looking up TXT ${fqdn}`,
+          undefined,
+          zone.name,
+        );
+        id = jsonFields<CloudflareAnswer<{ id: string; content: string }[]>>(found).result?.find(
+          (r) => r.content.replace(/^"|"$/g, '') === value,
+        )?.id;
         if (!id) return; // already gone
       }
       await api('DELETE', `/zones/${zone.id}/dns_records/${id}`, `removing TXT ${fqdn}`, undefined, zone.name, [404]);

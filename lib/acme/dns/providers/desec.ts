@@ -58,7 +58,13 @@ export function createDesec(opts: DesecOptions): DnsProvider {
 
   async function write(zone: DnsZone, fqdn: string, values: string[], ttl: number | undefined, what: string) {
     const sub = relativeName(fqdn, zone.name);
-    await api('PATCH', `/domains/${zone.name}/rrsets/`, what, [{ subname: sub, type: 'TXT', ttl: ttl ?? Math.max(opts.ttl ?? 3600, 3600), records: values.map(quote) }], zone.name);
+    await api(
+      'PATCH',
+      `/domains/${zone.name}/rrsets/`,
+      what,
+      [{ subname: sub, type: 'TXT', ttl: ttl ?? Math.max(opts.ttl ?? 3600, 3600), records: values.map(quote) }],
+      zone.name,
+    );
   }
 
   return {
@@ -69,7 +75,11 @@ export function createDesec(opts: DesecOptions): DnsProvider {
       const answer = await api('GET', `/domains/?owns_qname=${encodeURIComponent(fqdn)}`, `finding the domain of ${fqdn}`);
       const domain = domainsOf(answer)?.[0];
       if (!domain) {
-        throw new CertflowError('DNS_ZONE_NOT_FOUND', `deSEC has no domain holding ${fqdn} in this account: add it at desec.io (dedyn.io names are their own domain)`, { provider: label });
+        throw new CertflowError(
+          'DNS_ZONE_NOT_FOUND',
+          `deSEC has no domain holding ${fqdn} in this account: add it at desec.io (dedyn.io names are their own domain)`,
+          { provider: label },
+        );
       }
       return { id: domain.name, name: domain.name };
     },
@@ -81,7 +91,13 @@ export function createDesec(opts: DesecOptions): DnsProvider {
     async removeTxt(zone, fqdn, value) {
       const { values, ttl } = await currentValues(zone, relativeName(fqdn, zone.name), fqdn);
       if (!values.includes(value)) return;
-      await write(zone, fqdn, values.filter((v) => v !== value), ttl, `removing TXT ${fqdn}`);
+      await write(
+        zone,
+        fqdn,
+        values.filter((v) => v !== value),
+        ttl,
+        `removing TXT ${fqdn}`,
+      );
     },
     async listZones() {
       const names: string[] = [];

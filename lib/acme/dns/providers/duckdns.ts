@@ -50,7 +50,11 @@ export function createDuckDns(opts: DuckDnsOptions): DnsProvider {
       return new Promise<DnsZone>((resolve) => {
         const sub = duckDnsSubdomain(fqdn);
         if (configured && configured !== sub) {
-          throw new CertflowError('DNS_ZONE_NOT_FOUND', `DuckDNS: ${fqdn} is not under ${configured}.duckdns.org, the domain in the DNS provider settings`, { provider: label });
+          throw new CertflowError(
+            'DNS_ZONE_NOT_FOUND',
+            `DuckDNS: ${fqdn} is not under ${configured}.duckdns.org, the domain in the DNS provider settings`,
+            { provider: label },
+          );
         }
         resolve({ id: sub, name: `${sub}.duckdns.org` });
       });

@@ -9,7 +9,18 @@
  * rate limits (429 rate_limit_exceeded, RateLimit-Reset) in https://docs.hetzner.cloud/reference/cloud#overview.
  */
 import { sleep } from '../../transport';
-import { findZoneByName, jsonApi, jsonFields, providerError, relativeName, required, type DnsProvider, type DnsZone, type HttpAnswer, type ProviderSettings } from '../provider';
+import {
+  findZoneByName,
+  jsonApi,
+  jsonFields,
+  providerError,
+  relativeName,
+  required,
+  type DnsProvider,
+  type DnsZone,
+  type HttpAnswer,
+  type ProviderSettings,
+} from '../provider';
 
 export interface HetznerOptions extends ProviderSettings {
   /** Cloud API token (Read & Write). SECRET. */
@@ -45,8 +56,10 @@ export function createHetzner(opts: HetznerOptions): DnsProvider {
   function explain(answer: HttpAnswer, zone?: string): string | undefined {
     const { error } = jsonFields<HetznerAnswer>(answer);
     const code = error?.code;
-    if (answer.status === 401 || code === 'unauthorized') return 'the API token is not valid: create one in the Hetzner Console under Security > API tokens';
-    if (answer.status === 403 || code === 'forbidden' || code === 'token_readonly') return `the API token is read-only or may not change ${zone ?? 'this zone'}: it needs Read & Write`;
+    if (answer.status === 401 || code === 'unauthorized')
+      return 'the API token is not valid: create one in the Hetzner Console under Security > API tokens';
+    if (answer.status === 403 || code === 'forbidden' || code === 'token_readonly')
+      return `the API token is read-only or may not change ${zone ?? 'this zone'}: it needs Read & Write`;
     if (code === 'incorrect_zone_mode') return `${zone ?? 'the zone'} is a secondary zone: records can only be changed on its primary`;
     const message = error?.message;
     return typeof message === 'string' ? `${String(code)}: ${message}` : undefined;
@@ -62,10 +75,12 @@ export function createHetzner(opts: HetznerOptions): DnsProvider {
       await sleep(opts.actionPollMs ?? 1000);
       action = jsonFields<HetznerAnswer>(await api('GET', `/actions/${action.id}`, `checking action ${action.id}`)).action;
     }
-    if (action && action.status === 'error') throw providerError(label, `failed ${what}`, `action ${action.id}: ${action.error?.code ?? 'error'}`, action.error?.message);
+    if (action && action.status === 'error')
+      throw providerError(label, `failed ${what}`, `action ${action.id}: ${action.error?.code ?? 'error'}`, action.error?.message);
   }
 
-  const rrPath = (zone: DnsZone, fqdn: string) => `/zones/${encodeURIComponent(zone.id)}/rrsets/${encodeURIComponent(relativeName(fqdn, zone.name) || '@')}/TXT`;
+  const rrPath = (zone: DnsZone, fqdn: string) =>
+    `/zones/${encodeURIComponent(zone.id)}/rrsets/${encodeURIComponent(relativeName(fqdn, zone.name) || '@')}/TXT`;
 
   async function values(zone: DnsZone, fqdn: string): Promise<string[]> {
     const answer = await api('GET', rrPath(zone, fqdn), `reading TXT ${fqdn}`, undefined, zone.name, [404]);
@@ -78,21 +93,41 @@ export function createHetzner(opts: HetznerOptions): DnsProvider {
     label,
     multipleValues: true,
     async findZone(fqdn, soaZone) {
-      return findZoneByName(label, fqdn, soaZone, async (name) => {
-        const answer = await api('GET', `/zones?name=${encodeURIComponent(name)}`, `finding the zone ${name}`);
-        const zone = jsonFields<HetznerAnswer>(answer).zones?.find((z) => z.name === name);
-        return zone ? { id: String(zone.id), name: zone.name } : undefined;
-      }, (tried) => `Hetzner has no zone for ${fqdn} in this project (tried ${tried}): add the zone in the Hetzner Console (DNS), or use the token of the project that has it`);
+      return findZoneByName(
+        label,
+        fqdn,
+        soaZone,
+        async (name) => {
+          const answer = await api('GET', `/zones?name=${encodeURIComponent(name)}`, `finding the zone ${name}`);
+          const zone = jsonFields<HetznerAnswer>(answer).zones?.find((z) => z.name === name);
+          return zone ? { id: String(zone.id), name: zone.name } : undefined;
+        },
+        (tried) =>
+          `Hetzner has no zone for ${fqdn} in this project (tried ${tried}): add the zone in the Hetzner Console (DNS), or use the token of the project that has it`,
+      );
     },
     async setTxt(zone, fqdn, value) {
       const what = `setting TXT ${fqdn}`;
-      const answer = await api('POST', `${rrPath(zone, fqdn)}/actions/add_records`, what, { ttl: opts.ttl ?? 60, records: [{ value: `"${value}"`, comment: 'ACME challenge' }] }, zone.name);
+      const answer = await api(
+        'POST',
+        `${rrPath(zone, fqdn)}/actions/add_records`,
+        what,
+        { ttl: opts.ttl ?? 60, records: [{ value: `"${value}"`, comment: 'ACME challenge' }] },
+        zone.name,
+      );
       await waitForAction(answer, what);
     },
     async removeTxt(zone, fqdn, value) {
       if (!(await values(zone, fqdn)).includes(value)) return;
       const what = `removing TXT ${fqdn}`;
-      const answer = await api('POST', `${rrPath(zone, fqdn)}/actions/remove_records`, what, { records: [{ value: `"${value}"` }] }, zone.name, [404]);
+      const answer = await api(
+        'POST',
+        `${rrPath(zone, fqdn)}/actions/remove_records`,
+        what,
+        { records: [{ value: `"${value}"` }] },
+        zone.name,
+        [404],
+      );
       if (answer.status !== 404) await waitForAction(answer, what);
     },
     async listZones() {

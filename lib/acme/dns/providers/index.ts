@@ -46,7 +46,12 @@ export interface ProviderConfig extends ProviderSettings {
 }
 
 export function createProvider(config: ProviderConfig): DnsProvider {
-  const s: ProviderSettings = { apiUrl: config.apiUrl || undefined, timeoutMs: config.timeoutMs, maxRetryAfterMs: config.maxRetryAfterMs, ttl: config.ttl };
+  const s: ProviderSettings = {
+    apiUrl: config.apiUrl || undefined,
+    timeoutMs: config.timeoutMs,
+    maxRetryAfterMs: config.maxRetryAfterMs,
+    ttl: config.ttl,
+  };
   switch (config.provider) {
     case 'cloudflare':
       return createCloudflare({ ...s, token: config.token ?? '' });
@@ -55,13 +60,33 @@ export function createProvider(config: ProviderConfig): DnsProvider {
     case 'desec':
       return createDesec({ ...s, token: config.token ?? '' });
     case 'acme-dns':
-      return createAcmeDns({ ...s, server: config.server, username: config.username, password: config.password, subdomain: config.subdomain, fulldomain: config.fulldomain });
+      return createAcmeDns({
+        ...s,
+        server: config.server,
+        username: config.username,
+        password: config.password,
+        subdomain: config.subdomain,
+        fulldomain: config.fulldomain,
+      });
     case 'route53':
-      return createRoute53({ ...s, accessKeyId: config.accessKeyId ?? '', secretAccessKey: config.secret ?? '', hostedZoneId: config.hostedZoneId, syncPollMs: config.syncPollMs });
+      return createRoute53({
+        ...s,
+        accessKeyId: config.accessKeyId ?? '',
+        secretAccessKey: config.secret ?? '',
+        hostedZoneId: config.hostedZoneId,
+        syncPollMs: config.syncPollMs,
+      });
     case 'hetzner':
       return createHetzner({ ...s, token: config.token ?? '', actionPollMs: config.actionPollMs });
     case 'rfc2136':
-      return createRfc2136({ ...s, server: config.server ?? '', keyName: config.keyName, algorithm: config.algorithm, secret: config.secret, zone: config.zone });
+      return createRfc2136({
+        ...s,
+        server: config.server ?? '',
+        keyName: config.keyName,
+        algorithm: config.algorithm,
+        secret: config.secret,
+        zone: config.zone,
+      });
     default:
       throw new CertflowError('DNS_PROVIDER_CONFIG', `"${config.provider}" is not a DNS provider (choose one of ${PROVIDER_IDS.join(', ')})`);
   }

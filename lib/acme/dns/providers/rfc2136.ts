@@ -8,7 +8,19 @@
  */
 import { CertflowError } from '../../../errors';
 import type { DnsProvider, ProviderSettings } from '../provider';
-import { buildUpdate, exchange, parseMessage, parseServer, rcodeName, serverLabel, signMessage, tsigAlgorithm, verifyResponse, type TsigKey, type TxtUpdate } from '../wire';
+import {
+  buildUpdate,
+  exchange,
+  parseMessage,
+  parseServer,
+  rcodeName,
+  serverLabel,
+  signMessage,
+  tsigAlgorithm,
+  verifyResponse,
+  type TsigKey,
+  type TxtUpdate,
+} from '../wire';
 import { findZoneBySoa } from '../zone';
 
 export interface Rfc2136Options extends ProviderSettings {
@@ -29,16 +41,20 @@ function describeRefusal(rcode: number, tsigError: number | undefined, key: Tsig
   }
   if (tsigError === 18) return `${name}, TSIG BADTIME: this machine's clock and the server's differ by more than 5 minutes - fix the time (NTP)`;
   if (rcode === 9) return `${name}: the server is not authoritative for ${zone}, or did not accept the key - is this the zone's primary server?`;
-  if (rcode === 5) return `${name}: the server refuses updates to ${zone} from this key${key ? '' : ' (no TSIG key given)'} - allow it (BIND: update-policy { grant ${key?.name ?? '<key>'} name _acme-challenge.<name> TXT; })`;
+  if (rcode === 5)
+    return `${name}: the server refuses updates to ${zone} from this key${key ? '' : ' (no TSIG key given)'} - allow it (BIND: update-policy { grant ${key?.name ?? '<key>'} name _acme-challenge.<name> TXT; })`;
   if (rcode === 10) return `${name}: the name is not in the zone ${zone} - set the zone in the DNS provider settings`;
   return name;
 }
 
 export function createRfc2136(opts: Rfc2136Options): DnsProvider {
   const label = 'RFC 2136';
-  if (!opts.server?.trim()) throw new CertflowError('DNS_PROVIDER_CONFIG', `${label}: the DNS server address is missing in the DNS provider settings`);
+  if (!opts.server?.trim())
+    throw new CertflowError('DNS_PROVIDER_CONFIG', `${label}: the DNS server address is missing in the DNS provider settings`);
   const server = parseServer(opts.server);
-  const key: TsigKey | undefined = opts.keyName?.trim() ? { name: opts.keyName.trim(), algorithm: opts.algorithm || 'hmac-sha256', secret: opts.secret ?? '' } : undefined;
+  const key: TsigKey | undefined = opts.keyName?.trim()
+    ? { name: opts.keyName.trim(), algorithm: opts.algorithm || 'hmac-sha256', secret: opts.secret ?? '' }
+    : undefined;
   if (key) {
     tsigAlgorithm(key.algorithm);
     if (!key.secret.trim()) throw new CertflowError('DNS_PROVIDER_CONFIG', `${label}: the secret of TSIG key "${key.name}" is missing`);
@@ -52,17 +68,29 @@ export function createRfc2136(opts: Rfc2136Options): DnsProvider {
     try {
       raw = await exchange(server, signed.message, { timeoutMs: opts.timeoutMs ?? 5000 });
     } catch (err) {
-      throw new CertflowError('DNS_PROVIDER_FAILED', `${label} update ${what} at ${at} got no answer: ${(err as Error).message} - is the DNS server running and reachable on that port?`, { provider: label });
+      throw new CertflowError(
+        'DNS_PROVIDER_FAILED',
+        `${label} update ${what} at ${at} got no answer: ${(err as Error).message} - is the DNS server running and reachable on that port?`,
+        { provider: label },
+      );
     }
     const answer = parseMessage(raw);
     if (answer.rcode !== 0 || (answer.tsigError !== undefined && answer.tsigError !== 0)) {
-      throw new CertflowError('DNS_PROVIDER_FAILED', `${label} update ${what} at ${at} was refused (${describeRefusal(answer.rcode, answer.tsigError, key, zone)})`, {
-        provider: label,
-        rcode: rcodeName(answer.rcode),
-      });
+      throw new CertflowError(
+        'DNS_PROVIDER_FAILED',
+        `${label} update ${what} at ${at} was refused (${describeRefusal(answer.rcode, answer.tsigError, key, zone)})`,
+        {
+          provider: label,
+          rcode: rcodeName(answer.rcode),
+        },
+      );
     }
     if (key && !verifyResponse(raw, signed.mac, key)) {
-      throw new CertflowError('DNS_PROVIDER_FAILED', `${label} update ${what} at ${at}: the answer is not signed with the key "${key.name}", so it cannot be trusted`, { provider: label });
+      throw new CertflowError(
+        'DNS_PROVIDER_FAILED',
+        `${label} update ${what} at ${at}: the answer is not signed with the key "${key.name}", so it cannot be trusted`,
+        { provider: label },
+      );
     }
   }
 

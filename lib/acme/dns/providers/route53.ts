@@ -9,7 +9,16 @@
  */
 import { createHash, createHmac } from 'node:crypto';
 import { sleep } from '../../transport';
-import { providerError, providerFetch, required, findZoneByName, type DnsProvider, type DnsZone, type HttpAnswer, type ProviderSettings } from '../provider';
+import {
+  providerError,
+  providerFetch,
+  required,
+  findZoneByName,
+  type DnsProvider,
+  type DnsZone,
+  type HttpAnswer,
+  type ProviderSettings,
+} from '../provider';
 
 export interface Route53Options extends ProviderSettings {
   accessKeyId: string;
@@ -55,14 +64,20 @@ export function signV4(req: {
   const amzDate = (req.date ?? new Date()).toISOString().replace(/[:-]|\.\d{3}/g, '');
   const day = amzDate.slice(0, 8);
   const headers: Record<string, string> = { ...req.headers, host: url.host, 'x-amz-date': amzDate };
-  const names = Object.keys(headers).map((h) => h.toLowerCase()).sort();
+  const names = Object.keys(headers)
+    .map((h) => h.toLowerCase())
+    .sort();
   const lower = Object.fromEntries(Object.entries(headers).map(([k, v]) => [k.toLowerCase(), String(v).trim().replace(/\s+/g, ' ')]));
   const query = [...url.searchParams.entries()]
     .map(([k, v]) => [uriEncode(k), uriEncode(v)])
     .sort((a, b) => (a[0] === b[0] ? (a[1] < b[1] ? -1 : 1) : a[0] < b[0] ? -1 : 1))
     .map(([k, v]) => `${k}=${v}`)
     .join('&');
-  const path = url.pathname.split('/').map((seg) => uriEncode(decodeURIComponent(seg))).join('/') || '/';
+  const path =
+    url.pathname
+      .split('/')
+      .map((seg) => uriEncode(decodeURIComponent(seg)))
+      .join('/') || '/';
   const canonical = [req.method, path, query, ...names.map((n) => `${n}:${lower[n]}`), '', names.join(';'), sha256(req.body ?? '')].join('\n');
   const scope = `${day}/${region}/${service}/aws4_request`;
   const toSign = ['AWS4-HMAC-SHA256', amzDate, scope, sha256(canonical)].join('\n');
@@ -83,7 +98,13 @@ export function xmlAll(xml: string, tag: string): string[] {
   return out;
 }
 const xmlOne = (xml: string, tag: string) => xmlAll(xml, tag)[0];
-const xmlText = (s: string) => s.replace(/&quot;/g, '"').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&apos;/g, "'").replace(/&amp;/g, '&');
+const xmlText = (s: string) =>
+  s
+    .replace(/&quot;/g, '"')
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&apos;/g, "'")
+    .replace(/&amp;/g, '&');
 const xmlEscape = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
 export function createRoute53(opts: Route53Options): DnsProvider {
@@ -112,7 +133,18 @@ export function createRoute53(opts: Route53Options): DnsProvider {
     for (let attempt = 0; ; attempt += 1) {
       const url = `${base}${path}`;
       const headers = signV4({ method, url, body, accessKeyId, secretAccessKey, headers: body ? { 'content-type': 'application/xml' } : {} });
-      const answer = await providerFetch({ provider: label, method, url, headers, body, secrets: [secretAccessKey], settings: opts, what, explain: explain(zone), accept: [400] });
+      const answer = await providerFetch({
+        provider: label,
+        method,
+        url,
+        headers,
+        body,
+        secrets: [secretAccessKey],
+        settings: opts,
+        what,
+        explain: explain(zone),
+        accept: [400],
+      });
       if (answer.status !== 400) return answer;
       const code = xmlOne(answer.text, 'Code');
       if ((code === 'Throttling' || code === 'PriorRequestNotComplete') && attempt < 4) {
@@ -125,8 +157,16 @@ export function createRoute53(opts: Route53Options): DnsProvider {
 
   async function rrset(zone: DnsZone, fqdn: string): Promise<{ values: string[]; ttl?: number }> {
     const name = `${fqdn.replace(/\.$/, '')}.`;
-    const answer = await api('GET', `/2013-04-01/hostedzone/${zone.id}/rrset?name=${encodeURIComponent(name)}&type=TXT&maxitems=1`, `reading TXT ${fqdn}`, undefined, zone.name);
-    const set = xmlAll(answer.text, 'ResourceRecordSet').find((s) => xmlOne(s, 'Name')?.toLowerCase() === name.toLowerCase() && xmlOne(s, 'Type') === 'TXT');
+    const answer = await api(
+      'GET',
+      `/2013-04-01/hostedzone/${zone.id}/rrset?name=${encodeURIComponent(name)}&type=TXT&maxitems=1`,
+      `reading TXT ${fqdn}`,
+      undefined,
+      zone.name,
+    );
+    const set = xmlAll(answer.text, 'ResourceRecordSet').find(
+      (s) => xmlOne(s, 'Name')?.toLowerCase() === name.toLowerCase() && xmlOne(s, 'Type') === 'TXT',
+    );
     if (!set) return { values: [] };
     return { values: xmlAll(set, 'Value').map((v) => xmlText(v).replace(/^"|"$/g, '')), ttl: Number(xmlOne(set, 'TTL')) || undefined };
   }
@@ -143,8 +183,14 @@ export function createRoute53(opts: Route53Options): DnsProvider {
     if (!changeId) throw providerError(label, `did not return a change id while ${what}`, `HTTP ${answer.status}`);
     // wait until Route 53's own servers all have the change (INSYNC)
     const deadline = Date.now() + (opts.syncTimeoutMs ?? 120000);
-    for (let status = xmlOne(answer.text, 'Status'); status !== 'INSYNC'; ) {
-      if (Date.now() > deadline) throw providerError(label, `did not finish ${what} in time`, `change ${changeId} still ${status}`, 'Route 53 is slow right now: try again later');
+    for (let status = xmlOne(answer.text, 'Status'); status !== 'INSYNC';) {
+      if (Date.now() > deadline)
+        throw providerError(
+          label,
+          `did not finish ${what} in time`,
+          `change ${changeId} still ${status}`,
+          'Route 53 is slow right now: try again later',
+        );
       await sleep(opts.syncPollMs ?? 2000);
       status = xmlOne((await api('GET', `/2013-04-01/change/${changeId}`, `checking change ${changeId}`)).text, 'Status');
     }
@@ -160,11 +206,23 @@ export function createRoute53(opts: Route53Options): DnsProvider {
         const answer = await api('GET', `/2013-04-01/hostedzone/${id}`, `reading hosted zone ${id}`);
         return { id, name: (xmlOne(answer.text, 'Name') ?? soaZone ?? '').replace(/\.$/, '') };
       }
-      return findZoneByName(label, fqdn, soaZone, async (name) => {
-        const answer = await api('GET', `/2013-04-01/hostedzonesbyname?dnsname=${encodeURIComponent(name)}&maxitems=1`, `finding the hosted zone ${name}`);
-        const zone = xmlAll(answer.text, 'HostedZone').find((z) => xmlOne(z, 'Name')?.replace(/\.$/, '').toLowerCase() === name && xmlOne(z, 'PrivateZone') !== 'true');
-        return zone ? { id: xmlOne(zone, 'Id').replace(/^\/hostedzone\//, ''), name } : undefined;
-      }, (tried) => `Route 53 has no public hosted zone for ${fqdn} in this AWS account (tried ${tried})`);
+      return findZoneByName(
+        label,
+        fqdn,
+        soaZone,
+        async (name) => {
+          const answer = await api(
+            'GET',
+            `/2013-04-01/hostedzonesbyname?dnsname=${encodeURIComponent(name)}&maxitems=1`,
+            `finding the hosted zone ${name}`,
+          );
+          const zone = xmlAll(answer.text, 'HostedZone').find(
+            (z) => xmlOne(z, 'Name')?.replace(/\.$/, '').toLowerCase() === name && xmlOne(z, 'PrivateZone') !== 'true',
+          );
+          return zone ? { id: xmlOne(zone, 'Id').replace(/^\/hostedzone\//, ''), name } : undefined;
+        },
+        (tried) => `Route 53 has no public hosted zone for ${fqdn} in this AWS account (tried ${tried})`,
+      );
     },
     async setTxt(zone, fqdn, value) {
       const { values, ttl } = await rrset(zone, fqdn);
