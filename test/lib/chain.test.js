@@ -5,13 +5,12 @@
 // openssl verify is asked too, so our verdicts are not our own opinion only.
 const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
-const { rootCertificates } = require('node:tls');
-const { X509Certificate } = require('node:crypto');
 const { inspect } = require('../../dist/lib/inspect/inspect');
 const keys = require('../../dist/lib/pki/keys');
 const { createCsr } = require('../../dist/lib/pki/csr');
 const sign = require('../../dist/lib/pki/sign');
 const { tempDir, makeCa, makeLeaf, openssl, opensslOk } = require('../helpers/openssl');
+const { rootValidNow } = require('../harness/system-roots');
 
 let tmp;
 let root;
@@ -202,16 +201,6 @@ test('a chain lib/sign made; a bundle trusts its own ca; a real root is trusted 
   assert.equal(system.chain.endsAtRoot, true);
   assert.equal(system.chain.trustAnchor.source, 'system');
 });
-
-/** A root of Node's own store that is valid now, with a week to spare. */
-function rootValidNow() {
-  const soon = Date.now() + 7 * 86400_000;
-  for (const pem of rootCertificates) {
-    const root = new X509Certificate(pem);
-    if (Date.parse(root.validFrom) <= Date.now() && Date.parse(root.validTo) > soon) return { pem, subject: root.subject.replace(/\n/g, ', ') };
-  }
-  assert.fail(`none of the ${rootCertificates.length} roots in Node's store is valid on ${new Date().toISOString()}`);
-}
 
 test('a bundle of unrelated certificates is reported in a few lines, not one per certificate', async () => {
   const others = [];
