@@ -14,7 +14,8 @@ import { statusError, statusOk, statusProgress } from './common/status';
 
 const SUBJECT_FIELDS = ['O', 'OU', 'C', 'ST', 'L', 'emailAddress'] as const;
 
-interface CsrNodeConfig extends NodeDef {
+/** The dialog's subject fields (O, OU, C, ST, L, emailAddress) are the lib's Subject fields; the CN is cn. */
+interface CsrNodeConfig extends NodeDef, Omit<Subject, 'CN'> {
   keyFrom?: string;
   keyFromType?: string;
   passphraseFrom?: string;
@@ -23,12 +24,6 @@ interface CsrNodeConfig extends NodeDef {
   cnType?: string;
   altNames?: string;
   altNamesType?: string;
-  O?: string;
-  OU?: string;
-  C?: string;
-  ST?: string;
-  L?: string;
-  emailAddress?: string;
   /** Add this machine's names: localhost, its host name (and .local), 127.0.0.1, ::1, its LAN addresses. */
   localNames?: boolean;
 }

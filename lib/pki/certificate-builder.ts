@@ -22,10 +22,7 @@ import {
   id_ce_subjectKeyIdentifier,
 } from '@peculiar/asn1-x509';
 import { signingAlgorithmFor } from './keys';
-import { asnNameOf, x509 } from './x509';
-
-type X509Extension = InstanceType<typeof x509.Extension>;
-type X509Name = InstanceType<typeof x509.Name>;
+import { asnNameOf, x509, type X509Extension, type X509Name } from './x509';
 
 export interface CertificateFields {
   /** Hex, as randomSerialNumber() makes it. */

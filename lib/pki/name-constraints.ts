@@ -16,10 +16,9 @@ import { AsnConvert } from '@peculiar/asn1-schema';
 import { GeneralName, GeneralSubtree, GeneralSubtrees, NameConstraints, id_ce_nameConstraints } from '@peculiar/asn1-x509';
 import { CertflowError } from '../errors';
 import type { AltName } from './names';
-import { x509 } from './x509';
+import { x509, type X509Extension } from './x509';
 
 type X509Cert = InstanceType<typeof x509.X509Certificate>;
-type X509Extension = InstanceType<typeof x509.Extension>;
 
 /** DNS names (see above) and IP ranges in CIDR form ('10.0.0.0/8', '::1/128'). */
 export interface NameSubtrees {

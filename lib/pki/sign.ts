@@ -24,16 +24,14 @@ import { CertflowError } from '../errors';
 import { describeKey, loadPrivateKey, publicKeyOf } from './keys';
 import { nameConstraintsExtension, type NameConstraintsSpec } from './name-constraints';
 import { AltName, AltNamesInput, dedupeAltNames, parseAltNames, validateAltName } from './names';
-import { requestInfoOf, x509 } from './x509';
+import { requestInfoOf, x509, type X509Extension, type X509Name } from './x509';
 import { cachedCertificate, cachedPrivateKey } from './sign-caches';
 import { certificateBlocks } from '../inspect/pem-blocks';
 
 type X509Cert = InstanceType<typeof x509.X509Certificate>;
-type X509Name = InstanceType<typeof x509.Name>;
 type PublicKeyInput = KeyObject | InstanceType<typeof x509.PublicKey>;
 type SanExtension = InstanceType<typeof x509.SubjectAlternativeNameExtension>;
 type Csr = InstanceType<typeof x509.Pkcs10CertificateRequest>;
-type X509Extension = InstanceType<typeof x509.Extension>;
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 /** notBefore is backdated so a client whose clock is a little behind accepts a fresh certificate. */

@@ -24,6 +24,10 @@ x509.cryptoProvider.set(webcrypto as unknown as Crypto);
 
 export { x509 };
 
+/** The @peculiar/x509 classes as types, for the modules that build certificates from them. */
+export type X509Name = InstanceType<typeof x509.Name>;
+export type X509Extension = InstanceType<typeof x509.Extension>;
+
 let usePrivateFields = true;
 
 /**

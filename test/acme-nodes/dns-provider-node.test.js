@@ -14,6 +14,7 @@ const kit = require('../helpers/node-red-kit');
 const { startBind } = require('../harness/bind');
 const { startPebble } = require('../harness/pebble');
 const { opensslVerify } = require('../harness/acme-helpers');
+const { accountNode } = require('../harness/acme-flows');
 
 const { helper } = kit;
 const TYPES = ['certflow-acme-account', 'certflow-acme', 'certflow-dns'];
@@ -56,15 +57,7 @@ function flow(dns = {}, acme = {}) {
       nsPort: String(bind.port),
       ...dns,
     },
-    {
-      id: 'acct',
-      type: 'certflow-acme-account',
-      directory: 'custom',
-      directoryUrl: pebble.directoryUrl,
-      caPem: pebble.acmeCaPem,
-      contact: 'admin@example.com',
-      agreeTos: true,
-    },
+    accountNode(pebble),
     {
       id: 'acme',
       type: 'certflow-acme',

@@ -14,6 +14,7 @@ const assert = require('node:assert/strict');
 const kit = require('../helpers/node-red-kit');
 const { startPebble } = require('../harness/pebble');
 const { tempDir } = require('../harness/temp-dir');
+const { accountNode } = require('../harness/acme-flows');
 
 const { helper } = kit;
 const TYPES = ['certflow-acme-account', 'certflow-acme'];
@@ -48,20 +49,6 @@ function loadFlow(nodes, credentials = {}) {
   const modules = [captureHttpNode];
   for (const [type, file] of Object.entries(CORE)) if (nodes.some((n) => n.type === type)) modules.push(require(file));
   return kit.loadFlow(nodes, { types: TYPES, modules, credentials });
-}
-
-/** The account config node for a Pebble instance (terms agreed unless told otherwise). */
-function accountNode(pebble, extra = {}) {
-  return {
-    id: 'acct',
-    type: 'certflow-acme-account',
-    directory: 'custom',
-    directoryUrl: pebble.directoryUrl,
-    caPem: pebble.acmeCaPem,
-    contact: 'admin@example.com',
-    agreeTos: true,
-    ...extra,
-  };
 }
 
 /**

@@ -18,6 +18,7 @@ const { startNodeRed, makeUserDir, linkPackageInto, problemLines, repoRoot } = r
 const { startPebble } = require('../harness/pebble');
 const { opensslVerify } = require('../harness/acme-helpers');
 const { waitFor, secretLines } = require('./kit');
+const { accountNode, renewInject } = require('../harness/acme-flows');
 
 const EAB_KID = 'kid-certflow';
 const EAB_HMAC = 'zWNDZM6eQGHWpSRTPal5eIUYFTu7EajVIoguysqZ9wG44nMEtx3MUAsUDkMTQ12W';
@@ -44,16 +45,7 @@ after(async () => {
 });
 
 function flows() {
-  const account = (id, hmacKey) => ({
-    id,
-    type: 'certflow-acme-account',
-    directory: 'custom',
-    directoryUrl: pebble.directoryUrl,
-    caPem: pebble.acmeCaPem,
-    contact: 'admin@example.com',
-    agreeTos: true,
-    credentials: { eabKid: EAB_KID, eabHmacKey: hmacKey },
-  });
+  const account = (id, hmacKey) => accountNode(pebble, { id, credentials: { eabKid: EAB_KID, eabHmacKey: hmacKey } });
   return [
     { id: 'tab1', type: 'tab', label: 'acme' },
     account('acct', EAB_HMAC),
@@ -71,17 +63,7 @@ function flows() {
       y: 80,
       wires: [[], []],
     },
-    {
-      id: 'renew',
-      type: 'inject',
-      z: 'tab1',
-      props: [{ p: 'renew', v: 'true', vt: 'bool' }],
-      repeat: '',
-      once: false,
-      x: 100,
-      y: 80,
-      wires: [['acme']],
-    },
+    renewInject({ z: 'tab1', y: 80 }),
     {
       id: 'acme-wrong',
       type: 'certflow-acme',

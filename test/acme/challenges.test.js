@@ -10,7 +10,16 @@ const fsp = require('node:fs/promises');
 const net = require('node:net');
 const path = require('node:path');
 const { startPebble } = require('../harness/pebble');
-const { tempDir, serveRegistry, serveStatic, opensslVerify, SecretWatch, close } = require('../harness/acme-helpers');
+const {
+  tempDir,
+  serveRegistry,
+  serveStatic,
+  opensslVerify,
+  SecretWatch,
+  close,
+  openWatchedAccount,
+  closeAccountAndPebble,
+} = require('../harness/acme-helpers');
 const acme = require('../../dist/lib/acme');
 
 let pebble;
@@ -20,19 +29,11 @@ const dirs = [];
 
 before(async () => {
   pebble = await startPebble();
-  account = await acme.openAccount({
-    directory: pebble.directoryUrl,
-    caPem: pebble.acmeCaPem,
-    contact: ['admin@example.com'],
-    termsOfServiceAgreed: true,
-    onProgress: watch.progress(),
-  });
-  watch.secret(account.accountKeyPem);
+  account = await openWatchedAccount(pebble, watch, { contact: ['admin@example.com'] });
 });
 
 after(async () => {
-  account?.transport.close();
-  await pebble?.stop();
+  await closeAccountAndPebble(account, pebble);
   for (const d of dirs) await fsp.rm(d, { recursive: true, force: true });
 });
 

@@ -14,7 +14,7 @@ const assert = require('node:assert/strict');
 const { X509Certificate } = require('node:crypto');
 const { startBind } = require('../harness/bind');
 const { startPebble } = require('../harness/pebble');
-const { opensslVerify, SecretWatch } = require('../harness/acme-helpers');
+const { opensslVerify, SecretWatch, openWatchedAccount, closeAccountAndPebble } = require('../harness/acme-helpers');
 const fakes = require('../harness/dns-fakes');
 const acme = require('../../dist/lib/acme');
 const dns = require('../../dist/lib/acme/dns');
@@ -36,18 +36,11 @@ before(async () => {
   watch.secret(bind.key.secret);
   watch.secret(DUCK_TOKEN);
   pebble = await startPebble({ dnsServer: bind.server });
-  account = await acme.openAccount({
-    directory: pebble.directoryUrl,
-    caPem: pebble.acmeCaPem,
-    termsOfServiceAgreed: true,
-    onProgress: watch.progress(),
-  });
-  watch.secret(account.accountKeyPem);
+  account = await openWatchedAccount(pebble, watch);
 });
 
 after(async () => {
-  account?.transport.close();
-  await pebble?.stop();
+  await closeAccountAndPebble(account, pebble);
   await bind?.stop();
 });
 

@@ -5,7 +5,7 @@ const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const { X509Certificate } = require('node:crypto');
 const { startPebble } = require('../harness/pebble');
-const { opensslVerify, SecretWatch } = require('../harness/acme-helpers');
+const { opensslVerify, SecretWatch, openWatchedAccount, closeAccountAndPebble } = require('../harness/acme-helpers');
 const acme = require('../../dist/lib/acme');
 
 let pebble;
@@ -14,18 +14,11 @@ const watch = new SecretWatch();
 
 before(async () => {
   pebble = await startPebble();
-  account = await acme.openAccount({
-    directory: pebble.directoryUrl,
-    caPem: pebble.acmeCaPem,
-    termsOfServiceAgreed: true,
-    onProgress: watch.progress(),
-  });
-  watch.secret(account.accountKeyPem);
+  account = await openWatchedAccount(pebble, watch);
 });
 
 after(async () => {
-  account?.transport.close();
-  await pebble?.stop();
+  await closeAccountAndPebble(account, pebble);
 });
 
 /** A hook that sets TXT records on challtestsrv, as a flow's http request node would. */

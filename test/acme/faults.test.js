@@ -7,7 +7,7 @@ const { X509Certificate } = require('node:crypto');
 const fsp = require('node:fs/promises');
 const path = require('node:path');
 const { startPebble } = require('../harness/pebble');
-const { tempDir, serveRegistry, opensslVerify, SecretWatch, close } = require('../harness/acme-helpers');
+const { tempDir, serveRegistry, opensslVerify, SecretWatch, close, openWatchedAccount } = require('../harness/acme-helpers');
 const acme = require('../../dist/lib/acme');
 
 let flaky; // PEBBLE_WFE_NONCEREJECT=50
@@ -28,15 +28,8 @@ after(async () => {
 });
 
 async function openOn(pebble, transport = {}) {
-  const account = await acme.openAccount({
-    directory: pebble.directoryUrl,
-    caPem: pebble.acmeCaPem,
-    termsOfServiceAgreed: true,
-    transport,
-    onProgress: watch.progress(),
-  });
+  const account = await openWatchedAccount(pebble, watch, { transport });
   accounts.push(account);
-  watch.secret(account.accountKeyPem);
   return account;
 }
 

@@ -8,7 +8,16 @@ const { X509Certificate, createPrivateKey, createPublicKey } = require('node:cry
 const fsp = require('node:fs/promises');
 const path = require('node:path');
 const { startPebble } = require('../harness/pebble');
-const { tempDir, serveRegistry, opensslVerify, lifetimeDays, SecretWatch, close } = require('../harness/acme-helpers');
+const {
+  tempDir,
+  serveRegistry,
+  opensslVerify,
+  lifetimeDays,
+  SecretWatch,
+  close,
+  openWatchedAccount,
+  closeAccountAndPebble,
+} = require('../harness/acme-helpers');
 const acme = require('../../dist/lib/acme');
 
 const DAY = 86400000;
@@ -21,20 +30,13 @@ const watch = new SecretWatch();
 before(async () => {
   pebble = await startPebble();
   server = await serveRegistry(pebble.httpPort, acme.http01Registry);
-  account = await acme.openAccount({
-    directory: pebble.directoryUrl,
-    caPem: pebble.acmeCaPem,
-    termsOfServiceAgreed: true,
-    onProgress: watch.progress(),
-  });
-  watch.secret(account.accountKeyPem);
+  account = await openWatchedAccount(pebble, watch);
   baseDir = await tempDir();
 });
 
 after(async () => {
-  account?.transport.close();
   if (server) await close(server);
-  await pebble?.stop();
+  await closeAccountAndPebble(account, pebble);
   if (baseDir) await fsp.rm(baseDir, { recursive: true, force: true });
 });
 

@@ -17,6 +17,7 @@ const { startPebble, freeTcpPort } = require('../harness/pebble');
 const { startRedis } = require('../harness/redis');
 const storageKit = require('../harness/storage-kit');
 const tlsClient = require('../harness/tls-client');
+const { acmeHttpsFlow, renewInject } = require('../harness/acme-flows');
 const { startRoundRobinProxy, clusterUserDir, waitFor } = require('./kit');
 
 const NAMES = ['a.cluster.example.test', 'b.cluster.example.test'];
@@ -32,46 +33,19 @@ let proxy;
 const instances = [];
 
 function flows() {
-  return [
-    { id: 'tab', type: 'tab', label: 'cluster' },
+  return acmeHttpsFlow(
+    pebble,
+    'cluster',
     {
-      id: 'acct',
-      type: 'certflow-acme-account',
-      directory: 'custom',
-      directoryUrl: pebble.directoryUrl,
-      caPem: pebble.acmeCaPem,
-      contact: 'admin@example.com',
-      agreeTos: true,
-    },
-    { id: 'issue', z: 'tab', type: 'inject', x: 100, y: 100, props: [], repeat: '', once: false, wires: [['acme']] },
-    {
-      id: 'renew',
-      z: 'tab',
-      type: 'inject',
-      x: 100,
-      y: 160,
-      props: [{ p: 'renew', v: 'true', vt: 'bool' }],
-      repeat: '',
-      once: false,
-      wires: [['acme']],
-    },
-    {
-      id: 'acme',
-      z: 'tab',
-      type: 'certflow-acme',
-      x: 300,
-      y: 100,
-      account: 'acct',
       certName: RECORD,
       identifiers: NAMES.join(','),
       profile: 'default',
       keySource: 'new',
       http01Method: 'route',
       autoRenew: false,
-      wires: [['https'], []],
     },
-    { id: 'https', z: 'tab', type: 'certflow-https', x: 500, y: 100, store: 'node-red', serve: true, files: [], wires: [[]] },
-  ];
+    [{ id: 'issue', z: 'tab', type: 'inject', x: 100, y: 100, props: [], repeat: '', once: false, wires: [['acme']] }, renewInject({ y: 160 })],
+  );
 }
 
 async function startInstance(userDir, first) {

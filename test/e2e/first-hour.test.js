@@ -23,6 +23,7 @@ const { startHttpsNodeRed, httpsUserDir } = require('../harness/node-red-process
 const { startPebble, freeTcpPort } = require('../harness/pebble');
 const { adminRequest, servedCertificate, pressInject, opensslServedPem } = require('../harness/tls-client');
 const { pebbleOrders, currentGeneration } = require('../harness/storage-kit');
+const { accountNode, renewInject, httpsNode } = require('../harness/acme-flows');
 
 const NAME = 'nr.example.test';
 const BLOCKED = 'blocked.example.test';
@@ -63,15 +64,6 @@ function newUserDir() {
   return dir;
 }
 
-const account = () => ({
-  id: 'acct',
-  type: 'certflow-acme-account',
-  directory: 'custom',
-  directoryUrl: pebble.directoryUrl,
-  caPem: pebble.acmeCaPem,
-  contact: 'admin@example.com',
-  agreeTos: true,
-});
 const acmeNode = (extra) => ({
   type: 'certflow-acme',
   z: 'tab',
@@ -140,20 +132,10 @@ test(
     const nodeRed = await start(userDir);
     const flows = [
       { id: 'tab', type: 'tab', label: 'first hour' },
-      account(),
-      {
-        id: 'renew',
-        z: 'tab',
-        type: 'inject',
-        x: 100,
-        y: 100,
-        props: [{ p: 'renew', v: 'true', vt: 'bool' }],
-        repeat: '',
-        once: false,
-        wires: [['acme']],
-      },
+      accountNode(pebble),
+      renewInject(),
       { id: 'acme', ...acmeNode({ identifiers: NAME }), wires: [['https'], [], ['report']] },
-      { id: 'https', z: 'tab', type: 'certflow-https', x: 500, y: 100, store: 'node-red', serve: true, files: [], wires: [[]] },
+      httpsNode(),
       // a name the CA refuses: the failed order goes to the 3rd output
       { id: 'blocked', ...acmeNode({ identifiers: BLOCKED, http01Redirect: false, y: 200 }), wires: [[], [], ['report']] },
       // the plain-HTTP port is held by another program
@@ -287,7 +269,7 @@ test(
     let nodeRed = await start(userDir);
     const flows = (hold) => [
       { id: 'tab', type: 'tab', label: 'gap' },
-      account(),
+      accountNode(pebble),
       { id: 'acme', ...acmeNode({ identifiers: NAME }), wires: [[hold ? 'hold' : 'https'], [], []] },
       // holds the bundle (never finishes it) so that the kill lands, every time, where a kill may
       // land by bad luck: the certificate stored, the HTTPS node not yet given it
@@ -305,7 +287,7 @@ test(
             },
           ]
         : []),
-      { id: 'https', z: 'tab', type: 'certflow-https', x: 500, y: 100, store: 'node-red', serve: true, files: [], wires: [[]] },
+      httpsNode(),
     ];
     const bootstrap = await servedCertificate(nodeRed.port);
     await adminRequest(nodeRed.port, null, 'POST', '/flows', flows(true));

@@ -15,6 +15,7 @@ const { userDirWithPackage } = require('../harness/packed-package');
 const { servedCertificate, adminRequest, pressInject, waitForNewCertificate } = require('../harness/tls-client');
 const { createLocalCa } = require('../../dist/lib/pki/local-ca');
 const { startPebble, freeTcpPort } = require('../harness/pebble');
+const { accountNode } = require('../harness/acme-flows');
 
 const KILL_ROUNDS = Number(process.env.CERTFLOW_KILL_ROUNDS || 20);
 
@@ -94,15 +95,7 @@ function acmeFlow(pebble) {
   const placed = (node) => (node.type === 'tab' || node.type === 'certflow-acme-account' ? node : { x: 200, y: (y += 80), ...node });
   return [
     { id: 'acme-tab', type: 'tab', label: 'ACME' },
-    {
-      id: 'acct',
-      type: 'certflow-acme-account',
-      directory: 'custom',
-      directoryUrl: pebble.directoryUrl,
-      caPem: pebble.acmeCaPem,
-      contact: 'admin@example.com',
-      agreeTos: true,
-    },
+    accountNode(pebble),
     { id: 'acme-inject', z: 'acme-tab', type: 'inject', props: [{ p: 'payload' }], payload: '', payloadType: 'date', wires: [['acme']] },
     {
       id: 'acme-renew',

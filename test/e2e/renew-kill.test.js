@@ -14,6 +14,7 @@ const { startPebble, freeTcpPort } = require('../harness/pebble');
 const kit = require('../harness/storage-kit');
 const { startHttpsNodeRed, httpsUserDir, sleep } = require('../harness/node-red-process');
 const { adminRequest, servedCertificate, opensslServedPem } = require('../harness/tls-client');
+const { acmeHttpsFlow } = require('../harness/acme-flows');
 
 const ROUNDS = Number(process.env.CERTFLOW_RENEW_KILL_ROUNDS || 20);
 const ACME_NAME = 'node-red.example.test';
@@ -23,45 +24,14 @@ let userDir;
 let nodeRed;
 
 function flows() {
-  return [
-    { id: 'tab', type: 'tab', label: 'example 13' },
-    {
-      id: 'acct',
-      type: 'certflow-acme-account',
-      directory: 'custom',
-      directoryUrl: pebble.directoryUrl,
-      caPem: pebble.acmeCaPem,
-      contact: 'admin@example.com',
-      agreeTos: true,
-    },
-    {
-      id: 'renew',
-      z: 'tab',
-      type: 'inject',
-      x: 100,
-      y: 100,
-      props: [{ p: 'renew', v: 'true', vt: 'bool' }],
-      repeat: '',
-      once: false,
-      wires: [['acme']],
-    },
-    {
-      id: 'acme',
-      z: 'tab',
-      type: 'certflow-acme',
-      x: 300,
-      y: 100,
-      account: 'acct',
-      identifiers: ACME_NAME,
-      profile: 'shortlived',
-      keySource: 'new',
-      http01Method: 'route',
-      autoRenew: true,
-      checkInterval: '0.0005',
-      wires: [['https'], []],
-    },
-    { id: 'https', z: 'tab', type: 'certflow-https', x: 500, y: 100, store: 'node-red', serve: true, files: [], wires: [[]] },
-  ];
+  return acmeHttpsFlow(pebble, 'example 13', {
+    identifiers: ACME_NAME,
+    profile: 'shortlived',
+    keySource: 'new',
+    http01Method: 'route',
+    autoRenew: true,
+    checkInterval: '0.0005',
+  });
 }
 
 const storageRoot = () => path.join(userDir, 'certificates');

@@ -1,12 +1,13 @@
 'use strict';
 // Small helpers for the ACME tests: responders on Pebble's ports, openssl as the judge, temp
-// folders, and a watch that no secret reaches a message.
+// folders, a watch that no secret reaches a message, and an account opened on a Pebble.
 const { execFile } = require('node:child_process');
 const { X509Certificate } = require('node:crypto');
 const fsp = require('node:fs/promises');
 const http = require('node:http');
 const path = require('node:path');
 const { tempDir } = require('./temp-dir');
+const acme = require('../../dist/lib/acme');
 
 function listen(server, port) {
   return new Promise((resolve, reject) => {
@@ -152,4 +153,38 @@ async function rejection(fn) {
   throw new Error('expected an error, but it succeeded');
 }
 
-module.exports = { tempDir, serveRegistry, serveStatic, opensslVerify, lifetimeDays, SecretWatch, rejection, close, listen };
+/**
+ * Opens an account (terms agreed, `extra` options on top) on a Pebble from test/harness/pebble.js;
+ * `watch` (a SecretWatch) records its progress texts and keeps its account key secret.
+ */
+async function openWatchedAccount(pebble, watch, extra = {}) {
+  const account = await acme.openAccount({
+    directory: pebble.directoryUrl,
+    caPem: pebble.acmeCaPem,
+    termsOfServiceAgreed: true,
+    ...extra,
+    onProgress: watch.progress(),
+  });
+  watch.secret(account.accountKeyPem);
+  return account;
+}
+
+/** Closes the account's transport and stops Pebble (either may be missing when `before` failed early). */
+async function closeAccountAndPebble(account, pebble) {
+  account?.transport.close();
+  await pebble?.stop();
+}
+
+module.exports = {
+  tempDir,
+  openWatchedAccount,
+  closeAccountAndPebble,
+  serveRegistry,
+  serveStatic,
+  opensslVerify,
+  lifetimeDays,
+  SecretWatch,
+  rejection,
+  close,
+  listen,
+};

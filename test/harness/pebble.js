@@ -21,6 +21,7 @@ const net = require('node:net');
 const dgram = require('node:dgram');
 const path = require('node:path');
 const { tempDir } = require('./temp-dir');
+const { newEcKeyReqArgs } = require('../helpers/openssl');
 
 const REPO_ROOT = path.resolve(__dirname, '..', '..');
 const DEFAULT_BIN_DIR = path.join(REPO_ROOT, '.cache', 'pebble', 'bin');
@@ -209,27 +210,16 @@ async function startPebble(opts = {}) {
   const runDir = tempDir('certflow-pebble-');
   const certFile = path.join(runDir, 'listener-cert.pem');
   const keyFile = path.join(runDir, 'listener-key.pem');
-  await run('openssl', [
-    'req',
-    '-x509',
-    '-newkey',
-    'ec',
-    '-pkeyopt',
-    'ec_paramgen_curve:P-256',
-    '-nodes',
-    '-days',
-    '30',
-    '-subj',
-    '/CN=localhost',
-    '-addext',
-    'subjectAltName=DNS:localhost,IP:127.0.0.1',
-    '-addext',
-    'extendedKeyUsage=serverAuth',
-    '-keyout',
-    keyFile,
-    '-out',
-    certFile,
-  ]);
+  await run(
+    'openssl',
+    newEcKeyReqArgs({
+      keyFile,
+      outFile: certFile,
+      subject: '/CN=localhost',
+      addext: ['subjectAltName=DNS:localhost,IP:127.0.0.1', 'extendedKeyUsage=serverAuth'],
+      days: 30,
+    }),
+  );
   const acmeCaPem = await fsp.readFile(certFile, 'utf8');
 
   const httpPort = opts.httpPort ?? (await freeTcpPort());

@@ -78,25 +78,7 @@ async function makeCa(tmp, name, { subject = `/CN=${name}`, keyType = 'ec', issu
   if (issuer) {
     const csr = tmp.file(`${name}.csr`);
     await opensslOk(['req', '-new', '-key', key, '-subj', subject, '-out', csr]);
-    await opensslOk([
-      'x509',
-      '-req',
-      '-in',
-      csr,
-      '-CA',
-      issuer.cert,
-      '-CAkey',
-      issuer.key,
-      '-set_serial',
-      randomSerial(),
-      '-days',
-      String(days),
-      '-sha256',
-      '-extfile',
-      ext,
-      '-out',
-      cert,
-    ]);
+    await signCsrWithOpenssl({ csr, issuer, serial: randomSerial(), days, md: 'sha256', ext, cert });
   } else {
     await opensslOk([
       'req',
@@ -158,27 +140,32 @@ async function makeLeaf(
   if (startdate || enddate) {
     await signWithOpensslCa(tmp, name, { issuer, csr, ext, cert, md, startdate, enddate });
   } else {
-    await opensslOk([
-      'x509',
-      '-req',
-      '-in',
-      csr,
-      '-CA',
-      issuer.cert,
-      '-CAkey',
-      issuer.key,
-      '-set_serial',
-      serial ? `0x${serial}` : randomSerial(),
-      '-days',
-      String(days),
-      `-${md}`,
-      '-extfile',
-      ext,
-      '-out',
-      cert,
-    ]);
+    await signCsrWithOpenssl({ csr, issuer, serial: serial ? `0x${serial}` : randomSerial(), days, md, ext, cert });
   }
   return { key, cert, pem: await fs.readFile(cert, 'utf8'), keyPem: await fs.readFile(key, 'utf8') };
+}
+
+/** `openssl x509 -req`: the CSR file signed by issuer ({ key, cert } paths) with the extensions file ext, to cert. */
+async function signCsrWithOpenssl({ csr, issuer, serial, days, md, ext, cert }) {
+  await opensslOk([
+    'x509',
+    '-req',
+    '-in',
+    csr,
+    '-CA',
+    issuer.cert,
+    '-CAkey',
+    issuer.key,
+    '-set_serial',
+    serial,
+    '-days',
+    String(days),
+    `-${md}`,
+    '-extfile',
+    ext,
+    '-out',
+    cert,
+  ]);
 }
 
 /** `openssl ca`, the one openssl 3.0 command that sets any notBefore/notAfter. */
@@ -236,9 +223,68 @@ function randomSerial() {
   return `0x${(0x10 + Math.floor(Math.random() * 0x6f)).toString(16)}${require('node:crypto').randomBytes(15).toString('hex')}`;
 }
 
+/**
+ * `openssl req` arguments that make a new P-256 key (unencrypted, to keyFile) and a self-signed
+ * certificate or, with csr, a CSR (to outFile). utf8 (-utf8), addext (-addext lines) and days
+ * are optional. Arguments only, for openssl(), opensslOk() or a spawn of one's own.
+ */
+function newEcKeyReqArgs({ keyFile, outFile, subject, csr = false, utf8 = false, addext = [], days }) {
+  return [
+    'req',
+    csr ? '-new' : '-x509',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:P-256',
+    '-nodes',
+    '-keyout',
+    keyFile,
+    ...(utf8 ? ['-utf8'] : []),
+    '-subj',
+    subject,
+    ...addext.flatMap((line) => ['-addext', line]),
+    ...(days === undefined ? [] : ['-days', String(days)]),
+    '-out',
+    outFile,
+  ];
+}
+
+/**
+ * `openssl pkcs12 -export` of cert and key (paths) to out with the password; certfile (more
+ * certificates), name (the friendly name) and extra arguments are optional.
+ */
+async function exportPkcs12WithOpenssl({ cert, key, certfile, name, password, out, extra = [] }) {
+  await opensslOk([
+    'pkcs12',
+    '-export',
+    '-in',
+    cert,
+    '-inkey',
+    key,
+    ...(certfile ? ['-certfile', certfile] : []),
+    ...(name ? ['-name', name] : []),
+    '-passout',
+    `pass:${password}`,
+    ...extra,
+    '-out',
+    out,
+  ]);
+}
+
 /** `openssl x509 -noout <flags>` on PEM text; resolves stdout. */
 async function x509Fields(pem, flags) {
   return opensslOk(['x509', '-noout', ...flags], { input: pem });
 }
 
-module.exports = { openssl, opensslOk, tempDir, makeKey, makeCa, makeLeaf, x509Fields, INSTALL_HINT };
+module.exports = {
+  openssl,
+  opensslOk,
+  tempDir,
+  makeKey,
+  makeCa,
+  makeLeaf,
+  x509Fields,
+  newEcKeyReqArgs,
+  exportPkcs12WithOpenssl,
+  INSTALL_HINT,
+};

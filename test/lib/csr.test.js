@@ -3,7 +3,7 @@ const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const keys = require('../../dist/lib/pki/keys');
 const { createCsr, parseCsr } = require('../../dist/lib/pki/csr');
-const { openssl, opensslOk, tempDir } = require('../helpers/openssl');
+const { openssl, opensslOk, tempDir, newEcKeyReqArgs } = require('../helpers/openssl');
 
 let tmp;
 before(async () => {
@@ -193,21 +193,7 @@ test('invalid names and subjects get clear errors', async () => {
 
 test('parseCsr refuses input that is not a CSR with a clear error', async () => {
   const certFile = tmp.file('c.pem');
-  await opensslOk([
-    'req',
-    '-x509',
-    '-newkey',
-    'ec',
-    '-pkeyopt',
-    'ec_paramgen_curve:P-256',
-    '-nodes',
-    '-keyout',
-    tmp.file('c.key'),
-    '-subj',
-    '/CN=c',
-    '-out',
-    certFile,
-  ]);
+  await opensslOk(newEcKeyReqArgs({ keyFile: tmp.file('c.key'), outFile: certFile, subject: '/CN=c' }));
   await assert.rejects(parseCsr(await tmp.read('c.pem', 'utf8')), {
     code: 'CSR_WRONG_KIND',
     message: /this is not a CSR: expected "CERTIFICATE REQUEST", found "CERTIFICATE"/,

@@ -8,7 +8,7 @@ const { inspect, inspectCertificate } = require('../../dist/lib/inspect/inspect'
 const keys = require('../../dist/lib/pki/keys');
 const { createCsr } = require('../../dist/lib/pki/csr');
 const sign = require('../../dist/lib/pki/sign');
-const { tempDir, makeCa, makeLeaf, opensslOk, x509Fields } = require('../helpers/openssl');
+const { tempDir, makeCa, makeLeaf, opensslOk, x509Fields, exportPkcs12WithOpenssl } = require('../helpers/openssl');
 const { rootValidNow } = require('../harness/system-roots');
 
 let tmp;
@@ -370,20 +370,7 @@ test('a CSR is parsed (subject, names, key, signature) and can be checked agains
 
 test('PKCS#12 (made by openssl) with its password; a wrong or missing password is a clear error', async () => {
   const p12 = tmp.file('rich.p12');
-  await opensslOk([
-    'pkcs12',
-    '-export',
-    '-in',
-    rich.cert,
-    '-inkey',
-    rich.key,
-    '-certfile',
-    intermediate.cert,
-    '-passout',
-    'pass:letmein',
-    '-out',
-    p12,
-  ]);
+  await exportPkcs12WithOpenssl({ cert: rich.cert, key: rich.key, certfile: intermediate.cert, password: 'letmein', out: p12 });
   const data = await tmp.read('rich.p12');
   const result = await inspect(data, { password: 'letmein', trustAnchors: [ca.pem] });
   assert.equal(result.kind, 'pkcs12');

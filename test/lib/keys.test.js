@@ -3,7 +3,7 @@ const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const crypto = require('node:crypto');
 const keys = require('../../dist/lib/pki/keys');
-const { openssl, opensslOk, tempDir } = require('../helpers/openssl');
+const { openssl, opensslOk, tempDir, newEcKeyReqArgs } = require('../helpers/openssl');
 
 let tmp;
 before(async () => {
@@ -214,21 +214,7 @@ test('things that are not a private key are refused with a clear error', async (
   assert.throws(() => keys.loadPrivateKey(''), { code: 'KEY_NOT_A_KEY' });
   const certFile = tmp.file('self.pem');
   const keyFile = tmp.file('self-key.pem');
-  await opensslOk([
-    'req',
-    '-x509',
-    '-newkey',
-    'ec',
-    '-pkeyopt',
-    'ec_paramgen_curve:P-256',
-    '-nodes',
-    '-keyout',
-    keyFile,
-    '-subj',
-    '/CN=x',
-    '-out',
-    certFile,
-  ]);
+  await opensslOk(newEcKeyReqArgs({ keyFile, outFile: certFile, subject: '/CN=x' }));
   const certPem = await tmp.read('self.pem', 'utf8');
   assert.throws(() => keys.loadPrivateKey(certPem), { code: 'KEY_NOT_A_KEY', message: 'this is a certificate, not a private key' });
   const generated = await keys.generateKey();

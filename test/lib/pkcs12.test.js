@@ -8,7 +8,7 @@ const { exportPkcs12, importPkcs12 } = require('../../dist/lib/inspect/pkcs12');
 const keys = require('../../dist/lib/pki/keys');
 const { createCsr } = require('../../dist/lib/pki/csr');
 const sign = require('../../dist/lib/pki/sign');
-const { tempDir, makeCa, makeLeaf, openssl, opensslOk } = require('../helpers/openssl');
+const { tempDir, makeCa, makeLeaf, openssl, opensslOk, exportPkcs12WithOpenssl } = require('../helpers/openssl');
 
 let tmp;
 let ca; // lib/sign root (EC P-256)
@@ -90,23 +90,15 @@ test('files openssl writes (OpenSSL 3 default AES-256, and -legacy RC2/3DES) are
     const leaf = await makeLeaf(tmp, `ossl-${keyType}.example`, { issuer: opensslCa, keyType });
     for (const legacy of [false, true]) {
       const file = tmp.file(`ossl-${keyType}-${legacy}.p12`);
-      await opensslOk([
-        'pkcs12',
-        '-export',
-        '-in',
-        leaf.cert,
-        '-inkey',
-        leaf.key,
-        '-certfile',
-        opensslCa.cert,
-        '-name',
-        'from openssl',
-        '-passout',
-        'pass:s3cret',
-        '-out',
-        file,
-        ...(legacy ? ['-legacy'] : []),
-      ]);
+      await exportPkcs12WithOpenssl({
+        cert: leaf.cert,
+        key: leaf.key,
+        certfile: opensslCa.cert,
+        name: 'from openssl',
+        password: 's3cret',
+        out: file,
+        extra: legacy ? ['-legacy'] : [],
+      });
       const content = await importPkcs12(await tmp.read(`ossl-${keyType}-${legacy}.p12`), 's3cret');
       assert.deepEqual(
         content.certificates.map(der).sort(Buffer.compare),
@@ -120,22 +112,13 @@ test('files openssl writes (OpenSSL 3 default AES-256, and -legacy RC2/3DES) are
   // a cipher forge lacks: the error names it and says how to export a readable file
   const leaf = await makeLeaf(tmp, 'ossl-camellia.example', { issuer: opensslCa });
   const file = tmp.file('camellia.p12');
-  await opensslOk([
-    'pkcs12',
-    '-export',
-    '-in',
-    leaf.cert,
-    '-inkey',
-    leaf.key,
-    '-passout',
-    'pass:pw',
-    '-keypbe',
-    'CAMELLIA-256-CBC',
-    '-certpbe',
-    'CAMELLIA-256-CBC',
-    '-out',
-    file,
-  ]);
+  await exportPkcs12WithOpenssl({
+    cert: leaf.cert,
+    key: leaf.key,
+    password: 'pw',
+    out: file,
+    extra: ['-keypbe', 'CAMELLIA-256-CBC', '-certpbe', 'CAMELLIA-256-CBC'],
+  });
   await assert.rejects(importPkcs12(require('node:fs').readFileSync(file), 'pw'), {
     code: 'P12_UNSUPPORTED',
     message: /^this PKCS#12 file is encrypted with PBES2 with Camellia-256-CBC, which this package cannot decrypt: export it again with AES-256/,

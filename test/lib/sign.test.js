@@ -5,7 +5,7 @@ const { X509Certificate } = require('node:crypto');
 const keys = require('../../dist/lib/pki/keys');
 const { createCsr } = require('../../dist/lib/pki/csr');
 const sign = require('../../dist/lib/pki/sign');
-const { openssl, opensslOk, tempDir } = require('../helpers/openssl');
+const { openssl, opensslOk, tempDir, newEcKeyReqArgs } = require('../helpers/openssl');
 
 let tmp;
 let root; // { key, pem } EC P-256 root CA, pathlen 1
@@ -182,28 +182,16 @@ test('a self-signed certificate verifies against itself and is not a CA', async 
 test('a CA openssl made (UTF-8 subject) signs our CSR; the leaf issuer equals its subject', async () => {
   const caKeyFile = tmp.file('ossl-ca.key');
   const caFile = tmp.file('ossl-ca.pem');
-  await opensslOk([
-    'req',
-    '-x509',
-    '-newkey',
-    'ec',
-    '-pkeyopt',
-    'ec_paramgen_curve:P-256',
-    '-nodes',
-    '-keyout',
-    caKeyFile,
-    '-utf8',
-    '-subj',
-    '/C=DE/O=Müller Ünterprise/CN=Müller Root',
-    '-addext',
-    'basicConstraints=critical,CA:TRUE',
-    '-addext',
-    'keyUsage=critical,keyCertSign,cRLSign',
-    '-days',
-    '30',
-    '-out',
-    caFile,
-  ]);
+  await opensslOk(
+    newEcKeyReqArgs({
+      keyFile: caKeyFile,
+      outFile: caFile,
+      utf8: true,
+      subject: '/C=DE/O=Müller Ünterprise/CN=Müller Root',
+      addext: ['basicConstraints=critical,CA:TRUE', 'keyUsage=critical,keyCertSign,cRLSign'],
+      days: 30,
+    }),
+  );
   const caPem = await tmp.read('ossl-ca.pem', 'utf8');
   const leafKey = await keys.generateKey();
   const csr = await createCsr({ key: leafKey.key, subject: { CN: 'm.example.com' } });
@@ -238,21 +226,7 @@ test('refuses a "CA" certificate that is not a CA', async () => {
   const keyFile = tmp.file('plain.key');
   const csrFile = tmp.file('plain.csr');
   const certFile = tmp.file('plain.pem');
-  await opensslOk([
-    'req',
-    '-new',
-    '-newkey',
-    'ec',
-    '-pkeyopt',
-    'ec_paramgen_curve:P-256',
-    '-nodes',
-    '-keyout',
-    keyFile,
-    '-subj',
-    '/CN=Not A CA',
-    '-out',
-    csrFile,
-  ]);
+  await opensslOk(newEcKeyReqArgs({ keyFile, outFile: csrFile, subject: '/CN=Not A CA', csr: true }));
   await opensslOk(['x509', '-req', '-in', csrFile, '-signkey', keyFile, '-days', '5', '-out', certFile]);
   await assert.rejects(sign.signCsr({ csr, caKey: await tmp.read('plain.key', 'utf8'), caCert: await tmp.read('plain.pem', 'utf8') }), {
     code: 'CA_NOT_A_CA',

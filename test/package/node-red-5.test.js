@@ -15,9 +15,11 @@ const path = require('node:path');
 
 const { ensureNodeRed5, NODE_RED_VERSION } = require('../harness/node-red-5');
 const { packPackage, installTarball } = require('../harness/packed-package');
-const { startNodeRed, problemLines, declaredNodeTypes, PACKAGE_NAME, packageJson, repoRoot } = require('../harness/node-red-process');
+const { startNodeRed, problemLines, repoRoot } = require('../harness/node-red-process');
+const { assertPackageLoaded } = require('../helpers/package-load');
 const { peerCertificate, adminRequest, pressInject } = require('../harness/tls-client');
 const { tempDir } = require('../harness/temp-dir');
+const { newEcKeyReqArgs } = require('../helpers/openssl');
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 const SEEN_URL = '/certflow-test-seen';
@@ -142,22 +144,7 @@ test(`Node-RED ${NODE_RED_VERSION} on Node 22 starts in HTTPS from the first boo
 });
 
 test('every node type loads with no error or warning about the package', async () => {
-  const nodeSets = (await adminGetJson('/nodes')).filter((set) => set.module === PACKAGE_NAME);
-  const declared = declaredNodeTypes();
-  assert.deepEqual(nodeSets.map((set) => set.name).sort(), [...declared].sort(), 'node sets Node-RED 5 found for the package');
-  for (const set of nodeSets) {
-    assert.equal(set.err, undefined, `${set.name} failed to load: ${JSON.stringify(set.err)}`);
-    assert.equal(set.enabled, true, `${set.name} is not enabled`);
-    assert.equal(set.version, packageJson.version);
-  }
-  const loadedTypes = nodeSets.flatMap((set) => set.types);
-  assert.deepEqual(
-    declared.filter((type) => !loadedTypes.includes(type)),
-    [],
-    'declared node types Node-RED 5 did not register',
-  );
-  const ours = problemLines(nodeRed.log()).filter((line) => /certflow|node-red-certificates/i.test(line));
-  assert.deepEqual(ours, [], `Node-RED 5 logged problems with the package:\n${nodeRed.log()}`);
+  assertPackageLoaded(await adminGetJson('/nodes'), nodeRed, 'Node-RED 5');
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -212,23 +199,7 @@ async function deployExamples() {
     certName = 'certflow example 03';
     const made = spawnSync(
       'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:P-256',
-        '-nodes',
-        '-keyout',
-        path.join(userDir, 'example-03.key'),
-        '-subj',
-        `/CN=${certName}`,
-        '-days',
-        '30',
-        '-out',
-        certFile,
-      ],
+      newEcKeyReqArgs({ keyFile: path.join(userDir, 'example-03.key'), outFile: certFile, subject: `/CN=${certName}`, days: 30 }),
       { encoding: 'utf8' },
     );
     assert.equal(made.status, 0, `openssl could not make a certificate for example 03: ${made.stderr}`);

@@ -9,7 +9,8 @@ const path = require('node:path');
 
 const { packInto, checkPackedFiles } = require('../../scripts/pack-check');
 const { installTarball } = require('../harness/packed-package');
-const { startNodeRed, problemLines, declaredNodeTypes, PACKAGE_NAME, packageJson, repoRoot } = require('../harness/node-red-process');
+const { startNodeRed, PACKAGE_NAME, repoRoot } = require('../harness/node-red-process');
+const { assertPackageLoaded } = require('../helpers/package-load');
 const { tempDir } = require('../harness/temp-dir');
 
 let workDir;
@@ -51,25 +52,9 @@ test('the tarball installs into a fresh Node-RED userDir and every node loads cl
 
   const nodeRed = await startNodeRed({ userDir, linkPackage: false });
   try {
-    // Every declared type loaded, enabled, without error, from this version.
-    const nodeSets = (await nodeRed.adminGet('/nodes')).filter((set) => set.module === PACKAGE_NAME);
-    const declared = declaredNodeTypes();
-    assert.deepEqual(nodeSets.map((set) => set.name).sort(), [...declared].sort(), 'node sets Node-RED found for the package');
-    for (const set of nodeSets) {
-      assert.equal(set.err, undefined, `${set.name} failed to load: ${JSON.stringify(set.err)}`);
-      assert.equal(set.enabled, true, `${set.name} is not enabled`);
-      assert.equal(set.version, packageJson.version);
-    }
-    const loadedTypes = nodeSets.flatMap((set) => set.types);
-    assert.deepEqual(
-      declared.filter((type) => !loadedTypes.includes(type)),
-      [],
-      'declared node types Node-RED did not register',
-    );
-
-    // Nothing in the log about us at warn or error level (load errors, missing files, ...).
-    const ours = problemLines(nodeRed.log()).filter((line) => /certflow|node-red-certificates/i.test(line));
-    assert.deepEqual(ours, [], `Node-RED logged problems with the package:\n${nodeRed.log()}`);
+    // Every declared type loaded, enabled, without error, from this version, and nothing in
+    // the log about us at warn or error level.
+    assertPackageLoaded(await nodeRed.adminGet('/nodes'), nodeRed, 'Node-RED');
 
     // Import > Examples offers every file of examples/.
     const examples = await nodeRed.adminGet(`/library/examples/flows/${PACKAGE_NAME}/`);

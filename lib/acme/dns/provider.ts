@@ -233,6 +233,36 @@ export async function findZoneByName(
   throw new CertflowError('DNS_ZONE_NOT_FOUND', notFound(candidates.join(', ')), { provider });
 }
 
+/** How a JSON API finds a zone by its name: the request, and the zones in the answer. */
+export interface ZoneQuery {
+  path: (name: string) => string;
+  what: (name: string) => string;
+  zones: (answer: HttpAnswer) => { id: string | number; name: string }[] | undefined;
+}
+
+/**
+ * findZone for a JSON API asked zone by zone (findZoneByName): GET query.path(name); the zone
+ * is the one of query.zones(answer) with that name. notFound as for findZoneByName, with fqdn.
+ */
+export function zoneFinderByName(
+  provider: string,
+  api: JsonApiCall,
+  query: ZoneQuery,
+  notFound: (fqdn: string, tried: string) => string,
+): DnsProvider['findZone'] {
+  return (fqdn, soaZone) =>
+    findZoneByName(
+      provider,
+      fqdn,
+      soaZone,
+      async (name) => {
+        const zone = query.zones(await api('GET', query.path(name), query.what(name)))?.find((z) => z.name === name);
+        return zone ? { id: String(zone.id), name: zone.name } : undefined;
+      },
+      (tried) => notFound(fqdn, tried),
+    );
+}
+
 /** The record name relative to its zone ('_acme-challenge.www' in 'example.com'; '' at the apex). */
 export function relativeName(fqdn: string, zone: string): string {
   const name = fqdn.replace(/\.$/, '').toLowerCase();

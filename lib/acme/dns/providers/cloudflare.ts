@@ -6,7 +6,6 @@
  * https://developers.cloudflare.com/fundamentals/api/reference/limits/ (429, Retry-After).
  */
 import {
-  findZoneByName,
   jsonApi,
   jsonFields,
   providerError,
@@ -15,6 +14,7 @@ import {
   type DnsZone,
   type HttpAnswer,
   type ProviderSettings,
+  zoneFinderByName,
 } from '../provider';
 
 export interface CloudflareOptions extends ProviderSettings {
@@ -53,20 +53,17 @@ export function createCloudflare(opts: CloudflareOptions): DnsProvider {
     id: 'cloudflare',
     label,
     multipleValues: true,
-    async findZone(fqdn, soaZone) {
-      return findZoneByName(
-        label,
-        fqdn,
-        soaZone,
-        async (name) => {
-          const answer = await api('GET', `/zones?name=${encodeURIComponent(name)}&status=active`, `reading the zone ${name}`);
-          const zone = jsonFields<CloudflareAnswer<{ id: string; name: string }[]>>(answer).result?.find((z) => z.name === name);
-          return zone ? { id: zone.id, name: zone.name } : undefined;
-        },
-        (tried) =>
-          `Cloudflare has no zone for ${fqdn} that this token can see (tried ${tried}): add the domain to Cloudflare, or give the token Zone:DNS:Edit on it`,
-      );
-    },
+    findZone: zoneFinderByName(
+      label,
+      api,
+      {
+        path: (name) => `/zones?name=${encodeURIComponent(name)}&status=active`,
+        what: (name) => `reading the zone ${name}`,
+        zones: (answer) => jsonFields<CloudflareAnswer<{ id: string; name: string }[]>>(answer).result,
+      },
+      (fqdn, tried) =>
+        `Cloudflare has no zone for ${fqdn} that this token can see (tried ${tried}): add the domain to Cloudflare, or give the token Zone:DNS:Edit on it`,
+    ),
     async setTxt(zone: DnsZone, fqdn, value) {
       const what = `setting TXT ${fqdn}`;
       const answer = await api(

@@ -10,7 +10,6 @@
  */
 import { sleep } from '../../transport';
 import {
-  findZoneByName,
   jsonApi,
   jsonFields,
   providerError,
@@ -20,6 +19,7 @@ import {
   type DnsZone,
   type HttpAnswer,
   type ProviderSettings,
+  zoneFinderByName,
 } from '../provider';
 
 export interface HetznerOptions extends ProviderSettings {
@@ -92,20 +92,17 @@ export function createHetzner(opts: HetznerOptions): DnsProvider {
     id: 'hetzner',
     label,
     multipleValues: true,
-    async findZone(fqdn, soaZone) {
-      return findZoneByName(
-        label,
-        fqdn,
-        soaZone,
-        async (name) => {
-          const answer = await api('GET', `/zones?name=${encodeURIComponent(name)}`, `finding the zone ${name}`);
-          const zone = jsonFields<HetznerAnswer>(answer).zones?.find((z) => z.name === name);
-          return zone ? { id: String(zone.id), name: zone.name } : undefined;
-        },
-        (tried) =>
-          `Hetzner has no zone for ${fqdn} in this project (tried ${tried}): add the zone in the Hetzner Console (DNS), or use the token of the project that has it`,
-      );
-    },
+    findZone: zoneFinderByName(
+      label,
+      api,
+      {
+        path: (name) => `/zones?name=${encodeURIComponent(name)}`,
+        what: (name) => `finding the zone ${name}`,
+        zones: (answer) => jsonFields<HetznerAnswer>(answer).zones,
+      },
+      (fqdn, tried) =>
+        `Hetzner has no zone for ${fqdn} in this project (tried ${tried}): add the zone in the Hetzner Console (DNS), or use the token of the project that has it`,
+    ),
     async setTxt(zone, fqdn, value) {
       const what = `setting TXT ${fqdn}`;
       const answer = await api(
