@@ -21,6 +21,7 @@ const {
   closeAccountAndPebble,
 } = require('../harness/acme-helpers');
 const acme = require('../../dist/lib/acme');
+const { newEcKeyReqArgs } = require('../helpers/openssl');
 
 let pebble;
 let account;
@@ -211,23 +212,13 @@ test('a CSR made by openssl: names come from the CSR, no key is returned', async
   await new Promise((resolve, reject) =>
     execFile(
       'openssl',
-      [
-        'req',
-        '-new',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:P-256',
-        '-nodes',
-        '-keyout',
+      newEcKeyReqArgs({
         keyFile,
-        '-out',
-        csrFile,
-        '-subj',
-        '/CN=csr.example.com',
-        '-addext',
-        'subjectAltName=DNS:csr.example.com,DNS:www.csr.example.com',
-      ],
+        outFile: csrFile,
+        csr: true,
+        subject: '/CN=csr.example.com',
+        addext: ['subjectAltName=DNS:csr.example.com,DNS:www.csr.example.com'],
+      }),
       (err) => (err ? reject(err) : resolve()),
     ),
   );
