@@ -17,30 +17,29 @@ const NODE_RED_MAIN = path.join(repoRoot, 'node_modules', 'node-red', 'red.js');
 
 // Settings that keep the editor quiet and offline: no welcome tour, no telemetry consent or
 // update prompt, no palette catalogue download, no auto-install of missing modules.
+const QUIET_SETTINGS = {
+  uiHost: '127.0.0.1',
+  flowFile: 'flows.json',
+  logging: { console: { level: 'info', metrics: false, audit: false } },
+  telemetry: { enabled: false, updateNotification: false },
+  diagnostics: { enabled: false, ui: false },
+  runtimeState: { enabled: false, ui: false },
+  externalModules: {
+    autoInstall: false,
+    palette: { allowInstall: false, allowUpdate: false, allowUpload: false },
+    modules: { allowInstall: false },
+  },
+  functionExternalModules: false,
+  editorTheme: {
+    tours: false,
+    projects: { enabled: false },
+    palette: { catalogues: [] },
+    multiplayer: { enabled: false },
+  },
+};
+
 function settingsSource({ userDir, extraSettings = {} }) {
-  const settings = {
-    uiHost: '127.0.0.1',
-    flowFile: 'flows.json',
-    credentialSecret: 'certflow-test-secret',
-    userDir,
-    logging: { console: { level: 'info', metrics: false, audit: false } },
-    telemetry: { enabled: false, updateNotification: false },
-    diagnostics: { enabled: false, ui: false },
-    runtimeState: { enabled: false, ui: false },
-    externalModules: {
-      autoInstall: false,
-      palette: { allowInstall: false, allowUpdate: false, allowUpload: false },
-      modules: { allowInstall: false },
-    },
-    functionExternalModules: false,
-    editorTheme: {
-      tours: false,
-      projects: { enabled: false },
-      palette: { catalogues: [] },
-      multiplayer: { enabled: false },
-    },
-    ...extraSettings,
-  };
+  const settings = { ...QUIET_SETTINGS, credentialSecret: 'certflow-test-secret', userDir, ...extraSettings };
   return `// written by test/harness/node-red-process.js\nmodule.exports = ${JSON.stringify(settings, null, 2)};\n`;
 }
 
@@ -224,20 +223,15 @@ function httpsSettingsSource(
   packageName = PACKAGE_NAME,
   { credentialSecret = "'certflow-test-secret'", https = "{ name: 'node-red', userDir: __dirname }" } = {},
 ) {
-  return `// written by test/harness/node-red-process.js
-module.exports = {
-  uiHost: '127.0.0.1',
-  flowFile: 'flows.json',
-  credentialSecret: ${credentialSecret},
-  https: require('${packageName}/settings').https(${https}),
-  httpsRefreshInterval: 1,
-  logging: { console: { level: 'info', metrics: false, audit: false } },
-  telemetry: { enabled: false, updateNotification: false },
-  diagnostics: { enabled: false, ui: false },
-  externalModules: { autoInstall: false },
-  editorTheme: { tours: false, projects: { enabled: false }, palette: { catalogues: [] } },
-};
-`;
+  return [
+    '// written by test/harness/node-red-process.js',
+    `module.exports = Object.assign(${JSON.stringify(QUIET_SETTINGS, null, 2)}, {`,
+    `  credentialSecret: ${credentialSecret},`,
+    `  https: require('${packageName}/settings').https(${https}),`,
+    '  httpsRefreshInterval: 1,',
+    '});',
+    '',
+  ].join('\n');
 }
 
 /** A userDir with this package (linked, unless `linkPackage` is false) and the HTTPS settings.js. */

@@ -15,7 +15,7 @@ const path = require('node:path');
 
 const { ensureNodeRed5, NODE_RED_VERSION } = require('../harness/node-red-5');
 const { packPackage, installTarball } = require('../harness/packed-package');
-const { startNodeRed, problemLines, repoRoot } = require('../harness/node-red-process');
+const { startNodeRed, problemLines, repoRoot, httpsSettingsSource } = require('../harness/node-red-process');
 const { assertPackageLoaded } = require('../helpers/package-load');
 const { peerCertificate, adminRequest, pressInject } = require('../harness/tls-client');
 const { tempDir } = require('../harness/temp-dir');
@@ -28,34 +28,6 @@ let nodeRed;
 let userDir;
 let localCa;
 const timings = {};
-
-// Node-RED's quiet, offline settings plus the HTTPS helper, the way a user's settings.js has it.
-function httpsSettingsSource() {
-  const quiet = {
-    uiHost: '127.0.0.1',
-    flowFile: 'flows.json',
-    credentialSecret: 'certflow-test-secret',
-    logging: { console: { level: 'info', metrics: false, audit: false } },
-    telemetry: { enabled: false, updateNotification: false },
-    diagnostics: { enabled: false, ui: false },
-    externalModules: {
-      autoInstall: false,
-      palette: { allowInstall: false, allowUpdate: false, allowUpload: false },
-      modules: { allowInstall: false },
-    },
-    functionExternalModules: false,
-    editorTheme: { tours: false, projects: { enabled: false }, palette: { catalogues: [] }, multiplayer: { enabled: false } },
-  };
-  return [
-    '// written by test/package/node-red-5.test.js',
-    "const certflow = require('@certflow/node-red-certificates/settings');",
-    `module.exports = Object.assign(${JSON.stringify(quiet, null, 2)}, {`,
-    "  https: certflow.https({ name: 'node-red', userDir: __dirname }),",
-    '  httpsRefreshInterval: 1,',
-    '});',
-    '',
-  ].join('\n');
-}
 
 before(async () => {
   let started = Date.now();
