@@ -8,7 +8,9 @@
  * a crash leaves the old certificate or the new one, never a torn mix that would cost a new
  * order; `state.json` beside it holds what changes between orders (renewal plan, revocation)
  * and counts only while it names the stored serial. A failed order changes nothing.
- * A storage lock per certificate keeps two processes (a cluster) from ordering it twice.
+ * A storage lock per certificate keeps two processes (a cluster) from ordering it twice, and
+ * the order in flight is journaled (order-journal.ts): whoever takes the lock after a crash or
+ * a dead holder continues that order instead of placing another.
  */
 import { X509Certificate } from 'node:crypto';
 import * as path from 'node:path';
@@ -18,6 +20,7 @@ import { keyMatchesCertificate, loadPrivateKey } from '../pki/keys';
 import type { AcmeAccount } from './account';
 import { parseIdentifiers, sameIdentifiers } from './identifiers';
 import { issueCertificate, type IssuedCertificate } from './order';
+import { OrderJournal, digestOf } from './order-journal';
 import { checkRenewal, certificateId, planRenewal } from './renewal';
 import { revokeCertificate, type RevocationReason } from './revoke';
 import { generationFiles } from '../serve/store';
@@ -434,6 +437,21 @@ export class CertificateManager {
         : undefined;
     const profile = this.options.profile ?? state?.profile;
 
+    const journal = await OrderJournal.open(
+      this.storage,
+      this.record,
+      {
+        directoryUrl: account.directoryUrl,
+        accountUrl: account.accountUrl,
+        keySource,
+        inputDigest: opts.csrPem ? digestOf(opts.csrPem) : opts.keyPem ? digestOf(opts.keyPem) : undefined,
+      },
+      () => this.now(),
+    );
+    // a journal older than the stored certificate is a leftover of the order that gave it
+    const left = journal.previous;
+    const resume = left && !(stored && state?.issuedAt && Date.parse(left.startedAt) <= Date.parse(state.issuedAt)) ? left : undefined;
+
     const issued = await issueCertificate({
       account,
       identifiers: wanted,
@@ -443,6 +461,9 @@ export class CertificateManager {
       replaces,
       preferredChain: this.options.preferredChain,
       onProgress,
+      resume,
+      leftoverTxt: journal.leftoverTxtRecords,
+      recorder: journal,
     });
 
     onProgress?.('storing certificate', { step: 'store' });
@@ -465,6 +486,8 @@ export class CertificateManager {
       keySource,
       renewal: this.renewalState(plan, now),
     });
+    // stored: nothing is left to continue (a journal that stays is older than this certificate, so ignored)
+    await journal.clear().catch(() => undefined);
     const days = Math.floor((issued.notAfter.getTime() - now.getTime()) / 86400000);
     onProgress?.(`issued, expires in ${days} d`, { step: 'store' });
     const certificate = (await this.current())!;

@@ -4,6 +4,10 @@
  * challenges -> poll -> finalize with our CSR (lib/pki/csr.ts, which supports IP SANs) -> poll ->
  * download (preferred chain by issuer name). Responders, token files and TXT records are
  * always cleaned up, also on failure.
+ *
+ * An order a previous holder left half-way (order-journal.ts) is continued where the CA has it:
+ * challenges it already answered are only awaited, a ready order is finalized, a valid one
+ * downloaded, so a crash or a dead cluster instance costs no second order.
  */
 import { X509Certificate } from 'node:crypto';
 import { CertflowError } from '../errors';
@@ -17,9 +21,10 @@ import { describeChallengeFailure, RESPONDER_NAMES, Responders, type Pending } f
 import { checkPersistRecord, dnsAccountRecordName } from './dns/persist';
 import { challengeTypeFor, identifierLabel, parseIdentifiers, sameIdentifiers } from './identifiers';
 import { pollStatus } from './polling';
+import type { OrderRecorder, ResumableOrder } from './order-journal';
 import { parseAcmeProblem, refusalMayConcernReplaces, stepError } from './problems';
 import { certificateId } from './renewal';
-import type { AcmeIdentifier, AcmeResource, CertificateKeySource, ChallengeOptions, ProgressCallback } from './types';
+import type { AcmeIdentifier, AcmeResource, CertificateKeySource, ChallengeOptions, Dns01Record, ProgressCallback } from './types';
 
 export interface IssueOptions {
   account: AcmeAccount;
@@ -35,6 +40,12 @@ export interface IssueOptions {
   /** Issuer common name of the preferred chain (when the CA offers alternates). */
   preferredChain?: string;
   onProgress?: ProgressCallback;
+  /** An order a previous holder left: continued when the CA still has it open for these names. */
+  resume?: ResumableOrder;
+  /** TXT records a previous holder left: removed with this order's own. */
+  leftoverTxt?: readonly Dns01Record[];
+  /** Told when the order is placed, before each TXT record is set, when the key is ready and when the TXT records are gone. */
+  recorder?: OrderRecorder;
 }
 
 export interface IssuedCertificate {
@@ -64,6 +75,8 @@ export interface IssuedCertificate {
   orderUrl: string;
   /** The final order object from the CA. */
   order: Record<string, unknown>;
+  /** True when this was an order a previous holder left, not a new one. */
+  continued: boolean;
 }
 
 /** acme-client's order or authorization (with its URL) as the CA's JSON object it is: fields are checked where read. */
@@ -108,6 +121,48 @@ async function createOrder(
   }
 }
 
+/**
+ * The order a previous holder left, as the CA has it now, when it can still give this
+ * certificate: same names (and profile), not invalid or expired, and - once finalized - with
+ * the key it was finalized with at hand. Undefined otherwise (a new order is placed).
+ */
+async function continuableOrder(
+  account: AcmeAccount,
+  left: ResumableOrder,
+  identifiers: AcmeIdentifier[],
+  profile: string | undefined,
+  keySource: CertificateKeySource,
+  onProgress?: ProgressCallback,
+): Promise<AcmeResource | undefined> {
+  const skip = (why: string) => {
+    onProgress?.(`placing a new order: the one left by an earlier run ${why}`, { step: 'order' });
+    return undefined;
+  };
+  let order: AcmeResource;
+  try {
+    order = await pollStatus(account, left.orderUrl, [], 'the order');
+  } catch (err) {
+    return skip(`cannot be read at the CA (${err instanceof Error ? err.message : String(err)})`);
+  }
+  let theirs: AcmeIdentifier[];
+  try {
+    theirs = parseIdentifiers(Array.isArray(order.identifiers) ? (order.identifiers as AcmeIdentifier[]) : []);
+  } catch {
+    return skip('names identifiers this version does not read');
+  }
+  if (!sameIdentifiers(theirs, identifiers)) return skip('is for other names');
+  if (profile && typeof order.profile === 'string' && order.profile !== profile) return skip(`is for the profile "${order.profile}"`);
+  const status = textOf(order.status);
+  const expires = typeof order.expires === 'string' ? Date.parse(order.expires) : NaN;
+  if (status === 'invalid') return skip('failed at the CA');
+  if (status !== 'valid' && expires <= Date.now()) return skip('has expired at the CA');
+  if ((status === 'processing' || status === 'valid') && !(left.csrPem && (left.keyPem || keySource.kind === 'csr'))) {
+    return skip('was finalized with a key this instance does not have');
+  }
+  if (!['pending', 'ready', 'processing', 'valid'].includes(status)) return skip(`is "${status}" at the CA`);
+  return order;
+}
+
 export async function issueCertificate(opts: IssueOptions): Promise<IssuedCertificate> {
   const { account, onProgress } = opts;
   const challengeOptions = opts.challenges ?? {};
@@ -141,10 +196,6 @@ export async function issueCertificate(opts: IssueOptions): Promise<IssuedCertif
     throw new CertflowError('ACME_NO_DNS_HOOK', `${types.get(names[0])} is needed for ${names.join(', ')} but no DNS updater is set up`);
   }
 
-  // key generation (RSA 4096 takes ~1 s) runs while the CA validates
-  const keyPromise = prepareKeyAndCsr(keySource, identifiers);
-  keyPromise.catch(() => undefined);
-
   const directory = await account.directory().catch((err) => {
     throw stepError('reading the ACME directory', err);
   });
@@ -160,15 +211,29 @@ export async function issueCertificate(opts: IssueOptions): Promise<IssuedCertif
   const replaces = opts.replaces && typeof directory.renewalInfo === 'string' ? opts.replaces : undefined;
   const names = identifiers.map(identifierLabel).join(', ');
 
-  onProgress?.('ordering', { step: 'order' });
-  let order: AcmeResource;
-  try {
-    order = await createOrder(account, identifiers, opts.profile, replaces, onProgress);
-  } catch (err) {
-    throw stepError(`ordering a certificate for ${names}`, err);
+  let order = opts.resume ? await continuableOrder(account, opts.resume, identifiers, opts.profile, keySource, onProgress) : undefined;
+  const continued = !!order;
+  if (order) {
+    onProgress?.(`continuing the order an earlier run left ("${textOf(order.status)}" at the CA)`, { step: 'order' });
+  } else {
+    onProgress?.('ordering', { step: 'order' });
+    try {
+      order = await createOrder(account, identifiers, opts.profile, replaces, onProgress);
+    } catch (err) {
+      throw stepError(`ordering a certificate for ${names}`, err);
+    }
   }
+  await opts.recorder?.placed(order.url, { identifiers, profile: opts.profile });
 
-  const responders = new Responders(challengeOptions, onProgress);
+  // key generation (RSA 4096 takes ~1 s) runs while the CA validates; a continued order keeps its key
+  const left = continued ? opts.resume : undefined;
+  const keyPromise: Promise<PreparedKey> = left?.csrPem
+    ? Promise.resolve({ csrPem: left.csrPem, keyPem: left.keyPem, identifiers })
+    : prepareKeyAndCsr(keySource, identifiers);
+  keyPromise.catch(() => undefined);
+
+  const responders = new Responders(challengeOptions, onProgress, opts.recorder);
+  responders.adoptDns(opts.leftoverTxt ?? []);
   try {
     let authzs: AcmeResource[];
     try {
@@ -200,7 +265,9 @@ export async function issueCertificate(opts: IssueOptions): Promise<IssuedCertif
           ? ''
           : await account.client.getChallengeKeyAuthorization((type === 'dns-account-01' ? { ...challenge, type: 'dns-01' } : challenge) as never);
       const recordName = type === 'dns-account-01' ? dnsAccountRecordName(account.accountUrl, label) : undefined;
-      pending.push({ identifier, label, type, authz, challenge, keyAuthorization, recordName });
+      // a continued order: the CA may be looking already (only a pending challenge can be answered)
+      const answered = challenge.status !== undefined && challenge.status !== 'pending';
+      pending.push({ identifier, label, type, authz, challenge, keyAuthorization, recordName, answered });
     }
 
     const responderName =
@@ -217,7 +284,7 @@ export async function issueCertificate(opts: IssueOptions): Promise<IssuedCertif
       }
     }
     // dns-persist-01: nothing to write; check the record set once by hand is there
-    for (const p of pending.filter((x) => x.type === 'dns-persist-01')) {
+    for (const p of pending.filter((x) => x.type === 'dns-persist-01' && !x.answered)) {
       onProgress?.(`dns-persist-01 for ${p.label}: checking _validation-persist.${p.label.replace(/^\*\./, '')}`, {
         step: 'challenge',
         identifier: p.label,
@@ -240,7 +307,8 @@ export async function issueCertificate(opts: IssueOptions): Promise<IssuedCertif
       });
     }
     // a provider with one TXT value per name (DuckDNS) proves its names one after the other
-    const txt = pending.filter((p) => p.type === 'dns-01' || p.type === 'dns-account-01');
+    // an answered one keeps the record its earlier holder set (adopted above, removed at the end)
+    const txt = pending.filter((p) => (p.type === 'dns-01' || p.type === 'dns-account-01') && !p.answered);
     const oneByOne = challengeOptions.dns01?.hook?.oneAtATime && txt.length > 1 ? txt : [];
     await responders.prepareDns(txt.filter((p) => !oneByOne.includes(p)));
 
@@ -249,7 +317,7 @@ export async function issueCertificate(opts: IssueOptions): Promise<IssuedCertif
       const step = `${p.type} for ${p.label}`;
       onProgress?.(step, { step: 'challenge', identifier: p.label, challenge: p.type });
       try {
-        await account.client.completeChallenge(p.challenge as never);
+        if (!p.answered) await account.client.completeChallenge(p.challenge as never);
       } catch (err) {
         throw stepError(step, err);
       }
@@ -295,7 +363,8 @@ export async function issueCertificate(opts: IssueOptions): Promise<IssuedCertif
       ),
     ]);
   } finally {
-    await responders.cleanup();
+    // a TXT record that could not be removed stays journaled: the next order tries again
+    if (await responders.cleanup()) await opts.recorder?.txtRemoved().catch(() => undefined);
   }
 
   let prepared: PreparedKey;
@@ -304,11 +373,13 @@ export async function issueCertificate(opts: IssueOptions): Promise<IssuedCertif
   } catch (err) {
     throw stepError('preparing the certificate request', err);
   }
+  // a finalized order can only be downloaded with this key: journaled before the CA sees the CSR
+  await opts.recorder?.keyReady(prepared.keyPem, prepared.csrPem);
 
   onProgress?.('finalizing', { step: 'finalize' });
   try {
     order = await pollStatus(account, order.url, ['pending'], 'the order');
-    if (order.status !== 'ready' && order.status !== 'valid') {
+    if (order.status !== 'ready' && order.status !== 'processing' && order.status !== 'valid') {
       const problem = parseAcmeProblem(order.error);
       throw new CertflowError('ACME_ORDER_INVALID', `the order is "${textOf(order.status)}" at the CA${problem ? `: ${problem.detail}` : ''}`);
     }
@@ -366,5 +437,6 @@ export async function issueCertificate(opts: IssueOptions): Promise<IssuedCertif
     replaces: typeof order.replaces === 'string' ? order.replaces : undefined,
     orderUrl: String(order.url),
     order,
+    continued,
   };
 }

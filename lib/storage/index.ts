@@ -4,7 +4,7 @@
  *   storage.ts        the Storage interface (load/store/delete/exists/list/stat, lock/unlock
  *                     with expiry, generations published in one step) + small helpers
  *   keys.ts           storage keys: plain segments only, hashing of outside names (no escape)
- *   layout.ts         which key holds what (records, accounts, ACME state, locks)
+ *   layout.ts         which key holds what (records, accounts, ACME state, orders in flight, locks)
  *   file-storage.ts   the filesystem backend (default): generations, symlink or pointer-file mode
  *   file-lock.ts      lock files with pid + expiry, taken over from dead or silent holders
  *   folder-safety.ts  refuses planted symlinks and foreign or world-writable folders
@@ -18,7 +18,17 @@
  */
 export * from './storage';
 export { keySegments, validateKey, joinKey, safeSegment } from './keys';
-export { GENERATION_FILES, LOCAL_CA_KEYS, accountKey, acmeStateKey, deliveredKey, sourceLinkKey, acmeLock, accountLock } from './layout';
+export {
+  GENERATION_FILES,
+  LOCAL_CA_KEYS,
+  accountKey,
+  acmeStateKey,
+  deliveredKey,
+  orderJournalKey,
+  sourceLinkKey,
+  acmeLock,
+  accountLock,
+} from './layout';
 export { FileStorage, isGenerationName, recordLock } from './file-storage';
 export type { FileStorageOptions } from './file-storage';
 export { processAlive } from './file-lock';

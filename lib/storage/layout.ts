@@ -28,6 +28,14 @@ export function deliveredKey(record: string): string {
   return joinKey(record, 'delivered.json');
 }
 
+/**
+ * The order in flight for a certificate (its URL, the key once made, the TXT records set): a
+ * secret, written under the certificate's lock, cleared once the certificate is stored.
+ */
+export function orderJournalKey(record: string): string {
+  return joinKey(record, 'order.json');
+}
+
 export function acmeLock(record: string): string {
   return `acme:${record}`;
 }

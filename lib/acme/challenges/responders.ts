@@ -7,6 +7,7 @@ import { CertflowError } from '../../errors';
 import { dns01RecordName } from '../identifiers';
 import { stepError, type AcmeProblem } from '../problems';
 import { textOf } from '../../guards';
+import type { OrderRecorder } from '../order-journal';
 import type { ChallengeOptions, ChallengeType, Dns01Record, ProgressCallback, AcmeIdentifier, AcmeResource } from '../types';
 import { waitForTxtPropagation } from './dns01';
 import { http01Registry } from './http01-registry';
@@ -58,6 +59,8 @@ export interface Pending {
   keyAuthorization: string;
   /** TXT record name (dns-account-01 puts an account label first); default `_acme-challenge.<name>`. */
   recordName?: string;
+  /** A continued order: an earlier holder already told the CA to look (only the result is awaited). */
+  answered?: boolean;
 }
 
 /** Everything set up to answer challenges, torn down in reverse order. */
@@ -69,7 +72,27 @@ export class Responders {
   constructor(
     private readonly options: ChallengeOptions,
     private readonly onProgress?: ProgressCallback,
+    /** Told of each TXT record before it is set, so a crash still leaves its removal to someone. */
+    private readonly recorder?: Pick<OrderRecorder, 'settingTxt'>,
   ) {}
+
+  /** TXT records an earlier holder of the order set and never removed: removed with this order's own. */
+  adoptDns(records: readonly Dns01Record[]): void {
+    if (records.length === 0) return;
+    const hook = this.options.dns01?.hook;
+    if (!hook) {
+      this.onProgress?.(`${records.length} TXT record(s) left by an earlier run stay (no DNS updater is set up): ${records[0].name}`, {
+        step: 'cleanup',
+        warn: true,
+      });
+      return;
+    }
+    for (const record of records) {
+      this.cleanups.push(async () => {
+        await hook.remove(record);
+      });
+    }
+  }
 
   async prepare(p: Pending): Promise<void> {
     if (p.type === 'http-01') {
@@ -123,6 +146,7 @@ export class Responders {
     });
     const results = await Promise.allSettled(
       records.map(async ({ p, record }) => {
+        await this.recorder?.settingTxt(record);
         this.onProgress?.(`${p.type} for ${p.label}: setting TXT ${record.name}`, { step: 'challenge', identifier: p.label, challenge: p.type });
         try {
           await hook.set(record);
@@ -166,19 +190,23 @@ export class Responders {
     );
   }
 
-  /** Runs every cleanup; failures are reported as progress, never thrown (they would hide the real error). */
-  async cleanup(): Promise<void> {
+  /**
+   * Runs every cleanup; failures are reported as progress, never thrown (they would hide the real
+   * error). True when every one succeeded.
+   */
+  async cleanup(): Promise<boolean> {
     // listeners that are still opening must be released too
     await Promise.allSettled([this.http01Listener, this.tlsListener].filter((opening) => opening !== undefined));
+    let clean = true;
     while (this.cleanups.length) {
       const fn = this.cleanups.pop()!;
       try {
         await fn();
       } catch (err) {
+        clean = false;
         this.onProgress?.(`cleanup failed: ${err instanceof Error ? err.message : String(err)}`, { step: 'cleanup' });
       }
     }
+    return clean;
   }
 }
-
-/** Polls an order or authorization (POST-as-GET) until it leaves the pending states. */
