@@ -154,7 +154,11 @@ export interface Dns01Record {
 /** Caller-supplied DNS updater (the Node-RED node implements it via its second output). */
 export interface Dns01Hook {
   set(record: Dns01Record): Promise<void> | void;
-  remove(record: Dns01Record): Promise<void> | void;
+  /**
+   * `leftover`: a record an earlier holder of the order set (another process, before a crash):
+   * remove it even though this hook did not write it.
+   */
+  remove(record: Dns01Record, options?: { leftover?: boolean }): Promise<void> | void;
   /** Who writes the records ('Cloudflare'), for texts. */
   label?: string;
   /** A name holds one TXT value at a time (DuckDNS): the order then proves names one after the other. */

@@ -83,7 +83,7 @@ async function waitFor(what, check, timeoutMs, everyMs = 50) {
 
 /**
  * Starts `count` lib-level cluster instances (manager-worker.js), each answering http-01 on its
- * own port. Returns [{ pid, port, run(records, concurrency) -> result, kill(), exit() }].
+ * own port. Returns [{ pid, port, run(records, concurrency) -> result (or the first line it says), kill(), exit() }].
  */
 async function startWorkers(count, config) {
   const { spawn } = require('node:child_process');
@@ -93,7 +93,9 @@ async function startWorkers(count, config) {
       const child = spawn(process.execPath, [path.join(__dirname, 'manager-worker.js'), JSON.stringify(config)], {
         stdio: ['pipe', 'pipe', 'inherit'],
       });
-      process.once('exit', () => child.exitCode === null && child.kill('SIGKILL'));
+      const reap = () => child.exitCode === null && child.kill('SIGKILL');
+      process.once('exit', reap);
+      child.once('exit', () => process.removeListener('exit', reap));
       const lines = readline.createInterface({ input: child.stdout });
       const pending = [];
       lines.on('line', (line) => pending.shift()?.(JSON.parse(line)));
@@ -110,6 +112,11 @@ async function startWorkers(count, config) {
         },
         async exit() {
           if (child.exitCode === null) child.stdin.write(`${JSON.stringify({ cmd: 'exit' })}\n`);
+          await exited;
+        },
+        /** kill -9: whatever it holds (locks, an order half-way) stays behind. */
+        async kill() {
+          if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
           await exited;
         },
       };

@@ -89,7 +89,7 @@ export class Responders {
     }
     for (const record of records) {
       this.cleanups.push(async () => {
-        await hook.remove(record);
+        await hook.remove(record, { leftover: true });
       });
     }
   }

@@ -62,10 +62,16 @@ export function providerHook(opts: ProviderHookOptions): Dns01Hook & { placedAt(
       where.zone = where.zone ?? (await provider.findZone(where.target, where.soaZone));
       await serial(where.target, () => provider.setTxt(where.zone!, where.target, record.value));
     },
-    async remove(record) {
-      const where = placed.get(record.name);
-      if (!where?.zone) return; // nothing was written
-      await serial(where.target, () => provider.removeTxt(where.zone!, where.target, record.value));
+    async remove(record, options) {
+      let where = placed.get(record.name);
+      if (!where?.zone) {
+        if (!options?.leftover) return; // nothing was written
+        // written by an earlier holder of the order: find where, as set() would have
+        where = await locate(record);
+        where.zone = where.zone ?? (await provider.findZone(where.target, where.soaZone));
+      }
+      const zone = where.zone;
+      await serial(where.target, () => provider.removeTxt(zone, where.target, record.value));
     },
     async waitForPropagation(name, values) {
       const where = placed.get(name);
