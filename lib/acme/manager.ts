@@ -20,7 +20,7 @@ import { keyMatchesCertificate, loadPrivateKey } from '../pki/keys';
 import type { AcmeAccount } from './account';
 import { parseIdentifiers, sameIdentifiers } from './identifiers';
 import { issueCertificate, type IssuedCertificate } from './order';
-import { OrderJournal, digestOf } from './order-journal';
+import { OrderJournal, digestOf, orderMayContinue } from './order-journal';
 import { checkRenewal, certificateId, planRenewal } from './renewal';
 import { revokeCertificate, type RevocationReason } from './revoke';
 import { generationFiles } from '../serve/store';
@@ -464,6 +464,10 @@ export class CertificateManager {
       resume,
       leftoverTxt: journal.leftoverTxtRecords,
       recorder: journal,
+    }).catch(async (err: unknown) => {
+      // a failed order changes nothing stored, and leaves a journal only while the order may go on
+      if (!orderMayContinue(err)) await journal.abandon().catch(() => undefined);
+      throw err;
     });
 
     onProgress?.('storing certificate', { step: 'store' });

@@ -10,6 +10,7 @@
  * holder that lost its lock cannot overwrite the journal of the one that took over.
  */
 import { createHash } from 'node:crypto';
+import { CertflowError } from '../errors';
 import { isObject } from '../guards';
 import { loadTextOrUndefined, orderJournalKey, type Storage } from '../storage';
 import type { AcmeIdentifier, Dns01Record } from './types';
@@ -62,6 +63,26 @@ export interface OrderRecorder {
   keyReady(keyPem: string | undefined, csrPem: string): Promise<void>;
   /** The order's challenges are cleaned up: its TXT records (and the adopted ones) are gone. */
   txtRemoved(): Promise<void>;
+}
+
+/**
+ * Failures after which the order may still be alive at the CA (the CA or DNS unreachable, a
+ * 5xx, a poll that ran out of time, the storage away): the journal stays, the next try
+ * continues the order. After the CA's verdict on it (a failed challenge, an invalid order) it
+ * has nothing left to give.
+ */
+export function orderMayContinue(err: unknown): boolean {
+  const code = err instanceof CertflowError ? err.code : '';
+  return (
+    code === 'ACME_UNREACHABLE' ||
+    code === 'ACME_HTTP_ERROR' ||
+    code === 'ACME_POLL_TIMEOUT' ||
+    code === 'ACME_SERVER_INTERNAL' ||
+    code === 'ACME_BAD_NONCE' ||
+    code.startsWith('ACME_DNS_') ||
+    code.startsWith('storage-') ||
+    code === 'ACME_FAILED' // no verdict: a network error below acme-client
+  );
 }
 
 export function digestOf(input: string): string {
@@ -182,6 +203,13 @@ export class OrderJournal implements OrderRecorder {
     if (!this.data || this.data.txtRecords.length === 0) return;
     this.data.txtRecords = [];
     await this.write();
+  }
+
+  /** The order failed for good: forgotten, unless a TXT record of it could not be removed (the next order tries). */
+  async abandon(): Promise<void> {
+    await this.writing;
+    if (this.data && this.data.txtRecords.length > 0) return;
+    await this.clear();
   }
 
   /** The certificate is stored: nothing is left to continue. */
