@@ -142,14 +142,16 @@ const GENERATION_READ = ['privkey.pem', 'cert.pem', 'chain.pem', 'fullchain.pem'
 /** An order may wait minutes for dns-01 propagation; another process waits that long for the lock. */
 const ORDER_LOCK_TIMEOUT_MS = 15 * 60 * 1000;
 
-/** One in-flight ensure() per record, shared by every manager of the process. */
-const inFlight = new Map<string, Promise<EnsureResult>>();
+/** One in-flight ensure() per record, shared by every manager of the process; `forced`: a renewal was asked for. */
+const inFlight = new Map<string, { run: Promise<EnsureResult>; forced: boolean }>();
 
 interface AcmeGeneration {
   generation: string;
   files: Record<(typeof GENERATION_READ)[number], string | undefined>;
   acme: CertificateState;
 }
+
+const noop = (): void => undefined;
 
 function planFromState(state: CertificateState, certPem: string): RenewalPlan | undefined {
   const r = state.renewal;
@@ -300,11 +302,13 @@ export class CertificateManager {
 
   /**
    * Issues, renews when due, or returns the current certificate (`renewed: false`).
-   * Concurrent calls for the same folder share one run.
+   * Concurrent calls for the same folder share one run; a forced renewal asked for while a plain
+   * check runs (the start-up check, a timer) runs after that check instead of taking its answer.
    */
   ensure(opts: EnsureOptions = {}): Promise<EnsureResult> {
     const running = inFlight.get(this.dir);
-    if (running) return running;
+    if (running && (running.forced || !opts.force)) return running.run;
+    const checkFirst = running ? running.run.then(noop, noop) : Promise.resolve();
     const onWait = (reason: string) => (opts.onProgress ?? this.options.onProgress)?.(reason, { step: 'storage' });
     // Cluster: a forced renewal asked for while another instance renews it is served by that renewal.
     const seen = opts.force
@@ -313,8 +317,8 @@ export class CertificateManager {
           () => undefined,
         )
       : Promise.resolve(undefined);
-    const run = seen
-      .then((seenGeneration) =>
+    const run = Promise.all([seen, checkFirst])
+      .then(([seenGeneration]) =>
         withLock(this.storage, acmeLock(this.record), () => this.ensureOnce(opts, seenGeneration), { timeoutMs: ORDER_LOCK_TIMEOUT_MS, onWait }),
       )
       .then(
@@ -328,9 +332,9 @@ export class CertificateManager {
         },
       )
       .finally(() => {
-        if (inFlight.get(this.dir) === run) inFlight.delete(this.dir);
+        if (inFlight.get(this.dir)?.run === run) inFlight.delete(this.dir);
       });
-    inFlight.set(this.dir, run);
+    inFlight.set(this.dir, { run, forced: !!opts.force });
     return run;
   }
 

@@ -208,7 +208,8 @@ export class OrderJournal implements OrderRecorder {
   /** The order failed for good: forgotten, unless a TXT record of it could not be removed (the next order tries). */
   async abandon(): Promise<void> {
     await this.writing;
-    if (this.data && this.data.txtRecords.length > 0) return;
+    // before this order was placed, the journal on file is still the previous one, leftovers and all
+    if ((this.data ?? { txtRecords: this.leftTxt }).txtRecords.length > 0) return;
     await this.clear();
   }
 

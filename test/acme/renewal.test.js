@@ -164,6 +164,20 @@ test('concurrent ensure() calls for one certificate share one order', async () =
   assert.ok(results.every((r) => r.renewed));
 });
 
+test('a forced renewal asked while a plain check runs is not answered by that check: it renews after it', async () => {
+  const m = manager('check-then-force');
+  const first = await m.ensure();
+  watch.secret(first.certificate.keyPem);
+  // the start-up check of a node and the user's "renew" message, in the same tick
+  const [checked, forced, alsoForced] = await Promise.all([m.ensure(), m.ensure({ force: true }), m.ensure({ force: true })]);
+  watch.secret(forced.certificate.keyPem);
+  assert.equal(checked.renewed, false);
+  assert.equal(checked.certificate.serialNumber, first.certificate.serialNumber);
+  assert.equal(forced.renewed, true, 'the renewal asked for happened');
+  assert.equal(forced.reason, 'forced');
+  assert.equal(alsoForced.certificate.serialNumber, forced.certificate.serialNumber, 'two renewals asked at once share one order');
+});
+
 test('force renews; key policy "reuse" keeps the key, "new" changes it; changed names re-issue', async () => {
   const reuse = manager('keys', { keyPolicy: 'reuse' });
   const first = await reuse.ensure();

@@ -5,8 +5,8 @@
 // certificate for 2 names -> Node-RED HTTPS). openssl s_client and a TLS handshake to each
 // instance judge what is served; Pebble's log counts the orders.
 //
-// CERTFLOW_REDIS_OUTAGE_S sets how long Redis is stopped in the outage test (default 8 s:
-// several reconnect and lock-retry backoff rounds; the issue's 60 s run: CERTFLOW_REDIS_OUTAGE_S=60).
+// CERTFLOW_REDIS_OUTAGE_S sets how long Redis is stopped in the outage test (default 60 s, as
+// the issue asks: many reconnect and lock-retry backoff rounds; the other test files run meanwhile).
 const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const { X509Certificate } = require('node:crypto');
@@ -24,7 +24,7 @@ const NAMES = ['a.cluster.example.test', 'b.cluster.example.test'];
 const RECORD = 'cluster-cert';
 const PASSWORD = 'redis-Pa55-cluster';
 const SECRET = 'cluster-credential-secret';
-const OUTAGE_MS = Number(process.env.CERTFLOW_REDIS_OUTAGE_S || 8) * 1000;
+const OUTAGE_MS = Number(process.env.CERTFLOW_REDIS_OUTAGE_S || 60) * 1000;
 
 let redis;
 let raw;
