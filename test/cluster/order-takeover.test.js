@@ -7,7 +7,7 @@
 // TSIG, a real redis-server (cluster) or a real folder (one instance restarted), dig as judge.
 const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
-const { X509Certificate } = require('node:crypto');
+const { X509Certificate, createPrivateKey } = require('node:crypto');
 const fs = require('node:fs');
 const path = require('node:path');
 const Redis = require('ioredis');
@@ -131,26 +131,31 @@ test(
   },
 );
 
+/** The journal of a folder's record as stored (null when there is none): 0600 whenever it exists. */
+function fileJournal(root, record) {
+  const file = path.join(root, record, 'order.json');
+  if (!fs.existsSync(file)) return null;
+  assert.equal(fs.statSync(file).mode & 0o777, 0o600, 'the journal (it holds the key once made) is 0600');
+  return JSON.parse(fs.readFileSync(file, 'utf8'));
+}
+
+/** The certificate a folder's record holds, judged: names, openssl verify, its key 0600 and matching. */
+async function judgeFolder(root, record, names) {
+  const current = path.join(root, record, 'current');
+  const certPem = fs.readFileSync(path.join(current, 'cert.pem'), 'utf8');
+  await judge(certPem, fs.readFileSync(path.join(current, 'chain.pem'), 'utf8'), names);
+  assert.equal(fs.statSync(path.join(current, 'privkey.pem')).mode & 0o777, 0o600);
+  assert.ok(new X509Certificate(certPem).checkPrivateKey(createPrivateKey(fs.readFileSync(path.join(current, 'privkey.pem')))));
+}
+
 test(
   'one instance (files): the process killed after setting its TXT record and started again continues that order, 1 order',
   { timeout: 90000 },
   async () => {
     const root = tempDir('certflow-takeover-');
-    const record = 'dns-files';
     const names = [`files.${ZONE}`];
-    const journalFile = path.join(root, record, 'order.json');
-    try {
-      await killedMidOrder({ fileRoot: root }, record, names, async () => {
-        if (!fs.existsSync(journalFile)) return null;
-        assert.equal(fs.statSync(journalFile).mode & 0o777, 0o600, 'the journal (it will hold the key) is 0600');
-        return JSON.parse(fs.readFileSync(journalFile, 'utf8'));
-      });
-      const current = path.join(root, record, 'current');
-      await judge(fs.readFileSync(path.join(current, 'cert.pem'), 'utf8'), fs.readFileSync(path.join(current, 'chain.pem'), 'utf8'), names);
-      assert.equal(fs.statSync(path.join(current, 'privkey.pem')).mode & 0o777, 0o600);
-    } finally {
-      fs.rmSync(root, { recursive: true, force: true });
-    }
+    await killedMidOrder({ fileRoot: root }, 'dns-files', names, async () => fileJournal(root, 'dns-files'));
+    await judgeFolder(root, 'dns-files', names);
   },
 );
 
@@ -159,20 +164,9 @@ test(
   { timeout: 90000 },
   async () => {
     const root = tempDir('certflow-takeover-');
-    const record = 'dns-other-account';
     const names = [`other.${ZONE}`];
-    const journalFile = path.join(root, record, 'order.json');
-    try {
-      await killedMidOrder(
-        { fileRoot: root },
-        record,
-        names,
-        async () => (fs.existsSync(journalFile) ? JSON.parse(fs.readFileSync(journalFile, 'utf8')) : null),
-        'another-account',
-      );
-    } finally {
-      fs.rmSync(root, { recursive: true, force: true });
-    }
+    await killedMidOrder({ fileRoot: root }, 'dns-other', names, async () => fileJournal(root, 'dns-other'), 'another-account');
+    await judgeFolder(root, 'dns-other', names);
   },
 );
 
@@ -183,32 +177,24 @@ test(
     const root = tempDir('certflow-takeover-');
     const record = 'dns-issued';
     const names = [`issued.${ZONE}`];
-    try {
-      const ordersBefore = orders();
-      const [dying] = await startWorkers(1, workerConfig({ fileRoot: root }, 'store'));
-      assert.deepEqual(await dying.run([{ record, names }], 1), { frozen: 'store' });
-      const journal = JSON.parse(fs.readFileSync(path.join(root, record, 'order.json'), 'utf8'));
-      assert.ok(journal.keyPem && journal.csrPem, 'the key the order was finalized with is journaled');
-      await dying.kill();
-      assert.equal(fs.existsSync(path.join(root, record, 'current')), false, 'nothing was stored');
+    const ordersBefore = orders();
+    const [dying] = await startWorkers(1, workerConfig({ fileRoot: root }, 'store'));
+    assert.deepEqual(await dying.run([{ record, names }], 1), { frozen: 'store' });
+    const journal = fileJournal(root, record);
+    assert.ok(journal.keyPem && journal.csrPem, 'the key the order was finalized with is journaled');
+    await dying.kill();
+    assert.equal(fs.existsSync(path.join(root, record, 'current')), false, 'nothing was stored');
 
-      const [restarted] = await startWorkers(1, workerConfig({ fileRoot: root }));
-      try {
-        const result = await restarted.run([{ record, names }], 1);
-        assert.deepEqual(result.errors, []);
-        assert.equal(result.continued, 1);
-        assert.equal(orders(), ordersBefore + 1, 'the issued certificate was fetched from the order, none ordered again');
-      } finally {
-        await restarted.exit();
-      }
-      const current = path.join(root, record, 'current');
-      const certPem = fs.readFileSync(path.join(current, 'cert.pem'), 'utf8');
-      await judge(certPem, fs.readFileSync(path.join(current, 'chain.pem'), 'utf8'), names);
-      const key = require('node:crypto').createPrivateKey(fs.readFileSync(path.join(current, 'privkey.pem')));
-      assert.ok(new X509Certificate(certPem).checkPrivateKey(key), 'stored with the key it was finalized with');
-      assert.equal(fs.existsSync(path.join(root, record, 'order.json')), false);
+    const [restarted] = await startWorkers(1, workerConfig({ fileRoot: root }));
+    try {
+      const result = await restarted.run([{ record, names }], 1);
+      assert.deepEqual(result.errors, []);
+      assert.equal(result.continued, 1);
+      assert.equal(orders(), ordersBefore + 1, 'the issued certificate was fetched from the order, none ordered again');
     } finally {
-      fs.rmSync(root, { recursive: true, force: true });
+      await restarted.exit();
     }
+    await judgeFolder(root, record, names);
+    assert.equal(fileJournal(root, record), null);
   },
 );
