@@ -141,8 +141,13 @@ test('an unreachable responder: a clear error within seconds, and no stored file
   }
   const before = await snapshot(dir);
   const started = Date.now();
-  const err = await manager.ensure({ force: true }).catch((e) => watch.error(e));
+  const err = await manager.ensure({ force: true }).then(
+    (result) =>
+      assert.fail(`the forced renewal did not fail: renewed ${result.renewed}, reason ${result.reason}, ${JSON.stringify(result.order ?? null)}`),
+    (e) => watch.error(e),
+  );
   const took = Date.now() - started;
+  assert.equal(err instanceof Error && err.name, 'CertflowError', String(err?.stack ?? err));
   assert.ok(took < 5000, `took ${took} ms`);
   assert.equal(err.code, 'ACME_CHALLENGE_FAILED');
   assert.match(
