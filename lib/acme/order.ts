@@ -227,9 +227,10 @@ export async function issueCertificate(opts: IssueOptions): Promise<IssuedCertif
 
   // key generation (RSA 4096 takes ~1 s) runs while the CA validates; a continued order keeps its key
   const left = continued ? opts.resume : undefined;
-  const keyPromise: Promise<PreparedKey> = left?.csrPem
-    ? Promise.resolve({ csrPem: left.csrPem, keyPem: left.keyPem, identifiers })
-    : prepareKeyAndCsr(keySource, identifiers);
+  const keyPromise: Promise<PreparedKey> =
+    left?.csrPem && (left.keyPem || keySource.kind === 'csr')
+      ? Promise.resolve({ csrPem: left.csrPem, keyPem: left.keyPem, identifiers })
+      : prepareKeyAndCsr(keySource, identifiers);
   keyPromise.catch(() => undefined);
 
   const responders = new Responders(challengeOptions, onProgress, opts.recorder);
