@@ -31,7 +31,7 @@ interface JournalData extends OrderKeyChoice {
   version: 1;
   directoryUrl: string;
   accountUrl: string;
-  /** What the order was for (names as asked; the CA's order object is compared too). */
+  /** What the order was for, for a person reading the file (the CA's order object is what is compared). */
   identifiers?: AcmeIdentifier[];
   profile?: string;
   orderUrl: string;
@@ -47,8 +47,6 @@ interface JournalData extends OrderKeyChoice {
 export interface ResumableOrder {
   orderUrl: string;
   startedAt: string;
-  identifiers?: AcmeIdentifier[];
-  profile?: string;
   /** The key and CSR the order was (or was about to be) finalized with. SECRET. */
   keyPem?: string;
   csrPem?: string;
@@ -149,8 +147,6 @@ export class OrderJournal implements OrderRecorder {
         previous = {
           orderUrl: left.orderUrl,
           startedAt: left.startedAt,
-          identifiers: left.identifiers,
-          profile: left.profile,
           keyPem: typeof left.keyPem === 'string' ? left.keyPem : undefined,
           csrPem: typeof left.csrPem === 'string' ? left.csrPem : undefined,
           txtRecords: left.txtRecords,
