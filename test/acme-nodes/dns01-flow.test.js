@@ -87,5 +87,5 @@ test('a flow that never sends the message back gives a clear error within the co
   const started = Date.now();
   const { caught } = await kit.outcome('acme', { payload: 'go' }, 'out', 'caught');
   assert.match(caught.error.message, /did not send the dns-01 "set" message for _acme-challenge\.noflow\.example\.test back/);
-  assert.ok(Date.now() - started < 10000);
+  assert.ok(Date.now() - started < 60000, 'the configured 1 s, not the 120 s default');
 });

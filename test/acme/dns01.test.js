@@ -110,7 +110,7 @@ test('a record that never becomes visible: the error names it, and the hook is a
     err.message,
     /^dns-01 for lost\.example\.com failed: the TXT record _acme-challenge\.lost\.example\.com did not propagate within 1 s at 127\.0\.0\.1:\d+/,
   );
-  assert.ok(Date.now() - started < 5000);
+  assert.ok(Date.now() - started < 60000, 'the 1 s propagation timeout, not the 120 s default');
   assert.deepEqual(log, [
     ['set', '_acme-challenge.lost.example.com'],
     ['remove', '_acme-challenge.lost.example.com'],

@@ -26,7 +26,8 @@ test('a server that accepts but never answers: a timeout error naming the server
     const took = Date.now() - started;
     assert.equal(err.code, 'ACME_UNREACHABLE');
     assert.equal(err.message, `cannot reach the ACME server 127.0.0.1:${port}: no answer within 300 ms`);
-    assert.ok(took >= 600 && took < 3000, `took ${took} ms`);
+    // two attempts of 300 ms each (never earlier); far below the 30 s default timeout
+    assert.ok(took >= 600 && took < 20000, `took ${took} ms`);
     assert.deepEqual(
       retries.map((r) => [r.reason, r.attempt]),
       [['network', 1]],

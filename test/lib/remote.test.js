@@ -124,7 +124,8 @@ test('a server that accepts and says nothing: a timeout error in time, and the s
     message: `no answer from 127.0.0.1:${port} within 0.6 s`,
   });
   const took = Date.now() - started;
-  assert.ok(took >= 550 && took < 3000, `gave up after ${took} ms`);
+  // the 0.6 s asked for (never earlier), not the 10 s default
+  assert.ok(took >= 550 && took < 9000, `gave up after ${took} ms`);
   await closed; // our side destroyed the socket, so the server saw it close
   assert.ok(serverSide.destroyed);
 });
