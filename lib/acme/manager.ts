@@ -87,7 +87,8 @@ export interface StoredCertificate {
   certId?: string;
 }
 
-export type EnsureReason = 'new' | 'identifiers-changed' | 'forced' | 'due' | 'revoked' | 'key-mismatch' | 'current';
+/** 'continued': the certificate was current, but an order a crash cut short was finished (order-journal.ts). */
+export type EnsureReason = 'new' | 'identifiers-changed' | 'forced' | 'due' | 'revoked' | 'key-mismatch' | 'continued' | 'current';
 
 export interface EnsureResult {
   /** True when a certificate was issued by this call. */
@@ -406,12 +407,18 @@ export class CertificateManager {
     else if (state?.revokedAt) reason = 'revoked';
     else if (stored.keyPem && !keyMatchesCertificate(loadPrivateKey(stored.keyPem), stored.certPem)) reason = 'key-mismatch';
 
+    let current: EnsureResult | undefined;
     if (!reason && stored) {
       const plan = await this.renewalPlan(stored, state, !!opts.refreshRenewalInfo, onProgress);
       if (plan.due.getTime() > this.now().getTime()) {
-        return { renewed: false, reason: 'current', certificate: stored, renewal: plan };
+        current = { renewed: false, reason: 'current', certificate: stored, renewal: plan };
+        // an order a crash cut short (a renewal asked for, a certificate issued but not stored) is finished, not left at the CA
+        const since = state?.issuedAt ? new Date(state.issuedAt) : stored.notBefore;
+        if (!(await OrderJournal.interrupted(this.storage, this.record, since, this.now()))) return current;
+        reason = 'continued';
+      } else {
+        reason = 'due';
       }
-      reason = 'due';
     }
 
     const account = await this.account(onProgress);
@@ -455,6 +462,7 @@ export class CertificateManager {
     // a journal older than the stored certificate is a leftover of the order that gave it
     const left = journal.previous;
     const resume = left && !(stored && state?.issuedAt && Date.parse(left.startedAt) <= Date.parse(state.issuedAt)) ? left : undefined;
+    if (current && !resume) return current; // left by another account or key choice: not ours to finish
 
     const issued = await issueCertificate({
       account,
@@ -466,13 +474,21 @@ export class CertificateManager {
       preferredChain: this.options.preferredChain,
       onProgress,
       resume,
+      continueOnly: !!current,
       leftoverTxt: journal.leftoverTxtRecords,
       recorder: journal,
     }).catch(async (err: unknown) => {
       // a failed order changes nothing stored, and leaves a journal only while the order may go on
-      if (!orderMayContinue(err)) await journal.abandon().catch(() => undefined);
-      throw err;
+      if (current || !orderMayContinue(err)) await journal.abandon().catch(() => undefined);
+      if (!current) throw err;
+      // finishing a cut-short order is a bonus: the stored certificate is current, nothing failed
+      onProgress?.(`the order an earlier run left was not finished (${err instanceof Error ? err.message : String(err)})`, {
+        step: 'order',
+        warn: true,
+      });
+      return undefined;
     });
+    if (!issued) return current!;
 
     onProgress?.('storing certificate', { step: 'store' });
     const now = this.now();

@@ -122,6 +122,20 @@ export class OrderJournal implements OrderRecorder {
   ) {}
 
   /**
+   * True when `record` holds the journal of an order started after `since` (the stored
+   * certificate's issue) and under a day ago: an order a crash cut short, worth finishing even
+   * when the stored certificate is still current (a renewal was asked for, or one was issued and
+   * never stored). Cheap: no account, no CA.
+   */
+  static async interrupted(storage: Storage, record: string, since: Date | undefined, now: Date): Promise<boolean> {
+    const left = parseJournal(await loadTextOrUndefined(storage, orderJournalKey(record)));
+    if (!left) return false;
+    const started = Date.parse(left.startedAt);
+    const age = now.getTime() - started;
+    return age >= 0 && age < MAX_AGE_MS && (!since || started > since.getTime());
+  }
+
+  /**
    * Opens the journal of `record` for an order by this account with this key choice; `previous`
    * is the order a previous holder left when it may be continued (same CA, same account, same
    * key choice, under a day old).

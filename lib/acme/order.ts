@@ -42,6 +42,8 @@ export interface IssueOptions {
   onProgress?: ProgressCallback;
   /** An order a previous holder left: continued when the CA still has it open for these names. */
   resume?: ResumableOrder;
+  /** Only continue `resume`; never place a new order (throws ACME_ORDER_NOT_CONTINUED when it cannot be continued). */
+  continueOnly?: boolean;
   /** TXT records a previous holder left: removed with this order's own. */
   leftoverTxt?: readonly Dns01Record[];
   /** Told when the order is placed, before each TXT record is set, when the key is ready and when the TXT records are gone. */
@@ -215,6 +217,8 @@ export async function issueCertificate(opts: IssueOptions): Promise<IssuedCertif
   const continued = !!order;
   if (order) {
     onProgress?.(`continuing the order an earlier run left ("${textOf(order.status)}" at the CA)`, { step: 'order' });
+  } else if (opts.continueOnly) {
+    throw new CertflowError('ACME_ORDER_NOT_CONTINUED', `the order an earlier run left for ${names} cannot be continued`);
   } else {
     onProgress?.('ordering', { step: 'order' });
     try {

@@ -100,3 +100,13 @@ test('which failures leave the order to continue', () => {
     assert.equal(orderMayContinue(err(code)), false, code);
   }
 });
+
+test('an interrupted order is one started after the stored certificate was issued, under a day ago', async () => {
+  const storage = new FileStorage(tempDir());
+  assert.equal(await OrderJournal.interrupted(storage, 'rec', undefined, T0), false, 'no journal');
+  await journalWithOrder(storage); // started at T0
+  assert.equal(await OrderJournal.interrupted(storage, 'rec', undefined, at(1000)()), true);
+  assert.equal(await OrderJournal.interrupted(storage, 'rec', new Date(T0.getTime() - 1), at(1000)()), true);
+  assert.equal(await OrderJournal.interrupted(storage, 'rec', T0, at(1000)()), false, 'the order that gave the stored certificate');
+  assert.equal(await OrderJournal.interrupted(storage, 'rec', undefined, at(24 * 3600_000 + 1)()), false, 'a day old');
+});

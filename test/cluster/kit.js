@@ -83,7 +83,7 @@ async function waitFor(what, check, timeoutMs, everyMs = 50) {
 
 /**
  * Starts `count` lib-level cluster instances (manager-worker.js), each answering http-01 on its
- * own port. Returns [{ pid, port, run(records, concurrency) -> result (or the first line it says), kill(), exit() }].
+ * own port. Returns [{ pid, port, run(records, concurrency, { force }) -> result (or the first line it says), kill(), exit() }].
  */
 async function startWorkers(count, config) {
   const { spawn } = require('node:child_process');
@@ -105,9 +105,9 @@ async function startWorkers(count, config) {
       return {
         pid: child.pid,
         port,
-        run(records, concurrency) {
+        run(records, concurrency, { force = false } = {}) {
           const answer = next();
-          child.stdin.write(`${JSON.stringify({ cmd: 'ensure', records, concurrency })}\n`);
+          child.stdin.write(`${JSON.stringify({ cmd: 'ensure', records, concurrency, force })}\n`);
           return answer;
         },
         async exit() {

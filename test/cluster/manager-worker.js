@@ -6,7 +6,7 @@
 //   argv[2]  { redisUrl, secret, prefix, lockExpiryMs | fileRoot, directoryUrl, caPem, accountId,
 //              dns01?: { server, port, keyName, keySecret }, freezeAt?: 'txt' | 'store' }
 //   out      { port }                                   once its http-01 server listens
-//   in       { cmd: 'ensure', records: [{ record, names }], concurrency }
+//   in       { cmd: 'ensure', records: [{ record, names }], concurrency, force? }
 //   out      { done: true, issued, current, continued, ms, lag: { maxLagMs, p99LagMs }, errors }
 //   out      { frozen: 'txt', name } | { frozen: 'store' }  freezeAt: a TXT record is set / the
 //                                                        certificate is downloaded, and this
@@ -72,7 +72,7 @@ function openAccount() {
   return account;
 }
 
-async function ensureAll(records, concurrency) {
+async function ensureAll(records, concurrency, force) {
   const sampler = startLagSampler();
   const started = performance.now();
   let issued = 0;
@@ -95,7 +95,7 @@ async function ensureAll(records, concurrency) {
           },
         });
         try {
-          const result = await manager.ensure();
+          const result = await manager.ensure({ force });
           if (result.renewed) issued++;
           else current++;
         } catch (err) {
@@ -117,7 +117,7 @@ server.listen(0, '127.0.0.1', async () => {
 (async () => {
   for await (const line of readline.createInterface({ input: process.stdin })) {
     const message = JSON.parse(line);
-    if (message.cmd === 'ensure') say({ done: true, ...(await ensureAll(message.records, message.concurrency || 8)) });
+    if (message.cmd === 'ensure') say({ done: true, ...(await ensureAll(message.records, message.concurrency || 8, !!message.force)) });
     if (message.cmd === 'exit') break;
   }
   server.close();

@@ -198,3 +198,41 @@ test(
     assert.equal(fileJournal(root, record), null);
   },
 );
+
+test(
+  'a renewal asked for and cut short by a crash: the plain check after the restart finishes that order (the stored certificate was still current), 1 order',
+  { timeout: 90000 },
+  async () => {
+    const root = tempDir('certflow-takeover-');
+    const record = 'dns-renewal';
+    const names = [`renewal.${ZONE}`];
+    const [first] = await startWorkers(1, workerConfig({ fileRoot: root }));
+    try {
+      assert.equal((await first.run([{ record, names }], 1)).issued, 1);
+    } finally {
+      await first.exit();
+    }
+    const before = new X509Certificate(fs.readFileSync(path.join(root, record, 'current', 'cert.pem')));
+    const ordersBefore = orders();
+    const [dying] = await startWorkers(1, workerConfig({ fileRoot: root }, 'txt'));
+    assert.equal((await dying.run([{ record, names }], 1, { force: true })).frozen, 'txt');
+    await dying.kill();
+
+    const [restarted] = await startWorkers(1, workerConfig({ fileRoot: root }));
+    try {
+      const result = await restarted.run([{ record, names }], 1); // the start-up check: not forced
+      assert.deepEqual(result.errors, []);
+      assert.equal(result.continued, 1);
+      assert.equal(result.issued, 1, 'the renewal asked for before the crash is done');
+      assert.equal(orders(), ordersBefore + 1, 'with the order placed before the crash');
+      assert.deepEqual(await bind.txt(`_acme-challenge.${names[0]}`), []);
+      // the next check finds nothing left to finish
+      assert.equal((await restarted.run([{ record, names }], 1)).current, 1);
+    } finally {
+      await restarted.exit();
+    }
+    await judgeFolder(root, record, names);
+    assert.notEqual(new X509Certificate(fs.readFileSync(path.join(root, record, 'current', 'cert.pem'))).serialNumber, before.serialNumber);
+    assert.equal(fileJournal(root, record), null);
+  },
+);
