@@ -63,7 +63,7 @@ async function shownStatus(id) {
       return n && n.status && n.status.text;
     },
     id,
-    { timeout: 10000 },
+    { timeout: 30000 },
   );
   return page.evaluate((nodeId) => {
     const n = RED.nodes.node(nodeId);

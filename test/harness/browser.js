@@ -25,6 +25,8 @@ const CHROMIUM_ARGS = [
 ];
 const NPM_CHROMIUM = '@sparticuz/chromium';
 const UNPACK_TIMEOUT_MS = 120000;
+/** How long a wait for something the editor shows may take before the test fails: long, because a loaded machine slows Chromium a lot (the wait ends at the event). */
+const UI_WAIT_MS = 30000;
 
 /**
  * Unpacks @sparticuz/chromium's brotli-compressed headless shell (once per package version,
@@ -311,7 +313,7 @@ async function searchPalette(page, text) {
       });
     },
     text,
-    { timeout: 5000 },
+    { timeout: UI_WAIT_MS },
   );
   // Categories slide open: read what is visible once two looks agree.
   const visible = () =>
@@ -383,21 +385,21 @@ async function dragToWorkspace(page, type, { x = 250, y = 150 } = {}) {
     }
   }
   if (!id) throw new Error(`dragging ${type} from the palette onto the workspace added no node`);
-  await page.locator(SEL.flowNode(id)).waitFor({ state: 'visible', timeout: 5000 });
+  await page.locator(SEL.flowNode(id)).waitFor({ state: 'visible', timeout: UI_WAIT_MS });
   return id;
 }
 
 /** Double-clicks a node on the workspace and waits for its edit dialog (the tray). */
 async function openNodeDialog(page, id) {
   await page.locator(SEL.flowNode(id)).dblclick();
-  await page.locator(SEL.done).waitFor({ state: 'visible', timeout: 10000 });
+  await page.locator(SEL.done).waitFor({ state: 'visible', timeout: UI_WAIT_MS });
   // The tray slides in (a short animation) after oneditprepare has run.
   await page.waitForTimeout(400);
 }
 
 async function clickDone(page) {
   await page.locator(SEL.done).click();
-  await page.locator(SEL.done).waitFor({ state: 'detached', timeout: 10000 });
+  await page.locator(SEL.done).waitFor({ state: 'detached', timeout: UI_WAIT_MS });
 }
 
 /**
@@ -408,7 +410,7 @@ async function deploy(page, timeout = 20000) {
   await dismissNotifications(page);
   // The button is greyed while there is nothing to deploy (or nodes still hang on the mouse).
   await page
-    .waitForFunction((sel) => !document.querySelector(sel).classList.contains('disabled'), SEL.deploy, { timeout: 5000 })
+    .waitForFunction((sel) => !document.querySelector(sel).classList.contains('disabled'), SEL.deploy, { timeout: UI_WAIT_MS })
     .catch(() => {
       throw new Error('the Deploy button stays disabled: the editor sees nothing to deploy');
     });
@@ -434,9 +436,9 @@ async function showHelpFor(page, id, expectedTitle) {
   await page.locator(SEL.helpTab).click();
   await page.locator(SEL.flowNode(id)).click();
   const help = page.locator(`${SEL.helpSection} .red-ui-help`).first();
-  await help.waitFor({ state: 'visible', timeout: 5000 });
+  await help.waitFor({ state: 'visible', timeout: UI_WAIT_MS });
   if (expectedTitle) {
-    await page.locator(`${SEL.helpSection} .red-ui-help-title`, { hasText: expectedTitle }).first().waitFor({ timeout: 5000 });
+    await page.locator(`${SEL.helpSection} .red-ui-help-title`, { hasText: expectedTitle }).first().waitFor({ timeout: UI_WAIT_MS });
   }
   return {
     title: await page
@@ -586,7 +588,7 @@ async function trayTitle(page) {
  */
 async function addConfigNode(page, { prefix, prop, configType, fill = {}, onOpen }) {
   await page.locator(`#${prefix}-btn-${prop}-add`).click();
-  await page.locator(SEL.configDone).waitFor({ state: 'visible', timeout: 10000 });
+  await page.locator(SEL.configDone).waitFor({ state: 'visible', timeout: UI_WAIT_MS });
   await page.waitForTimeout(400);
   if (onOpen) await onOpen(page);
   for (const [id, value] of Object.entries(fill)) {
@@ -595,7 +597,7 @@ async function addConfigNode(page, { prefix, prop, configType, fill = {}, onOpen
   }
   const probe = await probeValidatedFields(page, configType, 'node-config-input');
   await page.locator(SEL.configDone).click();
-  await page.locator(SEL.configDone).waitFor({ state: 'detached', timeout: 10000 });
+  await page.locator(SEL.configDone).waitFor({ state: 'detached', timeout: UI_WAIT_MS });
   await page.waitForTimeout(300);
   return probe;
 }
@@ -632,9 +634,9 @@ async function showHelpByType(page, type) {
     return text || t;
   }, type);
   const entry = page.locator('#red-ui-sidebar-content .red-ui-treeList-label .red-ui-node-label', { hasText: label }).first();
-  await entry.waitFor({ state: 'visible', timeout: 5000 });
+  await entry.waitFor({ state: 'visible', timeout: UI_WAIT_MS });
   await entry.click();
-  await page.locator(`${SEL.helpSection} .red-ui-help-title`, { hasText: label }).first().waitFor({ timeout: 5000 });
+  await page.locator(`${SEL.helpSection} .red-ui-help-title`, { hasText: label }).first().waitFor({ timeout: UI_WAIT_MS });
   return {
     title: await page.locator(`${SEL.helpSection} .red-ui-help-title`).first().innerText(),
     text: await page.locator(`${SEL.helpSection} .red-ui-help`).first().innerText(),
