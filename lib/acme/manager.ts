@@ -421,7 +421,9 @@ export class CertificateManager {
       }
     }
 
-    const account = await this.account(onProgress);
+    // finishing a cut-short order is a bonus: without the account now, the current certificate stands
+    const account = current ? await this.account(onProgress).catch(() => undefined) : await this.account(onProgress);
+    if (!account) return current!;
     let key: CertificateKeySource;
     let keySource: CertificateState['keySource'];
     if (opts.csrPem) {
