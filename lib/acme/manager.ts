@@ -98,6 +98,8 @@ export interface EnsureResult {
   renewal: RenewalPlan;
   /** The CA's final order object (when issued now); `replaces` shows what it replaced. */
   order?: Record<string, unknown>;
+  /** Issued by finishing an order an earlier run left (a crash, a dead cluster instance), not a new one. */
+  continued?: boolean;
 }
 
 /** state.json */
@@ -407,13 +409,14 @@ export class CertificateManager {
     else if (state?.revokedAt) reason = 'revoked';
     else if (stored.keyPem && !keyMatchesCertificate(loadPrivateKey(stored.keyPem), stored.certPem)) reason = 'key-mismatch';
 
+    // a journal older than the stored certificate is a leftover of the order that gave it
+    const since = stored ? (state?.issuedAt ? new Date(state.issuedAt) : stored.notBefore) : undefined;
     let current: EnsureResult | undefined;
     if (!reason && stored) {
       const plan = await this.renewalPlan(stored, state, !!opts.refreshRenewalInfo, onProgress);
       if (plan.due.getTime() > this.now().getTime()) {
         current = { renewed: false, reason: 'current', certificate: stored, renewal: plan };
         // an order a crash cut short (a renewal asked for, a certificate issued but not stored) is finished, not left at the CA
-        const since = state?.issuedAt ? new Date(state.issuedAt) : stored.notBefore;
         if (!(await OrderJournal.interrupted(this.storage, this.record, since, this.now()))) return current;
         reason = 'continued';
       } else {
@@ -460,10 +463,9 @@ export class CertificateManager {
         inputDigest: opts.csrPem ? digestOf(opts.csrPem) : opts.keyPem ? digestOf(opts.keyPem) : undefined,
       },
       () => this.now(),
+      since,
     );
-    // a journal older than the stored certificate is a leftover of the order that gave it
-    const left = journal.previous;
-    const resume = left && !(stored && state?.issuedAt && Date.parse(left.startedAt) <= Date.parse(state.issuedAt)) ? left : undefined;
+    const resume = journal.previous;
     if (current && !resume) return current; // left by another account or key choice: not ours to finish
 
     const issued = await issueCertificate({
@@ -517,7 +519,7 @@ export class CertificateManager {
     const days = Math.floor((issued.notAfter.getTime() - now.getTime()) / 86400000);
     onProgress?.(`issued, expires in ${days} d`, { step: 'store' });
     const certificate = (await this.current())!;
-    return { renewed: true, reason: reason ?? 'forced', certificate, renewal: plan, order: issued.order };
+    return { renewed: true, reason: reason ?? 'forced', certificate, renewal: plan, order: issued.order, continued: issued.continued };
   }
 
   /**

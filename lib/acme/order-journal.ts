@@ -50,8 +50,6 @@ export interface ResumableOrder {
   /** The key and CSR the order was (or was about to be) finalized with. SECRET. */
   keyPem?: string;
   csrPem?: string;
-  /** TXT records the previous holder set (or was setting): removed when this order is done. */
-  txtRecords: Dns01Record[];
 }
 
 /** What issueCertificate() reports while it runs (the manager journals it). */
@@ -92,6 +90,16 @@ function isDnsRecord(value: unknown): value is Dns01Record {
 }
 
 /** The journal as stored, or undefined when there is none or it is not one of ours (damaged, foreign, too big). */
+/**
+ * An order worth finishing: started after `since` (the stored certificate's issue: an older
+ * journal is a leftover of the order that gave it) and under a day ago.
+ */
+function isFresh(left: JournalData, since: Date | undefined, now: Date): boolean {
+  const started = Date.parse(left.startedAt);
+  const age = now.getTime() - started;
+  return age >= 0 && age < MAX_AGE_MS && (!since || started > since.getTime());
+}
+
 function parseJournal(text: string | undefined): JournalData | undefined {
   if (!text || text.length > 1024 * 1024) return undefined;
   let data: unknown;
@@ -129,43 +137,37 @@ export class OrderJournal implements OrderRecorder {
    */
   static async interrupted(storage: Storage, record: string, since: Date | undefined, now: Date): Promise<boolean> {
     const left = parseJournal(await loadTextOrUndefined(storage, orderJournalKey(record)));
-    if (!left) return false;
-    const started = Date.parse(left.startedAt);
-    const age = now.getTime() - started;
-    return age >= 0 && age < MAX_AGE_MS && (!since || started > since.getTime());
+    return !!left && isFresh(left, since, now);
   }
 
   /**
    * Opens the journal of `record` for an order by this account with this key choice; `previous`
    * is the order a previous holder left when it may be continued (same CA, same account, same
-   * key choice, under a day old).
+   * key choice, fresh: see isFresh; `since` is the stored certificate's issue, if any).
    */
   static async open(
     storage: Storage,
     record: string,
     context: { directoryUrl: string; accountUrl: string } & OrderKeyChoice,
     now: () => Date,
+    since?: Date,
   ): Promise<OrderJournal> {
     const left = parseJournal(await loadTextOrUndefined(storage, orderJournalKey(record)));
     let previous: ResumableOrder | undefined;
-    if (left) {
-      const age = now().getTime() - Date.parse(left.startedAt);
-      const fits =
-        left.directoryUrl === context.directoryUrl &&
-        left.accountUrl === context.accountUrl &&
-        left.keySource === context.keySource &&
-        left.inputDigest === context.inputDigest &&
-        age >= 0 &&
-        age < MAX_AGE_MS;
-      if (fits) {
-        previous = {
-          orderUrl: left.orderUrl,
-          startedAt: left.startedAt,
-          keyPem: typeof left.keyPem === 'string' ? left.keyPem : undefined,
-          csrPem: typeof left.csrPem === 'string' ? left.csrPem : undefined,
-          txtRecords: left.txtRecords,
-        };
-      }
+    const fits =
+      left &&
+      left.directoryUrl === context.directoryUrl &&
+      left.accountUrl === context.accountUrl &&
+      left.keySource === context.keySource &&
+      left.inputDigest === context.inputDigest &&
+      isFresh(left, since, now());
+    if (left && fits) {
+      previous = {
+        orderUrl: left.orderUrl,
+        startedAt: left.startedAt,
+        keyPem: typeof left.keyPem === 'string' ? left.keyPem : undefined,
+        csrPem: typeof left.csrPem === 'string' ? left.csrPem : undefined,
+      };
     }
     return new OrderJournal(storage, record, context, now, previous, left?.txtRecords ?? []);
   }

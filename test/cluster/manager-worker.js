@@ -30,8 +30,8 @@ if (storage.challengeTokens) http01Registry.share(storage.challengeTokens);
 const say = (value) => process.stdout.write(`${JSON.stringify(value)}\n`);
 
 /** The process stops there for good (the test kills it), whatever it was doing half-way. */
-function freeze(where) {
-  say({ frozen: where.split(':')[0], name: where.split(':')[1] });
+function freeze(where, name) {
+  say({ frozen: where, name });
   return new Promise(() => undefined);
 }
 if (config.freezeAt === 'store') storage.publishGeneration = () => freeze('store');
@@ -50,7 +50,7 @@ function challenges() {
   const set = hook.set;
   hook.set = async (record) => {
     await set(record);
-    if (config.freezeAt === 'txt') await freeze(`txt:${record.name}`);
+    if (config.freezeAt === 'txt') await freeze('txt', record.name);
   };
   return { defaults: { dns: 'dns-01' }, dns01: { hook, resolvers: [server] } };
 }
@@ -90,12 +90,10 @@ async function ensureAll(records, concurrency, force) {
           identifiers: item.names,
           profile: 'default',
           challenges: challenges(),
-          onProgress: (text) => {
-            if (/^continuing the order/.test(text)) continued++;
-          },
         });
         try {
           const result = await manager.ensure({ force });
+          if (result.continued) continued++;
           if (result.renewed) issued++;
           else current++;
         } catch (err) {
