@@ -24,7 +24,7 @@ before(async () => {
   editor.clearFailureScreenshots((file) => file === 'acme-dialog.png');
   pebble = await startPebble({ eab: { [EAB_KID]: EAB_HMAC } });
   nodeRed = await startNodeRed();
-  browser = await editor.launchBrowser({ defaultTimeout: 10000 });
+  browser = await editor.launchBrowser();
   page = browser.page;
 });
 

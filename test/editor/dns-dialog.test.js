@@ -54,7 +54,7 @@ before(async () => {
     route53: await fakeRoute53(bind, { ...AWS, zones: ZONES }),
   };
   nodeRed = await startNodeRed();
-  browser = await editor.launchBrowser({ defaultTimeout: 10000 });
+  browser = await editor.launchBrowser();
   page = browser.page;
 });
 

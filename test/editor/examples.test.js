@@ -92,7 +92,7 @@ before(async () => {
   nodeRed = await startNodeRed();
   const nodeSets = await nodeRed.adminGet('/nodes');
   knownTypes = nodeSets.filter((s) => s.enabled && !s.err).flatMap((s) => s.types);
-  browser = await editor.launchBrowser({ deviceScaleFactor: 2, defaultTimeout: 10000 }); // crisp pictures for the README
+  browser = await editor.launchBrowser({ deviceScaleFactor: 2 }); // crisp pictures for the README
   page = browser.page;
   await editor.openEditor(page, nodeRed.url);
 });

@@ -71,7 +71,7 @@ before(async () => {
   await ensureLocalCa(userDir);
   nodeRed = await startNodeRed({ userDir, linkPackage: false });
   await nodeRed.adminPost('/flows', { flows });
-  browser = await editor.launchBrowser({ defaultTimeout: 10000 });
+  browser = await editor.launchBrowser();
   page = browser.page;
 });
 

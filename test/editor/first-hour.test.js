@@ -20,7 +20,7 @@ let page;
 before(async () => {
   editor.clearFailureScreenshots((file) => file.startsWith('first-hour-'));
   nodeRed = await startNodeRed();
-  browser = await editor.launchBrowser({ defaultTimeout: 10000 });
+  browser = await editor.launchBrowser();
   page = browser.page;
   await editor.openEditor(page, nodeRed.url, ['certflow-https', 'certflow-acme', 'certflow-inspect']);
 });

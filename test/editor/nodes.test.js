@@ -123,7 +123,7 @@ before(async () => {
     if (set.err) loadErrors[set.name] = typeof set.err === 'string' ? set.err : JSON.stringify(set.err);
     else if (set.enabled) loadedTypes.push(...set.types);
   }
-  browser = await editor.launchBrowser({ defaultTimeout: 10000 });
+  browser = await editor.launchBrowser();
   page = browser.page;
   await editor.openEditor(page, nodeRed.url);
   editorKnown = await editor.editorTypes(page);

@@ -161,9 +161,9 @@ function isLoopback(url) {
 /**
  * Launches Chromium. Returns { context, page, blockedRequests, consoleErrors, pageErrors, close() }.
  * viewport defaults to 1400x900 so that palette, workspace and sidebar are all visible;
- * deviceScaleFactor 2 gives sharper screenshots.
+ * deviceScaleFactor 2 gives sharper screenshots. Every wait may take up to UI_WAIT_MS.
  */
-async function launchBrowser({ viewport = { width: 1400, height: 900 }, deviceScaleFactor = 1, defaultTimeout } = {}) {
+async function launchBrowser({ viewport = { width: 1400, height: 900 }, deviceScaleFactor = 1 } = {}) {
   const choice = await chooseBrowser();
   const { chromium } = require('playwright-core');
   const profileDir = fs.mkdtempSync(path.join(os.tmpdir(), 'certflow-chromium-'));
@@ -192,7 +192,7 @@ async function launchBrowser({ viewport = { width: 1400, height: 900 }, deviceSc
     return route.abort('blockedbyclient');
   });
   const page = context.pages()[0] || (await context.newPage());
-  if (defaultTimeout) page.setDefaultTimeout(defaultTimeout);
+  page.setDefaultTimeout(UI_WAIT_MS); // every wait, click and locator: it ends at the event
   await announceBrowser(context, page, choice);
   const consoleErrors = [];
   const pageErrors = [];
@@ -246,10 +246,13 @@ const SEL = {
 };
 
 /**
- * Loads the editor and waits until it has loaded the palette and the flows. Then checks that
+ * Loads the editor and waits until it has loaded the palette and the flows and its comms link to
+ * the runtime is up (so a debug message sent next reaches the sidebar). Then checks that
  * every type in `types` is registered in the editor, failing with the reason if not.
  */
 async function openEditor(page, url, types = [], timeout = 30000) {
+  const connected = commsConnected(page, timeout);
+  connected.catch(() => {}); // awaited below; a failed goto must not leave it unhandled
   await page.goto(url + '/', { waitUntil: 'domcontentloaded', timeout });
   await page.waitForFunction(
     () => {
@@ -263,9 +266,37 @@ async function openEditor(page, url, types = [], timeout = 30000) {
     { timeout },
   );
   await page.locator(SEL.chart).waitFor({ state: 'visible', timeout });
+  await connected;
   const missing = await page.evaluate((wanted) => wanted.filter((type) => !RED.nodes.getType(type)), types);
   if (missing.length)
     throw new Error(`the editor has no definition for ${missing.join(', ')} (check the node's .html: RED.nodes.registerType and script errors)`);
+}
+
+/**
+ * Resolves once the page's comms websocket has received its first frame from the runtime (the
+ * retained deploy notice, or the auth answer): the runtime then counts the page among its
+ * connections. What it publishes before, such as a debug message, is not retained and never
+ * reaches the page, so a test that injects sooner can miss its message.
+ */
+function commsConnected(page, timeout) {
+  return new Promise((resolve, reject) => {
+    const stop = () => {
+      clearTimeout(timer);
+      page.off('websocket', onSocket);
+    };
+    const timer = setTimeout(() => {
+      stop();
+      reject(new Error(`the editor's comms websocket received nothing from the runtime within ${timeout} ms`));
+    }, timeout);
+    function onSocket(ws) {
+      if (!/\/comms$/.test(ws.url())) return;
+      ws.once('framereceived', () => {
+        stop();
+        resolve();
+      });
+    }
+    page.on('websocket', onSocket);
+  });
 }
 
 /** Node types the editor knows (registered by their .html). */
