@@ -136,8 +136,7 @@ test('the dialog\'s "Change account key" (POST /certflow-acme-account/:id/rollov
 test('a wrong EAB HMAC key gives a clear error', async () => {
   const before = nodeRed.log().length;
   await fetch(`${nodeRed.url}/inject/go-wrong`, { method: 'POST' });
-  await waitFor(() => /External Account Binding/.test(nodeRed.log().slice(before)), 15000);
-  assert.match(nodeRed.log().slice(before), /\[error\] \[certflow-acme:acme-wrong\].*the CA refused the External Account Binding/);
+  await nodeRed.waitForLog(/\[error\] \[certflow-acme:acme-wrong\].*the CA refused the External Account Binding/, { from: before });
   assert.ok(!fs.existsSync(path.join(userDir, 'certificates', '_accounts', 'wrong')));
 });
 

@@ -62,7 +62,7 @@ test('ACME dialogs: presets, terms link, EAB and profiles from the directory; se
 
     const meta = JSON.parse((await pebble.get(pebble.directoryUrl)).body).meta;
     const terms = page.locator('#certflow-acme-account-terms a');
-    await terms.waitFor({ state: 'visible', timeout: 15000 });
+    await terms.waitFor({ state: 'visible' });
     assert.equal(await terms.getAttribute('href'), meta.termsOfService, "the terms link should be the directory's termsOfService");
     const info = page.locator('#certflow-acme-account-info');
     await page.waitForFunction(
@@ -87,9 +87,7 @@ test('ACME dialogs: presets, terms link, EAB and profiles from the directory; se
     await page.locator(editor.SEL.configDone).waitFor({ state: 'detached' });
 
     // Back in the ACME certificate dialog: the profiles of the chosen account's CA.
-    await page.waitForFunction(() => [...document.querySelectorAll('#node-input-profile option')].some((o) => o.value === 'shortlived'), null, {
-      timeout: 15000,
-    });
+    await page.waitForFunction(() => [...document.querySelectorAll('#node-input-profile option')].some((o) => o.value === 'shortlived'));
     await page.locator('#node-input-profile').selectOption('shortlived');
     await editor.typeInto(page, '#node-input-identifiers', 'nodered.example.com'); // Names are required
     await page.locator('#node-input-autoRenew').setChecked(false); // nothing to validate for here: no order on deploy

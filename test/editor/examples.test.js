@@ -121,29 +121,21 @@ async function importExampleThroughMenu({ folders, name }) {
     await treeEntry(label).click();
   }
   // Selecting the file makes the editor fetch it; Import is enabled once it has arrived. A click
-  // that lands while the tree is still redrawing after a folder opened selects nothing, so
-  // click again (a bounded number of times) until the editor has the flow.
-  const importOk = page.locator(editor.SEL.importOk);
+  // that lands while the tree is still redrawing after a folder opened selects nothing (the row
+  // it hit is gone), so click until the row shows it is selected (a bounded number of times).
   for (let attempt = 1; ; attempt++) {
     await treeEntry(name).click();
-    try {
-      await page.waitForFunction(
-        (sel) => {
-          const button = document.querySelector(sel);
-          return button && !button.disabled;
-        },
-        editor.SEL.importOk,
-        { timeout: 4000 },
-      );
-      break;
-    } catch (err) {
-      if (attempt >= 4) throw new Error(`Import stayed disabled after selecting "${name}" ${attempt} times: ${err.message}`, { cause: err });
-    }
+    if (await treeEntry(name).evaluate((label) => label.classList.contains('selected'))) break;
+    if (attempt >= 4) throw new Error(`"${name}" stayed unselected after ${attempt} clicks in Import > Examples`);
   }
+  await page.waitForFunction((sel) => {
+    const button = document.querySelector(sel);
+    return button && !button.disabled;
+  }, editor.SEL.importOk);
   // Import into a new flow tab, so the screenshot shows this example alone.
   const newFlow = page.locator('#red-ui-clipboard-dialog-import-opt-new');
   if (await newFlow.isVisible()) await newFlow.click();
-  await importOk.click();
+  await page.locator(editor.SEL.importOk).click();
   await page.locator(editor.SEL.importOk).waitFor({ state: 'hidden' });
   // The editor attaches imported nodes to the mouse pointer (unless they bring their own
   // tab); a click on the workspace puts them down, as a user does.
