@@ -47,24 +47,16 @@ async function deployConfirmingInvalid() {
   const confirm = page.locator('#red-ui-deploy-dialog-confirm-deploy-deploy');
   if (!(await confirm.isVisible().catch(() => false))) return first;
   await confirm.click();
-  await page.waitForFunction(
-    () => [...document.querySelectorAll('.red-ui-notification')].some((el) => /Successfully deployed/i.test(el.innerText)),
-    null,
-    { timeout: 20000 },
-  );
+  await page.waitForFunction(() => [...document.querySelectorAll('.red-ui-notification')].some((el) => /Successfully deployed/i.test(el.innerText)));
   return { ok: true, confirmed: first.notifications };
 }
 
 /** A node's status as the workspace shows it, once the runtime has sent one. */
 async function shownStatus(id) {
-  await page.waitForFunction(
-    (nodeId) => {
-      const n = RED.nodes.node(nodeId);
-      return n && n.status && n.status.text;
-    },
-    id,
-    { timeout: 30000 },
-  );
+  await page.waitForFunction((nodeId) => {
+    const n = RED.nodes.node(nodeId);
+    return n && n.status && n.status.text;
+  }, id);
   return page.evaluate((nodeId) => {
     const n = RED.nodes.node(nodeId);
     const label = document.querySelector(`g.red-ui-flow-node-group[id="${nodeId}"] .red-ui-flow-node-status-label`);
@@ -89,7 +81,7 @@ let knownTypes = [];
 
 before(async () => {
   editor.clearFailureScreenshots((file) => file.startsWith('example-'));
-  nodeRed = await startNodeRed();
+  nodeRed = await startNodeRed({ trackMessages: true });
   const nodeSets = await nodeRed.adminGet('/nodes');
   knownTypes = nodeSets.filter((s) => s.enabled && !s.err).flatMap((s) => s.types);
   browser = await editor.launchBrowser({ deviceScaleFactor: 2 }); // crisp pictures for the README
@@ -139,24 +131,13 @@ async function importExampleThroughMenu({ folders, name }) {
   await page.locator(editor.SEL.importOk).waitFor({ state: 'hidden' });
   // The editor attaches imported nodes to the mouse pointer (unless they bring their own
   // tab); a click on the workspace puts them down, as a user does.
-  const chart = await page.locator(editor.SEL.chart).boundingBox();
-  for (const deadline = Date.now() + 5000; Date.now() < deadline;) {
-    const { dragging, imported } = await page.evaluate(() => {
-      let count = 0;
-      RED.nodes.eachNode(() => {
-        count++;
-      });
-      return { dragging: RED.view.state() === RED.state.IMPORT_DRAGGING, imported: count };
-    });
-    if (dragging) {
-      await page.mouse.move(chart.x + 80, chart.y + 60, { steps: 5 });
-      await page.mouse.click(chart.x + 80, chart.y + 60);
-    } else if (imported > 0) {
-      break;
-    }
-    await page.waitForTimeout(100);
+  await page.waitForFunction(() => RED.view.state() === RED.state.IMPORT_DRAGGING || RED.nodes.filterNodes({}).length > 0);
+  if (await page.evaluate(() => RED.view.state() === RED.state.IMPORT_DRAGGING)) {
+    const chart = await page.locator(editor.SEL.chart).boundingBox();
+    await page.mouse.move(chart.x + 80, chart.y + 60, { steps: 5 });
+    await page.mouse.click(chart.x + 80, chart.y + 60);
+    await page.waitForFunction(() => RED.view.state() !== RED.state.IMPORT_DRAGGING);
   }
-  await page.waitForTimeout(300);
   // An example that brings its own flow tab lands in that tab: open it, as a user would.
   const home = await page.evaluate(() => {
     const count = {};
@@ -169,8 +150,12 @@ async function importExampleThroughMenu({ folders, name }) {
   if (home) {
     await page.locator(`#red-ui-workspace-tabs li[id="red-ui-tab-${home.replace('.', '-')}"] a`).click();
     await page.waitForFunction((z) => RED.workspaces.active() === z, home);
-    await page.waitForTimeout(200);
   }
+  // every node of the flow in view is drawn (the checks for nodes drawn as unknown look at these)
+  await page.waitForFunction(() => {
+    const nodes = RED.nodes.filterNodes({ z: RED.workspaces.active() });
+    return nodes.length > 0 && nodes.every((n) => document.querySelector(`g.red-ui-flow-node-group[id="${n.id}"]`));
+  });
 }
 
 /**
@@ -230,18 +215,31 @@ function worksOffline(node) {
   return true;
 }
 
-/** Presses each inject button (top to bottom) and waits for the flow to settle; reports. */
-async function runExample(exampleNodes) {
+/**
+ * Presses each inject button (top to bottom), each once the flow the one before started is done;
+ * reports. `deployed` is the flow as the runtime has it (the import may give nodes new ids).
+ */
+async function runExample(exampleNodes, deployed) {
   await page.locator(editor.SEL.debugTab).click();
   const injects = exampleNodes.filter((n) => n.type === 'inject').sort((a, b) => a.y - b.y || a.x - b.x);
-  const count = () => page.locator('.red-ui-debug-content .red-ui-debug-msg').count();
+  const shownMessages = () => page.locator('.red-ui-debug-content .red-ui-debug-msg').count();
+  const shownBefore = await shownMessages();
+  const start = await nodeRed.messageCounts();
   for (const inject of injects) {
-    const before = await count();
+    const { received } = await nodeRed.messageCounts();
     await page.locator(`g.red-ui-flow-node-group[id="${inject.id}"] .red-ui-flow-node-button`).click();
-    // Key generation and signing take a moment: wait for output, then for it to stop changing.
-    for (const deadline = Date.now() + 10000; Date.now() < deadline && (await count()) === before;) await page.waitForTimeout(100);
-    await page.waitForTimeout(700);
+    // Key generation and signing take a moment: wait until every message of this press is done.
+    await nodeRed.settledAfter(received);
   }
+  // The sidebar shows what each Debug node got once the runtime's comms has passed it on.
+  const end = await nodeRed.messageCounts();
+  const toSidebar = deployed.filter((n) => n.type === 'debug' && n.active !== false && n.tosidebar !== false);
+  const perDebugNode = Object.fromEntries(toSidebar.map((n) => [n.name || n.id, (end.byNode[n.id] || 0) - (start.byNode[n.id] || 0)]));
+  const debugMessages = Object.values(perDebugNode).reduce((sum, count) => sum + count, 0);
+  await page.waitForFunction(
+    ([selector, count]) => document.querySelectorAll(selector).length >= count,
+    ['.red-ui-debug-content .red-ui-debug-msg', shownBefore + debugMessages],
+  );
   await editor.dismissNotifications(page);
   // For the picture: the palette scrolled to this package's category.
   await page.evaluate(() => document.getElementById('red-ui-palette-container-certificates')?.scrollIntoView({ block: 'start' }));
@@ -256,7 +254,10 @@ async function runExample(exampleNodes) {
         .filter(Boolean),
     exampleNodes.map((n) => n.id),
   );
-  return { debugMessages: await count(), statuses };
+  // what reached a Debug node that only a Catch node feeds: errors the run raised
+  const catchFed = toSidebar.filter((d) => deployed.some((n) => n.type === 'catch' && (n.wires || []).flat().includes(d.id)));
+  const caught = catchFed.reduce((sum, n) => sum + (end.byNode[n.id] || 0) - (start.byNode[n.id] || 0), 0);
+  return { debugMessages, perDebugNode, caught, statuses };
 }
 
 for (const example of examples) {
@@ -337,7 +338,7 @@ for (const example of examples) {
       for (const type of new Set(exampleNodes.map((n) => n.type).filter((type) => type !== 'tab'))) {
         assert.ok(deployedTypes.includes(type), `${type} from ${label} is not in the deployed flows`);
       }
-      await page.waitForTimeout(500);
+      await nodeRed.waitForLog(/Started flows/, { from: logBefore }); // what the nodes log at start comes before this line
       const problems = unexpectedProblems(nodeRed.log().slice(logBefore));
       assert.deepEqual(problems, [], `Node-RED logged problems after deploying ${label}`);
       t.diagnostic(`${label}: ${exampleNodes.length} nodes, types ${[...new Set(exampleNodes.map((n) => n.type))].join(', ')}`);
@@ -345,14 +346,17 @@ for (const example of examples) {
       // Run it, when it can run here (no node that goes to the internet): press its inject
       // buttons top to bottom, as the comments in the flows tell a user to.
       if (exampleNodes.every(worksOffline) && exampleNodes.some((n) => n.type === 'inject')) {
-        const run = await runExample(exampleNodes);
+        const run = await runExample(exampleNodes, flows);
         if (exampleNodes.some((n) => n.type === 'certflow-https')) storeWritten = true;
         const problemsAfterRun = unexpectedProblems(nodeRed.log().slice(logBefore));
         await page.screenshot({ path: editor.screenshotPath('examples', `${slug(example)}-run.png`) });
         // The flow alone with the statuses the run left (a picture for the README).
         await page.screenshot({ path: editor.screenshotPath('examples', `${slug(example)}-run-flow.png`), clip: await frameActiveFlow() });
-        t.diagnostic(`${label} run: ${run.debugMessages} debug messages; statuses ${JSON.stringify(run.statuses)}`);
+        t.diagnostic(
+          `${label} run: ${run.debugMessages} debug messages ${JSON.stringify(run.perDebugNode)}; statuses ${JSON.stringify(run.statuses)}`,
+        );
         assert.ok(run.debugMessages > 0, `pressing the inject buttons of ${label} produced no debug output`);
+        assert.equal(run.caught, 0, `pressing the inject buttons of ${label} raised errors that its Catch node passed on`);
         assert.deepEqual(
           run.statuses.filter((s) => s.fill === 'red'),
           [],

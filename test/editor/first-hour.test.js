@@ -210,7 +210,8 @@ test('a failed message: the status names the fix, Catch and Debug show the sente
     ]);
     await page.locator(editor.SEL.debugTab).click();
     await page.locator('g.red-ui-flow-node-group[id="go"] .red-ui-flow-node-button').click();
-    const shown = page.locator('.red-ui-debug-content .red-ui-debug-msg').first();
+    // the Debug node's own message: a late warning from an earlier flow's node may be listed first
+    const shown = page.locator('.red-ui-debug-content .red-ui-debug-msg.red-ui-debug-msg-node-d').first();
     await shown.waitFor();
     const text = await shown.innerText();
     assert.match(text, /cannot read the file "\/nonexistent\/cert\.pem": it does not exist/);

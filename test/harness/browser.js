@@ -437,7 +437,7 @@ async function clickDone(page) {
  * Clicks Deploy and waits for the outcome. Returns { ok, notifications }: ok only when the
  * editor reported "Successfully deployed" and showed no error or confirm dialog.
  */
-async function deploy(page, timeout = 20000) {
+async function deploy(page, timeout = UI_WAIT_MS) {
   await dismissNotifications(page);
   // The button is greyed while there is nothing to deploy (or nodes still hang on the mouse).
   await page

@@ -14,6 +14,7 @@ const repoRoot = path.resolve(__dirname, '..', '..');
 const packageJson = JSON.parse(fs.readFileSync(path.join(repoRoot, 'package.json'), 'utf8'));
 const PACKAGE_NAME = packageJson.name;
 const NODE_RED_MAIN = path.join(repoRoot, 'node_modules', 'node-red', 'red.js');
+const MESSAGE_TRACKER_DIR = path.join(__dirname, 'message-tracker');
 
 // Settings that keep the editor quiet and offline: no welcome tour, no telemetry consent or
 // update prompt, no palette catalogue download, no auto-install of missing modules.
@@ -86,15 +87,17 @@ const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
  *   settingsFile   keep this settings file (e.g. one that uses the HTTPS helper) instead of
  *                  writing the test settings below
  *   extraSettings  merged over the test settings
+ *   trackMessages  load test/harness/message-tracker, for settledAfter() below
  *   waitFor        'ready' (default: listening, flows started, and on HTTP the admin API
  *                  answers) or 'spawned' (return at once, for crash rounds)
  *   nodeBinary / nodeRedMain   another Node.js or Node-RED (e.g. Node-RED 5 on Node 22)
  *   timeoutMs, env
  * Returns { url, port, protocol, pid, child, userDir, exited, log(), logLines(), waitForLog(re),
- * adminGet(path), adminPost(path, body), stop(), kill() }.
+ * adminGet(path), adminPost(path, body), messageCounts(), settledAfter(n), stop(), kill() }.
  */
 async function startNodeRed(options = {}) {
-  const { linkPackage = true, extraSettings, timeoutMs = 45000, env = {}, waitFor = 'ready' } = options;
+  const { linkPackage = true, timeoutMs = 45000, env = {}, waitFor = 'ready' } = options;
+  const extraSettings = options.trackMessages ? { ...options.extraSettings, nodesDir: [MESSAGE_TRACKER_DIR] } : options.extraSettings;
   const nodeRedMain = options.nodeRedMain || NODE_RED_MAIN;
   if (!fs.existsSync(nodeRedMain)) throw new Error(`Node-RED not found at ${nodeRedMain}: run npm install`);
   const ownUserDir = !options.userDir;
@@ -200,16 +203,34 @@ async function startNodeRed(options = {}) {
   const url = handle.url;
   return Object.assign(handle, {
     adminGet: (p) => httpGetJson(url + p),
+    /** POSTs to the admin API; a POST /flows resolves once the flows have started (Node-RED answers it before they have). */
     async adminPost(p, body) {
+      const logFrom = log().length;
       const response = await fetch(url + p, {
         method: 'POST',
         headers: { 'content-type': 'application/json', 'Node-RED-API-Version': 'v2', 'Node-RED-Deployment-Type': 'full' },
         body: JSON.stringify(body),
-        signal: AbortSignal.timeout(10000),
+        signal: AbortSignal.timeout(timeoutMs),
       });
       const text = await response.text();
       if (!response.ok) throw new Error(`POST ${p} -> ${response.status}: ${text.slice(0, 300)}`);
+      if (p === '/flows') await waitForLog(/Started flows/, { from: logFrom });
       return text ? JSON.parse(text) : null;
+    },
+    /** { received, completed, byNode: { id: received } }: the messages nodes have received and completed so far (needs trackMessages). */
+    messageCounts: () => httpGetJson(`${url}/certflow-test/messages`),
+    /** Resolves once more than `count` messages were received and all are completed: the flows started since are done (needs trackMessages). */
+    async settledAfter(count, limit = 60000) {
+      try {
+        return await httpGetJson(`${url}/certflow-test/settled?after=${count}`, limit);
+      } catch (err) {
+        if (err.name !== 'TimeoutError') throw err;
+        const now = await httpGetJson(`${url}/certflow-test/messages`);
+        throw new Error(
+          `the flows did not settle within ${limit} ms: ${now.received - count} messages received since, ${now.received - now.completed} not completed (by node: ${JSON.stringify(now.open)})`,
+          { cause: err },
+        );
+      }
     },
   });
 }
