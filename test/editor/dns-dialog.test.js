@@ -123,7 +123,7 @@ test(
       // "+" beside the picker: a new DNS provider.
       await addProvider.click();
       await page.locator(editor.SEL.configDone).waitFor({ state: 'visible' });
-      await page.waitForTimeout(400); // the tray slides in
+      await editor.traysSettled(page); // the tray slides in
       assert.equal(await editor.trayTitle(page), `Add new ${messages.paletteLabel} config node`);
 
       // Each provider: its own fields; tokens, passwords and secrets typed into password inputs.
@@ -203,7 +203,7 @@ test(
       await page.locator('#node-input-autoRenew').setChecked(false); // no order at deploy
       await page.locator('#node-input-btn-account-add').click(); // an account, so the node is complete
       await page.locator(editor.SEL.configDone).waitFor({ state: 'visible' });
-      await page.waitForTimeout(400);
+      await editor.traysSettled(page);
       await editor.typeInto(page, '#node-config-input-contact', 'admin@example.com');
       await page.locator('#node-config-input-agreeTos').setChecked(true);
       await page.locator(editor.SEL.configDone).click();
@@ -226,7 +226,7 @@ test(
       await editor.openNodeDialog(page, id);
       await page.locator('#node-input-btn-dnsProvider-edit').click();
       await page.locator(editor.SEL.configDone).waitFor({ state: 'visible' });
-      await page.waitForTimeout(400);
+      await editor.traysSettled(page);
       assert.notEqual(await page.locator('#node-config-input-token').inputValue(), TOKEN);
       const again = await pressTest();
       assert.equal(again.text, expectedZones('Cloudflare'));

@@ -385,14 +385,14 @@ function nodeSteps(type, { configUnderTest }) {
               );
               await page.locator(`#node-input-btn-${prop}-edit`).click();
               await page.locator(editor.SEL.configDone).waitFor({ state: 'visible' });
-              await page.waitForTimeout(400);
+              await editor.traysSettled(page);
               await page.screenshot({ path: editor.screenshotPath('nodes', `${configUnderTest}-dialog.png`) });
               try {
                 await checkMustReject(configUnderTest);
               } finally {
                 await page.locator(editor.SEL.configDone).click();
                 await page.locator(editor.SEL.configDone).waitFor({ state: 'detached' });
-                await page.waitForTimeout(300);
+                await editor.traysSettled(page);
               }
             },
           ],
@@ -432,7 +432,8 @@ function nodeSteps(type, { configUnderTest }) {
           flows.some((n) => n.id === state.id && n.type === type),
           `${type} is not in the deployed flows`,
         );
-        await page.waitForTimeout(500);
+        // the editor reports the deploy when Node-RED answers, before the flows have started
+        await nodeRed.waitForLog(/Started flows/, { from: logBefore });
         const problems = problemLines(nodeRed.log().slice(logBefore));
         assert.deepEqual(problems, [], `Node-RED logged problems after deploying ${type}`);
       },

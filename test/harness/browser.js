@@ -420,12 +420,23 @@ async function dragToWorkspace(page, type, { x = 250, y = 150 } = {}) {
   return id;
 }
 
-/** Double-clicks a node on the workspace and waits for its edit dialog (the tray). */
+/**
+ * Waits until the editor's trays (node and config dialogs) have stopped sliding: the top one is
+ * in place and no tray has a CSS transition running (the Web Animations API lists those).
+ */
+async function traysSettled(page) {
+  await page.waitForFunction(() => {
+    const trays = [...document.querySelectorAll('.red-ui-tray')];
+    if (trays.some((tray) => tray.getAnimations().length > 0)) return false;
+    return trays.length === 0 || getComputedStyle(trays[trays.length - 1]).right === '0px';
+  });
+}
+
+/** Double-clicks a node on the workspace and waits for its edit dialog (the tray) to be in place. */
 async function openNodeDialog(page, id) {
   await page.locator(SEL.flowNode(id)).dblclick();
   await page.locator(SEL.done).waitFor({ state: 'visible', timeout: UI_WAIT_MS });
-  // The tray slides in (a short animation) after oneditprepare has run.
-  await page.waitForTimeout(400);
+  await traysSettled(page); // it slides in after oneditprepare has run
 }
 
 async function clickDone(page) {
@@ -620,7 +631,7 @@ async function trayTitle(page) {
 async function addConfigNode(page, { prefix, prop, configType, fill = {}, onOpen }) {
   await page.locator(`#${prefix}-btn-${prop}-add`).click();
   await page.locator(SEL.configDone).waitFor({ state: 'visible', timeout: UI_WAIT_MS });
-  await page.waitForTimeout(400);
+  await traysSettled(page);
   if (onOpen) await onOpen(page);
   for (const [id, value] of Object.entries(fill)) {
     if (value === true || value === false) await page.locator(`#${id}`).setChecked(value);
@@ -629,7 +640,7 @@ async function addConfigNode(page, { prefix, prop, configType, fill = {}, onOpen
   const probe = await probeValidatedFields(page, configType, 'node-config-input');
   await page.locator(SEL.configDone).click();
   await page.locator(SEL.configDone).waitFor({ state: 'detached', timeout: UI_WAIT_MS });
-  await page.waitForTimeout(300);
+  await traysSettled(page); // the node dialog slides back
   return probe;
 }
 
@@ -728,6 +739,7 @@ module.exports = {
   clearPaletteSearch,
   dragToWorkspace,
   openNodeDialog,
+  traysSettled,
   clickDone,
   deploy,
   showHelpFor,
