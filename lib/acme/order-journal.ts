@@ -89,7 +89,6 @@ function isDnsRecord(value: unknown): value is Dns01Record {
   return isObject(value) && typeof value.name === 'string' && typeof value.value === 'string' && typeof value.identifier === 'string';
 }
 
-/** The journal as stored, or undefined when there is none or it is not one of ours (damaged, foreign, too big). */
 /**
  * An order worth finishing: started after `since` (the stored certificate's issue: an older
  * journal is a leftover of the order that gave it) and under a day ago.
@@ -100,6 +99,7 @@ function isFresh(left: JournalData, since: Date | undefined, now: Date): boolean
   return age >= 0 && age < MAX_AGE_MS && (!since || started > since.getTime());
 }
 
+/** The journal as stored, or undefined when there is none or it is not one of ours (damaged, foreign, too big). */
 function parseJournal(text: string | undefined): JournalData | undefined {
   if (!text || text.length > 1024 * 1024) return undefined;
   let data: unknown;
@@ -161,7 +161,7 @@ export class OrderJournal implements OrderRecorder {
       left.keySource === context.keySource &&
       left.inputDigest === context.inputDigest &&
       isFresh(left, since, now());
-    if (left && fits) {
+    if (fits) {
       previous = {
         orderUrl: left.orderUrl,
         startedAt: left.startedAt,

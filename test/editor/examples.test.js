@@ -112,14 +112,8 @@ async function importExampleThroughMenu({ folders, name }) {
   for (const label of [PACKAGE_NAME, ...folders]) {
     await treeEntry(label).click();
   }
-  // Selecting the file makes the editor fetch it; Import is enabled once it has arrived. A click
-  // that lands while the tree is still redrawing after a folder opened selects nothing (the row
-  // it hit is gone), so click until the row shows it is selected (a bounded number of times).
-  for (let attempt = 1; ; attempt++) {
-    await treeEntry(name).click();
-    if (await treeEntry(name).evaluate((label) => label.classList.contains('selected'))) break;
-    if (attempt >= 4) throw new Error(`"${name}" stayed unselected after ${attempt} clicks in Import > Examples`);
-  }
+  // Selecting the file makes the editor fetch it; Import is enabled once it has arrived.
+  await editor.selectTreeRow(treeEntry(name), `"${name}" in Import > Examples`);
   await page.waitForFunction((sel) => {
     const button = document.querySelector(sel);
     return button && !button.disabled;
@@ -222,8 +216,7 @@ function worksOffline(node) {
 async function runExample(exampleNodes, deployed) {
   await page.locator(editor.SEL.debugTab).click();
   const injects = exampleNodes.filter((n) => n.type === 'inject').sort((a, b) => a.y - b.y || a.x - b.x);
-  const shownMessages = () => page.locator('.red-ui-debug-content .red-ui-debug-msg').count();
-  const shownBefore = await shownMessages();
+  const shownBefore = await page.locator('.red-ui-debug-content .red-ui-debug-msg').count();
   const start = await nodeRed.messageCounts();
   for (const inject of injects) {
     const { received } = await nodeRed.messageCounts();
@@ -233,8 +226,9 @@ async function runExample(exampleNodes, deployed) {
   }
   // The sidebar shows what each Debug node got once the runtime's comms has passed it on.
   const end = await nodeRed.messageCounts();
+  const receivedDuringRun = (n) => (end.byNode[n.id] || 0) - (start.byNode[n.id] || 0);
   const toSidebar = deployed.filter((n) => n.type === 'debug' && n.active !== false && n.tosidebar !== false);
-  const perDebugNode = Object.fromEntries(toSidebar.map((n) => [n.name || n.id, (end.byNode[n.id] || 0) - (start.byNode[n.id] || 0)]));
+  const perDebugNode = Object.fromEntries(toSidebar.map((n) => [n.name || n.id, receivedDuringRun(n)]));
   const debugMessages = Object.values(perDebugNode).reduce((sum, count) => sum + count, 0);
   await page.waitForFunction(
     ([selector, count]) => document.querySelectorAll(selector).length >= count,
@@ -256,7 +250,7 @@ async function runExample(exampleNodes, deployed) {
   );
   // what reached a Debug node that only a Catch node feeds: errors the run raised
   const catchFed = toSidebar.filter((d) => deployed.some((n) => n.type === 'catch' && (n.wires || []).flat().includes(d.id)));
-  const caught = catchFed.reduce((sum, n) => sum + (end.byNode[n.id] || 0) - (start.byNode[n.id] || 0), 0);
+  const caught = catchFed.reduce((sum, n) => sum + receivedDuringRun(n), 0);
   return { debugMessages, perDebugNode, caught, statuses };
 }
 

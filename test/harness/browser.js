@@ -250,7 +250,7 @@ const SEL = {
  * the runtime is up (so a debug message sent next reaches the sidebar). Then checks that
  * every type in `types` is registered in the editor, failing with the reason if not.
  */
-async function openEditor(page, url, types = [], timeout = 30000) {
+async function openEditor(page, url, types = [], timeout = UI_WAIT_MS) {
   const connected = commsConnected(page, timeout);
   connected.catch(() => {}); // awaited below; a failed goto must not leave it unhandled
   await page.goto(url + '/', { waitUntil: 'domcontentloaded', timeout });
@@ -346,22 +346,11 @@ async function searchPalette(page, text) {
     text,
     { timeout: UI_WAIT_MS },
   );
-  // Categories slide open: read what is visible once two looks agree.
-  const visible = () =>
-    page.$$eval('#red-ui-palette-container .red-ui-palette-node', (elements) =>
-      elements
-        .filter((el) => el.offsetParent !== null && el.getBoundingClientRect().height > 0)
-        .map((el) => el.getAttribute('data-palette-type'))
-        .join('\n'),
-    );
-  let last = await visible();
-  for (let i = 0; i < 20; i++) {
-    await page.waitForTimeout(100);
-    const now = await visible();
-    if (now === last) break;
-    last = now;
-  }
-  return last ? last.split('\n') : [];
+  // Categories slide open (jQuery's slideDown, started by the filter): read what is visible once none is moving.
+  await page.waitForFunction(() => window.$('#red-ui-palette-container :animated').length === 0);
+  return page.$$eval('#red-ui-palette-container .red-ui-palette-node', (elements) =>
+    elements.filter((el) => el.offsetParent !== null && el.getBoundingClientRect().height > 0).map((el) => el.getAttribute('data-palette-type')),
+  );
 }
 
 async function clearPaletteSearch(page) {
@@ -675,14 +664,29 @@ async function showHelpByType(page, type) {
     }
     return text || t;
   }, type);
-  const entry = page.locator('#red-ui-sidebar-content .red-ui-treeList-label .red-ui-node-label', { hasText: label }).first();
+  const entry = page
+    .locator('#red-ui-sidebar-content .red-ui-treeList-label', { has: page.locator('.red-ui-node-label', { hasText: label }) })
+    .first();
   await entry.waitFor({ state: 'visible', timeout: UI_WAIT_MS });
-  await entry.click();
+  await selectTreeRow(entry, `"${label}" in the help tree`);
   await page.locator(`${SEL.helpSection} .red-ui-help-title`, { hasText: label }).first().waitFor({ timeout: UI_WAIT_MS });
   return {
     title: await page.locator(`${SEL.helpSection} .red-ui-help-title`).first().innerText(),
     text: await page.locator(`${SEL.helpSection} .red-ui-help`).first().innerText(),
   };
+}
+
+/**
+ * Clicks a row of one of the editor's tree lists (the help tree, Import > Examples) until it
+ * shows it is selected: a click that lands while the tree redraws (a search filtering it, a
+ * folder opening) hits a row that is then replaced, and selects nothing.
+ */
+async function selectTreeRow(row, what) {
+  for (let attempt = 1; ; attempt++) {
+    await row.click();
+    if (await row.evaluate((label) => label.classList.contains('selected'))) return;
+    if (attempt >= 4) throw new Error(`${what} stayed unselected after ${attempt} clicks`);
+  }
 }
 
 /** Removes every flow through the admin API and reloads the editor: a clean workspace. */
@@ -740,6 +744,7 @@ module.exports = {
   dragToWorkspace,
   openNodeDialog,
   traysSettled,
+  selectTreeRow,
   clickDone,
   deploy,
   showHelpFor,

@@ -217,7 +217,7 @@ async function startNodeRed(options = {}) {
       if (p === '/flows') await waitForLog(/Started flows/, { from: logFrom });
       return text ? JSON.parse(text) : null;
     },
-    /** { received, completed, byNode: { id: received } }: the messages nodes have received and completed so far (needs trackMessages). */
+    /** { received, completed, byNode: { id: received }, open: { id: not completed } }: the messages nodes have received and completed so far (needs trackMessages). */
     messageCounts: () => httpGetJson(`${url}/certflow-test/messages`),
     /** Resolves once more than `count` messages were received and all are completed: the flows started since are done (needs trackMessages). */
     async settledAfter(count, limit = 60000) {
@@ -225,7 +225,7 @@ async function startNodeRed(options = {}) {
         return await httpGetJson(`${url}/certflow-test/settled?after=${count}`, limit);
       } catch (err) {
         if (err.name !== 'TimeoutError') throw err;
-        const now = await httpGetJson(`${url}/certflow-test/messages`);
+        const now = await handle.messageCounts();
         throw new Error(
           `the flows did not settle within ${limit} ms: ${now.received - count} messages received since, ${now.received - now.completed} not completed (by node: ${JSON.stringify(now.open)})`,
           { cause: err },
